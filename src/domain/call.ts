@@ -1,0 +1,72 @@
+/**
+ * The call record: LCA's CallData (lca-chimevc-stack call_transcriber `callData`) plus the
+ * explicit lifecycle state LCA lacks. Timestamps are ISO-8601 strings so the record stays
+ * byte-compatible with LCA's `cd#<callId>` / `BOTH` JSON blob.
+ */
+export type CallState = 'PENDING' | 'PROCESSING' | 'PAUSED' | 'ENDED';
+
+export type Channel = 'CALLER' | 'AGENT';
+
+/** How caller and agent were told apart; recorded so nobody has to guess later. */
+export interface ChannelMapping {
+  /** SDP `a=label` (or m-line index as a string when unlabelled) of the caller's stream. */
+  callerStreamLabel: string | null;
+  /** SDP `a=label` of the agent's stream. */
+  agentStreamLabel: string | null;
+  /** Which rule decided, e.g. `metadata-direction`, `label-order`, `agent-aor-pattern`, `single-stream`. */
+  rule: string;
+  /** True when the hook returned `isCaller: false` and the two channels were swapped. */
+  swappedByHook: boolean;
+}
+
+export interface StartCallProcessingDetail {
+  callId: string;
+  agentId?: string;
+  toNumber?: string;
+  fromNumber?: string;
+}
+
+export interface SiprecParticipantInfo {
+  participantId: string;
+  aor: string | null;
+  name: string | null;
+  sendLabels: string[];
+}
+
+export interface CallSiprecInfo {
+  /** Metadata dialect that was recognised: `rfc7865`, `legacy-draft`, `broadworks`, `none`. */
+  dialect: string;
+  participants: SiprecParticipantInfo[];
+  /** Vendor extension data worth keeping (UCID, Cisco Session-ID / GUID, Oracle apkt:*). */
+  extensions: Record<string, string>;
+  /** The SBC's User-Agent, for operators matching per-SBC profiles. */
+  userAgent: string | null;
+}
+
+export interface CallData {
+  callId: string;
+  /** The id before the hook renamed it (the recording INVITE's Call-ID by default). */
+  originalCallId: string;
+  state: CallState;
+  callStreamingStartTime: string;
+  /** Empty string while never processed, as in LCA. */
+  callProcessingStartTime: string;
+  /** Empty string while the call is live. */
+  callStreamingEndTime: string;
+  shouldProcessCall: boolean;
+  shouldRecordCall: boolean;
+  fromNumber: string;
+  toNumber: string;
+  agentId: string | null;
+  metadatajson: string | null;
+  languageCode: string;
+  channelMapping: ChannelMapping;
+  startCallProcessingEvent: StartCallProcessingDetail | null;
+  /** Why the call ended (`bye`, `media-timeout`, `owner-lost`, `shutdown`, ...). */
+  endReason: string | null;
+  /** Node that holds the call's media; control events are routed there. */
+  ownerNodeId: string;
+  siprec: CallSiprecInfo | null;
+  /** Sum of processing periods already closed, so offsets continue across pause/resume. */
+  processedMsBeforePause: number;
+}

@@ -1,0 +1,60 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per server instance (no global state), exposed at GET /metrics. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'callscribe_' });
+  return {
+    registry,
+    controlEvents: new Counter({
+      name: 'callscribe_control_events_total',
+      help: 'Control events by type and outcome status',
+      labelNames: ['type', 'status', 'code'] as const,
+      registers: [registry],
+    }),
+    calls: new Gauge({
+      name: 'callscribe_calls',
+      help: 'Calls held by this node, by state',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
+    hookInvocations: new Counter({
+      name: 'callscribe_hook_invocations_total',
+      help: 'Call-initialization hook invocations by result',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    sipRequests: new Counter({
+      name: 'callscribe_sip_requests_total',
+      help: 'SIP requests by method and response status',
+      labelNames: ['method', 'status'] as const,
+      registers: [registry],
+    }),
+    sipDropped: new Counter({
+      name: 'callscribe_sip_dropped_total',
+      help: 'SIP messages dropped unanswered, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    rtpDropped: new Counter({
+      name: 'callscribe_rtp_dropped_total',
+      help: 'RTP packets dropped, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    engineGaps: new Counter({
+      name: 'callscribe_engine_gaps_total',
+      help: 'Engine stream failures that caused a gap in transcription',
+      labelNames: ['engine'] as const,
+      registers: [registry],
+    }),
+    segmentLatencyMs: new Histogram({
+      name: 'callscribe_final_segment_latency_ms',
+      help: 'End of speech to final segment, ms',
+      buckets: [50, 100, 200, 400, 800, 1600, 3200],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,11 @@
+import type { HookEvent } from '../domain/hook-contract.js';
+
+/**
+ * The call-initialization hook (LCA's "Lambda hook for SIPREC call initialization"). Adapters
+ * return the raw reply; the application normalises it and applies the failure policy.
+ */
+export interface CallInitHook {
+  readonly kind: 'module' | 'http';
+  invoke(event: HookEvent, signal: AbortSignal): Promise<unknown>;
+  close?(): Promise<void>;
+}

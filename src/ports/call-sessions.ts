@@ -1,0 +1,50 @@
+import type { CallSiprecInfo, Channel, ChannelMapping } from '../domain/call.js';
+
+/**
+ * The driving port the SIP/RTP edge uses to hand calls to the core. The edge answers the
+ * INVITE whatever the core decides (so the SBC never retries); the core decides whether audio
+ * is wanted at all.
+ */
+export interface NewSession {
+  /** The id chosen per `callIdSource` (Call-ID by default); the hook may rename it. */
+  callId: string;
+  direction: 'Inbound' | 'Outbound';
+  fromNumber: string;
+  toNumber: string;
+  /** Lower-case header name → value, as LCA's `inviteHeaders`. */
+  inviteHeaders: Record<string, string>;
+  /** The raw rs-metadata XML, passed to the hook untouched. */
+  siprecMetadataXml: string | null;
+  streams: { label: string; role: Channel | null }[];
+  channelMapping: ChannelMapping;
+  siprec: CallSiprecInfo | null;
+  sourceAddress: string;
+}
+
+export type SessionDecision =
+  | { accepted: true; handle: LiveCallHandle }
+  | { accepted: false; code: string; reason: string };
+
+/** Audio frames are mono PCM16 at 8 kHz, in RTP order, lost packets already filled with silence. */
+export interface LiveCallHandle {
+  readonly callId: string;
+  /** False while PENDING or PAUSED: the edge then drops packets without decoding them. */
+  wantsAudio(): boolean;
+  /** Milliseconds of audio to keep from before START (0 = none). */
+  readonly preRollMs: number;
+  /** Which channel a stream label carries, after the hook's possible swap; null = not recorded. */
+  channelForLabel(label: string): Channel | null;
+  audio(channel: Channel, pcm: Int16Array): void;
+  /** Audio from just before START, oldest first, replayed once when processing begins. */
+  preRoll(channel: Channel, pcm: Int16Array): void;
+  /** New metadata from a re-INVITE, UPDATE, INFO or BYE body. */
+  metadataUpdated(siprec: CallSiprecInfo): void;
+  /** BYE, CANCEL, media timeout, or shutdown. Idempotent. */
+  end(reason: string): Promise<void>;
+}
+
+export interface CallSessions {
+  sessionStarted(session: NewSession): Promise<SessionDecision>;
+  /** Live calls on this node, for capacity checks. */
+  liveCallCount(): number;
+}

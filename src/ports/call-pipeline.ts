@@ -1,0 +1,30 @@
+import type { Logger } from 'pino';
+import type { AddTranscriptSegmentEvent } from '../domain/call-event.js';
+import type { CallData, Channel } from '../domain/call.js';
+
+/**
+ * Per-call transcription: both channels to the speech engine while the call is PROCESSING.
+ * Audio arrives as 8 kHz mono PCM16 frames from the RTP edge; the pipeline resamples as the
+ * engine needs, survives engine failures (reconnect with back-off, offsets continue, the gap
+ * logged and counted), and turns engine results into ADD_TRANSCRIPT_SEGMENT events.
+ */
+export interface CallPipeline {
+  /** Processing starts or resumes; segment times continue from `offsetMs` (time already processed). */
+  start(offsetMs: number): void;
+  /** Stops sending audio (STOP_CALL_PROCESSING); returns the ms of audio processed since `start`. */
+  pause(): Promise<number>;
+  audio(channel: Channel, pcm8k: Int16Array): void;
+  /** Call end: flushes final results, then resolves. */
+  finish(): Promise<void>;
+}
+
+export interface CallPipelineContext {
+  call: CallData;
+  log: Logger;
+  emit(segment: Omit<AddTranscriptSegmentEvent, 'CallId' | 'CreatedAt' | 'EventType'>): void;
+}
+
+export interface CallPipelineFactory {
+  create(context: CallPipelineContext): CallPipeline;
+  close(): Promise<void>;
+}

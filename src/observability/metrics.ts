@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One registry per server instance (no global state), exposed at GET /metrics. */
-export function createMetrics() {
+/** `callCounts` is read at scrape time, so the gauge never drifts from the live calls. */
+export function createMetrics(options: { callCounts?: () => Record<string, number> } = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'callscribe_' });
   return {
@@ -17,6 +18,10 @@ export function createMetrics() {
       help: 'Calls held by this node, by state',
       labelNames: ['state'] as const,
       registers: [registry],
+      collect() {
+        if (!options.callCounts) return;
+        for (const [state, count] of Object.entries(options.callCounts())) this.set({ state }, count);
+      },
     }),
     hookInvocations: new Counter({
       name: 'callscribe_hook_invocations_total',

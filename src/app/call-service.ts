@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { CallData, ChannelMapping } from '../domain/call.js';
+import { endCall } from '../domain/call-lifecycle.js';
+import { isAppError } from '../domain/errors.js';
+import type { HookDecision, HookEvent } from '../domain/hook-contract.js';
+import type { CallEventStream } from '../ports/call-event-stream.js';
+import type { CallPipelineFactory } from '../ports/call-pipeline.js';
+import type { CallRecorder } from '../ports/call-recorder.js';
+import type { CallSessions, NewSession, SessionDecision } from '../ports/call-sessions.js';
+import type { CallStore } from '../ports/call-store.js';
+import { CallEventPublisher, callStateEvent } from './call-event-publisher.js';
+import type { HookRunner } from './hook-runner.js';
+import { LiveCall } from './live-call.js';
+import type { LiveCalls } from './live-calls.js';
+import { updateCall } from './update-call.js';
+
+export interface CallServiceDeps {
+  store: CallStore;
+  eventStream: CallEventStream;
+  hookRunner: HookRunner;
+  liveCalls: LiveCalls;
+  pipelines: CallPipelineFactory;
+  recorder: CallRecorder;
+  log: Logger;
+  nodeId: string;
+  languageCode: string;
+  recordCalls: boolean;
+  preRollMs: number;
+  publicUrl: string;
+  now: () => number;
+  /** Told when a call appears, so control events held for its id can be applied. */
+  onCallArrived(callId: string, originalCallId: string): void;
+}
+
+/**
+ * "Session started" from the SIP edge: run the hook, persist the call in LCA's layout, and hold
+ * it live — processing at once, or parked until START_CALL_PROCESSING.
+ */
+export class CallService implements CallSessions {
+  constructor(private readonly deps: CallServiceDeps) {}
+
+  liveCallCount(): number {
+    return this.deps.liveCalls.size;
+  }
+
+  async sessionStarted(session: NewSession): Promise<SessionDecision> {
+    const { deps } = this;
+    const startedAt = new Date(deps.now()).toISOString();
+    const setupLog = deps.log.child({ callId: session.callId });
+    setupLog.info({ streams: session.streams.length, mappingRule: session.channelMapping.rule }, 'new recording session');
+
+    const hookResult = await deps.hookRunner.run(hookEventFor(session, startedAt), setupLog);
+    let decision: HookDecision;
+    let refused = false;
+    if (hookResult.kind === 'decision') {
+      decision = hookResult.decision;
+    } else if (hookResult.policy === 'process') {
+      decision = { shouldProcessCall: true };
+    } else if (hookResult.policy === 'park') {
+      decision = { shouldProcessCall: false };
+    } else {
+      decision = { shouldProcessCall: false };
+      refused = true;
+    }
+
+    const callId = decision.callId ?? session.callId;
+    const log = deps.log.child({ callId });
+    if (callId !== session.callId) log.info({ originalCallId: session.callId }, 'hook renamed the call');
+    const processNow = !refused && decision.shouldProcessCall !== false;
+    let call: CallData = {
+      callId,
+      originalCallId: session.callId,
+      state: processNow ? 'PROCESSING' : 'PENDING',
+      callStreamingStartTime: startedAt,
+      callProcessingStartTime: processNow ? startedAt : '',
+      callStreamingEndTime: '',
+      shouldProcessCall: processNow,
+      shouldRecordCall: decision.shouldRecordCall ?? true,
+      fromNumber: decision.fromNumber ?? session.fromNumber,
+      toNumber: decision.toNumber ?? session.toNumber,
+      agentId: decision.agentId ?? null,
+      metadatajson: decision.metadatajson ?? null,
+      languageCode: decision.transcribeLanguageCode ?? deps.languageCode,
+      channelMapping: decision.isCaller === false ? swap(session.channelMapping) : session.channelMapping,
+      startCallProcessingEvent: null,
+      endReason: null,
+      ownerNodeId: deps.nodeId,
+      siprec: session.siprec,
+      processedMsBeforePause: 0,
+    };
+    if (decision.isCaller === false) log.info('hook returned isCaller=false; caller and agent channels swapped');
+    if (refused) {
+      const ended = endCall(call, 'hook-failed', startedAt);
+      if (ended.ok) call = ended.value;
+    }
+
+    try {
+      await deps.store.create(call);
+    } catch (error) {
+      log.error({ err: error }, 'call could not be stored');
+      return {
+        accepted: false,
+        code: isAppError(error) ? error.code : 'STORE_UNAVAILABLE',
+        reason: error instanceof Error ? error.message : String(error),
+      };
+    }
+    log.info({ state: call.state, pii: { fromNumber: call.fromNumber, toNumber: call.toNumber } }, 'call stored');
+
+    const events = new CallEventPublisher({ stream: deps.eventStream, log, now: deps.now }, callId);
+    const live = new LiveCall(
+      {
+        pipelines: deps.pipelines,
+        recorder: deps.recorder,
+        recordCalls: deps.recordCalls,
+        preRollMs: deps.preRollMs,
+        publicUrl: deps.publicUrl,
+        now: deps.now,
+        persistEnd: (id, reason) => this.persistEnd(id, reason),
+        persistSiprec: async (id, siprec) => {
+          await updateCall(deps.store, id, (current) =>
+            current.call.state === 'ENDED' ? { noop: null } : { write: { ...current.call, siprec }, outcome: null },
+          );
+        },
+        forget: (id) => deps.liveCalls.delete(id),
+      },
+      call,
+      log,
+      events,
+    );
+    deps.liveCalls.add(live);
+    if (refused) {
+      live.markEnded(call);
+      await events.publish(callStateEvent(call));
+      return { accepted: true, handle: live };
+    }
+    if (processNow) {
+      await live.begin(call);
+    } else {
+      await events.publish(callStateEvent(call));
+      log.info('call parked until START_CALL_PROCESSING');
+    }
+    deps.onCallArrived(callId, session.callId);
+    return { accepted: true, handle: live };
+  }
+
+  /** Ends every live call, e.g. at shutdown. */
+  async endAll(reason: string): Promise<void> {
+    await Promise.all(this.deps.liveCalls.all().map((call) => call.end(reason)));
+  }
+
+  private async persistEnd(callId: string, reason: string): Promise<CallData | undefined> {
+    const nowIso = new Date(this.deps.now()).toISOString();
+    try {
+      const { stored } = await updateCall(this.deps.store, callId, (current) => {
+        const ended = endCall(current.call, reason, nowIso);
+        return ended.ok ? { write: ended.value, outcome: null } : { noop: null };
+      });
+      return stored.call;
+    } catch (err) {
+      this.deps.log.child({ callId }).error({ err }, 'call end could not be stored');
+      return undefined;
+    }
+  }
+
+}
+
+function swap(mapping: ChannelMapping): ChannelMapping {
+  return {
+    callerStreamLabel: mapping.agentStreamLabel,
+    agentStreamLabel: mapping.callerStreamLabel,
+    rule: mapping.rule,
+    swappedByHook: true,
+  };
+}
+
+function hookEventFor(session: NewSession, startedAt: string): HookEvent {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Chime VoiceConnector Streaming Status',
+    source: 'callscribe',
+    time: startedAt,
+    detail: {
+      callId: session.callId,
+      direction: session.direction,
+      fromNumber: session.fromNumber,
+      toNumber: session.toNumber,
+      inviteHeaders: session.inviteHeaders,
+      isCaller: true,
+      siprecMetadata: session.siprecMetadataXml,
+      streams: session.streams,
+      startTime: startedAt,
+      streamingStatus: 'STARTED',
+      version: '0',
+    },
+  };
+}

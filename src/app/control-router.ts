@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { endCall, pauseProcessing, startProcessing, updateAgent } from '../domain/call-lifecycle.js';
+import type { ControlOutcome, ControlOutcomeStatus } from '../domain/control-event.js';
+import { AppError, toAppError } from '../domain/errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { ControlEvents, ControlRequest } from '../ports/control-events.js';
+import type { CallStore } from '../ports/call-store.js';
+import type { LiveCalls } from './live-calls.js';
+import { fromResult, updateCall } from './update-call.js';
+
+/** Delivers a control event to the node that holds the call (multi-node deployments). */
+export interface ControlForwarder {
+  forward(ownerNodeId: string, request: ControlRequest & { eventId: string }): Promise<ControlOutcome>;
+}
+
+export interface ControlRouterDeps {
+  store: CallStore;
+  liveCalls: LiveCalls;
+  metrics: Metrics;
+  log: Logger;
+  nodeId: string;
+  pendingEventTtlMs: number;
+  now: () => number;
+  forwarder?: ControlForwarder;
+}
+
+interface HeldEvent {
+  request: ControlRequest & { eventId: string };
+  receivedAt: string;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The one place control events are decided, whatever their ingress. Unlike LCA it holds events
+ * for calls that have not arrived yet, accepts the pre-hook callId through `cm#`, makes a
+ * duplicate START a no-op, refuses START for an ended call, and records every outcome.
+ */
+export class ControlRouter implements ControlEvents {
+  private readonly held = new Map<string, HeldEvent[]>();
+
+  constructor(private readonly deps: ControlRouterDeps) {}
+
+  async submit(request: ControlRequest, options: { holdIfUnknown: boolean }): Promise<ControlOutcome> {
+    const withId = { ...request, eventId: request.eventId ?? randomUUID() };
+    const receivedAt = new Date(this.deps.now()).toISOString();
+    const log = this.deps.log.child({ eventId: withId.eventId, callId: withId.detail.callId });
+    log.info({ type: withId.type, ingress: withId.ingress }, 'control event received');
+    const outcome = await this.decide(withId, receivedAt, log, options.holdIfUnknown);
+    return this.record(outcome, log);
+  }
+
+  outcome(eventId: string): Promise<ControlOutcome | undefined> {
+    return this.deps.store.getControlOutcome(eventId);
+  }
+
+  /** A call appeared: apply the events held for it (by its current or original id). */
+  callArrived(callId: string, originalCallId: string): void {
+    for (const key of new Set([callId, originalCallId])) {
+      const waiting = this.held.get(key);
+      if (!waiting) continue;
+      this.held.delete(key);
+      for (const held of waiting) {
+        clearTimeout(held.timer);
+        const log = this.deps.log.child({ eventId: held.request.eventId, callId: key });
+        log.info('held control event released: call arrived');
+        void this.decide(held.request, held.receivedAt, log, false)
+          .then((outcome) => this.record(outcome, log))
+          .catch((err: unknown) => log.error({ err }, 'held control event failed'));
+      }
+    }
+  }
+
+  close(): void {
+    for (const waiting of this.held.values()) for (const held of waiting) clearTimeout(held.timer);
+    this.held.clear();
+  }
+
+  private async decide(
+    request: ControlRequest & { eventId: string },
+    receivedAt: string,
+    log: Logger,
+    holdIfUnknown: boolean,
+  ): Promise<ControlOutcome> {
+    const make = (status: ControlOutcomeStatus, callId: string | null, reason: string, code: string | null = null) =>
+      this.outcomeOf(request, receivedAt, status, callId, reason, code);
+    try {
+      if (request.type === 'START_CALL_PROCESSING') {
+        log.info('START_CALL_PROCESSING event received, retrieving stored callData');
+      }
+      const callId = await this.resolve(request.detail.callId);
+      if (!callId) {
+        if (holdIfUnknown) {
+          this.hold(request, receivedAt, log);
+          return make('pending', null, `call not known yet; held for ${this.deps.pendingEventTtlMs} ms`);
+        }
+        log.warn('no callData stored for this callId');
+        return make('rejected', null, 'no such call', 'CALL_NOT_FOUND');
+      }
+      const stored = await this.deps.store.get(callId);
+      if (stored && stored.call.ownerNodeId !== this.deps.nodeId && this.deps.forwarder) {
+        log.info({ ownerNodeId: stored.call.ownerNodeId }, 'forwarding control event to the owning node');
+        return await this.deps.forwarder.forward(stored.call.ownerNodeId, {
+          ...request,
+          ingress: 'forwarded',
+          detail: { ...request.detail, callId },
+        });
+      }
+      switch (request.type) {
+        case 'START_CALL_PROCESSING':
+          return await this.start(request, callId, log, make);
+        case 'STOP_CALL_PROCESSING':
+          return await this.stop(callId, log, make);
+        case 'UPDATE_AGENT':
+          return await this.updateAgent(request, callId, log, make);
+      }
+    } catch (error) {
+      const appError = toAppError(error, 'STORE_UNAVAILABLE');
+      log.warn({ code: appError.code, err: appError }, 'control event rejected');
+      return make('rejected', null, appError.message, appError.code);
+    }
+  }
+
+  private async start(
+    request: ControlRequest,
+    callId: string,
+    log: Logger,
+    make: OutcomeMaker,
+  ): Promise<ControlOutcome> {
+    const { detail } = request;
+    if (detail.agentId) log.info({ pii: { agentId: detail.agentId } }, 'START_CALL_PROCESSING event contains agentId');
+    if (detail.fromNumber) log.info({ pii: { fromNumber: detail.fromNumber } }, 'START_CALL_PROCESSING event contains fromNumber');
+    if (detail.toNumber) log.info({ pii: { toNumber: detail.toNumber } }, 'START_CALL_PROCESSING event contains toNumber');
+    const live = this.deps.liveCalls.get(callId);
+    if (!live) return this.orphaned(callId, log, make);
+    const nowIso = new Date(this.deps.now()).toISOString();
+    const { stored, outcome, written } = await updateCall(this.deps.store, callId, (current) =>
+      fromResult(startProcessing(current.call, { ...detail, callId }, nowIso), (o) => o === 'already-processing'),
+    );
+    if (!written) {
+      log.info('call is already processing; duplicate START ignored');
+      return make('noop', callId, 'call is already processing');
+    }
+    log.info('write callData');
+    await live.begin(stored.call);
+    log.info('ready to start processing call');
+    return make('applied', callId, outcome === 'resumed' ? 'processing resumed' : 'processing started');
+  }
+
+  private async stop(callId: string, log: Logger, make: OutcomeMaker): Promise<ControlOutcome> {
+    const live = this.deps.liveCalls.get(callId);
+    if (!live) return this.orphaned(callId, log, make);
+    const { stored, written } = await updateCall(this.deps.store, callId, (current) =>
+      fromResult(pauseProcessing(current.call, live.processingElapsedMs()), (o) => o === 'already-paused'),
+    );
+    if (!written) return make('noop', callId, 'call is already paused');
+    await live.pause(stored.call);
+    log.info('processing paused by STOP_CALL_PROCESSING');
+    return make('applied', callId, 'processing paused');
+  }
+
+  private async updateAgent(
+    request: ControlRequest,
+    callId: string,
+    log: Logger,
+    make: OutcomeMaker,
+  ): Promise<ControlOutcome> {
+    const agentId = request.detail.agentId;
+    if (!agentId) throw new AppError('INVALID_CONTROL_EVENT', 'UPDATE_AGENT needs agentId');
+    const { stored, written } = await updateCall(this.deps.store, callId, (current) => {
+      if (current.call.agentId === agentId) return { noop: null };
+      const next = updateAgent(current.call, agentId);
+      return next.ok ? { write: next.value, outcome: null } : { refuse: next.error };
+    });
+    if (!written) return make('noop', callId, 'agent unchanged');
+    await this.deps.liveCalls.get(callId)?.agentUpdated(stored.call);
+    log.info({ pii: { agentId } }, 'agent updated');
+    return make('applied', callId, 'agent updated');
+  }
+
+  /**
+   * A call this node owns but no longer holds (the process restarted, so there is no media)
+   * cannot be processed: it is marked ENDED and the event refused, instead of pretending.
+   */
+  private async orphaned(callId: string, log: Logger, make: OutcomeMaker): Promise<ControlOutcome> {
+    const nowIso = new Date(this.deps.now()).toISOString();
+    const { stored } = await updateCall(this.deps.store, callId, (current) => {
+      const ended = endCall(current.call, 'owner-lost', nowIso);
+      return ended.ok ? { write: ended.value, outcome: null } : { noop: null };
+    });
+    const reason =
+      stored.call.endReason === 'owner-lost'
+        ? 'the node that held this call is gone'
+        : `call ended (${stored.call.endReason ?? 'unknown reason'})`;
+    log.warn({ endReason: stored.call.endReason }, 'control event for a call whose media is not held here');
+    return make('rejected', callId, reason, stored.call.endReason === 'owner-lost' ? 'CALL_OWNER_UNAVAILABLE' : 'CALL_ENDED');
+  }
+
+  private async resolve(requestedCallId: string): Promise<string | undefined> {
+    if (await this.deps.store.get(requestedCallId)) return requestedCallId;
+    return this.deps.store.resolveOriginalCallId(requestedCallId);
+  }
+
+  private hold(request: ControlRequest & { eventId: string }, receivedAt: string, log: Logger): void {
+    const key = request.detail.callId;
+    const timer = setTimeout(() => {
+      const waiting = this.held.get(key)?.filter((h) => h.request.eventId !== request.eventId) ?? [];
+      if (waiting.length > 0) this.held.set(key, waiting);
+      else this.held.delete(key);
+      log.warn('held control event expired: no such call arrived');
+      void this.record(
+        this.outcomeOf(request, receivedAt, 'rejected', null, `no call arrived within ${this.deps.pendingEventTtlMs} ms`, 'CALL_NOT_FOUND'),
+        log,
+      );
+    }, this.deps.pendingEventTtlMs);
+    timer.unref();
+    const list = this.held.get(key) ?? [];
+    list.push({ request, receivedAt, timer });
+    this.held.set(key, list);
+    log.info({ holdMs: this.deps.pendingEventTtlMs }, 'callId not known yet; control event held');
+  }
+
+  private async record(outcome: ControlOutcome, log: Logger): Promise<ControlOutcome> {
+    this.deps.metrics.controlEvents.inc({ type: outcome.type, status: outcome.status, code: outcome.code ?? '' });
+    try {
+      await this.deps.store.putControlOutcome(outcome);
+    } catch (err) {
+      log.error({ err }, 'control event outcome could not be stored');
+    }
+    return outcome;
+  }
+
+  private outcomeOf(
+    request: ControlRequest & { eventId: string },
+    receivedAt: string,
+    status: ControlOutcomeStatus,
+    callId: string | null,
+    reason: string,
+    code: string | null,
+  ): ControlOutcome {
+    return {
+      eventId: request.eventId,
+      type: request.type,
+      status,
+      callId,
+      requestedCallId: request.detail.callId,
+      code,
+      reason,
+      receivedAt,
+      decidedAt: status === 'pending' ? null : new Date(this.deps.now()).toISOString(),
+    };
+  }
+}
+
+type OutcomeMaker = (status: ControlOutcomeStatus, callId: string | null, reason: string, code?: string | null) => ControlOutcome;

@@ -1,0 +1,173 @@
+import type { Logger } from 'pino';
+import type { CallData, CallSiprecInfo, Channel } from '../domain/call.js';
+import type { CallPipeline, CallPipelineFactory } from '../ports/call-pipeline.js';
+import type { LiveCallHandle } from '../ports/call-sessions.js';
+import type { CallRecorder, RecordingWriter } from '../ports/call-recorder.js';
+import { CallEventPublisher, callStateEvent, startEvent } from './call-event-publisher.js';
+
+export interface LiveCallDeps {
+  pipelines: CallPipelineFactory;
+  recorder: CallRecorder;
+  recordCalls: boolean;
+  preRollMs: number;
+  publicUrl: string;
+  now: () => number;
+  /** Persists the end of the call (compare-and-set in the store); returns the stored record. */
+  persistEnd(callId: string, reason: string): Promise<CallData | undefined>;
+  persistSiprec(callId: string, siprec: CallSiprecInfo): Promise<void>;
+  forget(callId: string): void;
+}
+
+/**
+ * The in-memory side of a call this node holds: it gates audio, drives the transcription
+ * pipeline and the recording, and publishes the call's events. The store stays the source of
+ * truth for state; the router updates the store first and then tells the live call.
+ */
+export class LiveCall implements LiveCallHandle {
+  readonly preRollMs: number;
+  private state: CallData['state'];
+  private call: CallData;
+  private pipeline: CallPipeline | undefined;
+  private recording: RecordingWriter | undefined;
+  private processingSinceMs: number | undefined;
+  private ending: Promise<void> | undefined;
+  private startPublished = false;
+
+  constructor(
+    private readonly deps: LiveCallDeps,
+    call: CallData,
+    readonly log: Logger,
+    readonly events: CallEventPublisher,
+  ) {
+    this.call = call;
+    this.state = call.state;
+    this.preRollMs = call.state === 'ENDED' ? 0 : deps.preRollMs;
+  }
+
+  get callId(): string {
+    return this.call.callId;
+  }
+
+  get current(): CallData {
+    return this.call;
+  }
+
+  wantsAudio(): boolean {
+    return this.state === 'PROCESSING';
+  }
+
+  channelForLabel(label: string): Channel | null {
+    const mapping = this.call.channelMapping;
+    if (mapping.callerStreamLabel === label) return 'CALLER';
+    if (mapping.agentStreamLabel === label) return 'AGENT';
+    return null;
+  }
+
+  audio(channel: Channel, pcm: Int16Array): void {
+    if (this.state !== 'PROCESSING') return;
+    this.pipeline?.audio(channel, pcm);
+    this.recording?.write(channel, pcm);
+  }
+
+  preRoll(channel: Channel, pcm: Int16Array): void {
+    this.audio(channel, pcm);
+  }
+
+  metadataUpdated(siprec: CallSiprecInfo): void {
+    this.call = { ...this.call, siprec };
+    this.deps.persistSiprec(this.callId, siprec).catch((err: unknown) => {
+      this.log.warn({ err }, 'metadata update could not be stored');
+    });
+  }
+
+  /** Milliseconds processed in the current processing period. */
+  processingElapsedMs(): number {
+    return this.processingSinceMs === undefined ? 0 : this.deps.now() - this.processingSinceMs;
+  }
+
+  /** The store now says PROCESSING (auto-start, START or resume). */
+  async begin(call: CallData): Promise<void> {
+    if (this.state === 'ENDED') return;
+    this.call = call;
+    this.state = 'PROCESSING';
+    this.processingSinceMs = this.deps.now();
+    this.pipeline ??= this.deps.pipelines.create({
+      call,
+      log: this.log,
+      emit: (segment) => {
+        void this.events.publish({ EventType: 'ADD_TRANSCRIPT_SEGMENT', ...segment });
+      },
+    });
+    if (!this.recording && this.deps.recordCalls && call.shouldRecordCall) {
+      this.recording = this.deps.recorder.open(call.callId);
+    }
+    if (!this.startPublished) {
+      this.startPublished = true;
+      await this.events.publish(startEvent(call));
+    }
+    await this.events.publish(callStateEvent(call));
+    this.pipeline.start(call.processedMsBeforePause);
+    this.log.info({ offsetMs: call.processedMsBeforePause }, 'processing started');
+  }
+
+  /** The store now says PAUSED. */
+  async pause(call: CallData): Promise<void> {
+    this.call = call;
+    this.state = 'PAUSED';
+    this.processingSinceMs = undefined;
+    await this.pipeline?.pause();
+    await this.events.publish(callStateEvent(call));
+    this.log.info('processing paused');
+  }
+
+  async agentUpdated(call: CallData): Promise<void> {
+    this.call = call;
+    if (call.agentId) await this.events.publish({ EventType: 'UPDATE_AGENT', AgentId: call.agentId });
+  }
+
+  /** The call was refused at set-up (hook failure with policy `reject`): nothing is kept. */
+  markEnded(call: CallData): void {
+    this.call = call;
+    this.state = 'ENDED';
+  }
+
+  end(reason: string): Promise<void> {
+    this.ending ??= this.finish(reason);
+    return this.ending;
+  }
+
+  private async finish(reason: string): Promise<void> {
+    const wasActive = this.state !== 'ENDED';
+    this.state = 'ENDED';
+    try {
+      if (wasActive) {
+        const stored = await this.deps.persistEnd(this.callId, reason);
+        if (stored) this.call = stored;
+      }
+      await this.pipeline?.finish();
+      const path = await this.recording?.close();
+      if (wasActive) {
+        await this.events.publish(callStateEvent(this.call));
+        if (this.startPublished) {
+          await this.events.publish({
+            EventType: 'END',
+            CustomerPhoneNumber: this.call.fromNumber,
+            SystemPhoneNumber: this.call.toNumber,
+          });
+        }
+        if (path) {
+          await this.events.publish({
+            EventType: 'ADD_S3_RECORDING_URL',
+            RecordingUrl: `${this.deps.publicUrl}/api/calls/${encodeURIComponent(this.callId)}/recording`,
+          });
+        }
+      }
+      await this.events.drained();
+      this.log.info({ reason }, 'call ended');
+    } catch (err) {
+      this.log.error({ err }, 'call end handling failed');
+    } finally {
+      this.deps.forget(this.callId);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Config } from './config/schema.js';
+import { createHttpServer } from './adapters/http/create-http-server.js';
+import { createCallInitHook } from './adapters/hook/create-hook.js';
+import { WavCallRecorder } from './adapters/recording/wav-call-recorder.js';
+import { UdpMediaSessions } from './adapters/rtp/udp-media-sessions.js';
+import { createSipServer } from './adapters/sip/sip-server.js';
+import { createSpeechEngine } from './adapters/speech/create-speech-engine.js';
+import { SqliteDatabase } from './adapters/sqlite/database.js';
+import { SqliteCallEventStream } from './adapters/sqlite/sqlite-call-event-stream.js';
+import { SqliteCallStore } from './adapters/sqlite/sqlite-call-store.js';
+import { startSweeper } from './adapters/sqlite/start-sweeper.js';
+import { CallService } from './app/call-service.js';
+import { ControlRouter } from './app/control-router.js';
+import { HookRunner } from './app/hook-runner.js';
+import { LiveCalls } from './app/live-calls.js';
+import { TranscriptionPipelineFactory } from './app/transcription-pipeline.js';
+import { createLogger } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
+import { staticUiDir } from './static-ui-dir.js';
+
+export interface RunningServer {
+  httpPort: number;
+  sipPorts: { udp?: number; tcp?: number };
+  nodeId: string;
+}
+
+export interface Server {
+  readonly config: Readonly<Config>;
+  readonly log: Logger;
+  start(): Promise<RunningServer>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The one place that knows every adapter: builds the server from a validated config. Nothing
+ * else constructs adapters or reads the environment.
+ */
+export async function buildServer(config: Readonly<Config>, options: { log?: Logger; now?: () => number } = {}): Promise<Server> {
+  const now = options.now ?? Date.now;
+  const log = options.log ?? createLogger({ level: config.logLevel, redact: config.logRedact });
+  const nodeId = config.nodeId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
+  const liveCalls = new LiveCalls();
+  const metrics = createMetrics({ callCounts: () => liveCalls.countsByState() });
+
+  const database = SqliteDatabase.open({ dataDir: config.dataDir });
+  const store = new SqliteCallStore({ database, ttlMs: config.callTtlMs, now });
+  const eventStream = new SqliteCallEventStream({ database, ttlMs: config.callTtlMs, now, log: log.child({ component: 'events' }) });
+  const recorder = new WavCallRecorder({ dataDir: config.dataDir, log: log.child({ component: 'recorder' }) });
+  const engine = await createSpeechEngine(config, log.child({ component: 'engine' }), metrics);
+  const pipelines = new TranscriptionPipelineFactory({ engine, log, metrics, config, now });
+  const router = new ControlRouter({
+    store,
+    liveCalls,
+    metrics,
+    log: log.child({ component: 'control' }),
+    nodeId,
+    pendingEventTtlMs: config.pendingEventTtlMs,
+    now,
+  });
+  const callService = new CallService({
+    store,
+    eventStream,
+    hookRunner: new HookRunner({
+      hook: await createCallInitHook(config.hook),
+      timeoutMs: config.hookTimeoutMs,
+      policy: config.hookFailurePolicy,
+      metrics,
+    }),
+    liveCalls,
+    pipelines,
+    recorder,
+    log,
+    nodeId,
+    languageCode: config.languageCode,
+    recordCalls: config.recordCalls,
+    preRollMs: config.preRollMs,
+    publicUrl: config.publicUrl ?? `http://${config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost}:${config.httpPort}`,
+    now,
+    onCallArrived: (callId, originalCallId) => router.callArrived(callId, originalCallId),
+  });
+  const mediaSessions = new UdpMediaSessions({ config, log: log.child({ component: 'rtp' }), metrics });
+  const sip = createSipServer({ config, log: log.child({ component: 'sip' }), metrics, callSessions: callService, mediaSessions });
+  const http = createHttpServer({
+    config,
+    log: log.child({ component: 'http' }),
+    controlEvents: router,
+    callStore: store,
+    eventStream,
+    metrics,
+    recordings: recorder,
+    staticDir: config.webUi ? staticUiDir() : undefined,
+    nodeId,
+  });
+  let stopSweeper: (() => void) | undefined;
+
+  return {
+    config,
+    log,
+    async start() {
+      const sipPorts = await sip.start();
+      await http.listen({ host: config.httpHost, port: config.httpPort });
+      const address = http.server.address();
+      const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
+      stopSweeper = startSweeper({ targets: [store, eventStream], intervalMs: config.sweepIntervalMs, log });
+      log.info({ httpPort, sipPorts, nodeId, engine: engine.name }, 'callscribe started');
+      return { httpPort, sipPorts, nodeId };
+    },
+    async stop() {
+      stopSweeper?.();
+      await sip.close();
+      await callService.endAll('shutdown');
+      router.close();
+      await http.close();
+      await mediaSessions.close();
+      await engine.close();
+      await eventStream.close();
+      await store.close();
+      database.close();
+      log.info('callscribe stopped');
+    },
+  };
+}

@@ -35,8 +35,9 @@ export class HookRunner {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        controller.abort();
+        // Reject before aborting: a hook that settles on abort must not win the race.
         reject(new AppError('HOOK_TIMEOUT', `hook did not answer within ${this.deps.timeoutMs} ms`));
+        controller.abort();
       }, this.deps.timeoutMs);
     });
     const startedAt = performance.now();

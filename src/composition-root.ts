@@ -51,6 +51,8 @@ export async function buildServer(config: Readonly<Config>, options: { log?: Log
   const recorder = new WavCallRecorder({ dataDir: config.dataDir, log: log.child({ component: 'recorder' }) });
   const engine = await createSpeechEngine(config, log.child({ component: 'engine' }), metrics);
   const pipelines = new TranscriptionPipelineFactory({ engine, log, metrics, config, now });
+  const hook = createCallInitHook(config.hook);
+  await hook?.load?.();
   const router = new ControlRouter({
     store,
     liveCalls,
@@ -64,7 +66,7 @@ export async function buildServer(config: Readonly<Config>, options: { log?: Log
     store,
     eventStream,
     hookRunner: new HookRunner({
-      hook: await createCallInitHook(config.hook),
+      hook,
       timeoutMs: config.hookTimeoutMs,
       policy: config.hookFailurePolicy,
       metrics,
@@ -100,7 +102,8 @@ export async function buildServer(config: Readonly<Config>, options: { log?: Log
     config,
     log,
     async start() {
-      const sipPorts = await sip.start();
+      const bound = await sip.start();
+      const sipPorts = { udp: bound.udpPort, tcp: bound.tcpPort };
       await http.listen({ host: config.httpHost, port: config.httpPort });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;

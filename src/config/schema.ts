@@ -95,7 +95,7 @@ export const configSchema = z.object({
     .int()
     .positive()
     .default(1024 * 1024)
-    .describe('Largest PutEvents request body and total entry size (AWS: 1 MiB since 2026-01).'),
+    .describe('Largest total entry size of a PutEvents request, as AWS counts it (AWS: 1 MiB since 2026-01). Request bodies may be up to twice this plus 64 KiB, because JSON escaping inflates Detail strings; larger bodies get 413.'),
   sigv4MaxSkewMs: positiveMs.default(15 * 60 * 1000).describe('Largest accepted clock skew of a signed request.'),
   pendingEventTtlMs: positiveMs
     .default(30_000)

@@ -7,5 +7,7 @@ import type { HookEvent } from '../domain/hook-contract.js';
 export interface CallInitHook {
   readonly kind: 'module' | 'http';
   invoke(event: HookEvent, signal: AbortSignal): Promise<unknown>;
+  /** Loads eagerly at start-up so a broken hook module stops the server instead of every call. */
+  load?(): Promise<void>;
   close?(): Promise<void>;
 }

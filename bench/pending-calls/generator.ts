@@ -1,0 +1,44 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { RtpPacer } from '../../src/sbc-sim/rtp-pacer.js';
+import type { GeneratorReport } from './protocol.js';
+
+/**
+ * The load: the SBC simulator's pacer sending 20 ms PCMU to every port it is given, each
+ * stream from its own connected socket, in a process of its own so it does not share an
+ * event loop with the receiver.
+ */
+const audio = readFileSync(new URL('../../samples/support-call/caller.pcmu', import.meta.url));
+const pacer = new RtpPacer();
+let sockets: Socket[] = [];
+
+async function connectedSocket(port: number): Promise<Socket> {
+  const socket = createSocket('udp4');
+  socket.on('error', () => {});
+  await new Promise<void>((resolve) => socket.connect(port, '127.0.0.1', () => resolve()));
+  return socket;
+}
+
+process.on('message', (message: { type: string; ports?: number[] }) => {
+  if (message.type === 'targets') {
+    void Promise.all((message.ports ?? []).map(connectedSocket)).then((s) => {
+      sockets = s;
+      process.send?.({ type: 'ready' });
+    });
+  } else if (message.type === 'go') {
+    sockets.forEach((socket, i) => {
+      const phaseMs = (i * 20) / sockets.length;
+      pacer.add({ send: (packet) => socket.send(packet), audio, loop: true, phaseMs });
+    });
+  } else if (message.type === 'stop') {
+    pacer.stop();
+    const report: GeneratorReport = {
+      type: 'report',
+      packetsSent: pacer.packetsSent,
+      packetsSkipped: pacer.packetsSkipped,
+    };
+    process.send?.(report);
+    for (const socket of sockets) socket.close();
+    setTimeout(() => process.exit(0), 50);
+  }
+});

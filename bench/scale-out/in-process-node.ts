@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { createRedisAdapters } from '../../src/adapters/redis/create-redis-adapters.js';
+import { WavCallRecorder } from '../../src/adapters/recording/wav-call-recorder.js';
+import { CallService } from '../../src/app/call-service.js';
+import { ControlRouter } from '../../src/app/control-router.js';
+import { HookRunner } from '../../src/app/hook-runner.js';
+import { LiveCalls } from '../../src/app/live-calls.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import type { CallPipeline, CallPipelineContext, CallPipelineFactory } from '../../src/ports/call-pipeline.js';
+import type { NewSession } from '../../src/ports/call-sessions.js';
+
+/** Records when each call's processing started, instead of transcribing. */
+export class StartRecordingPipelines implements CallPipelineFactory {
+  readonly starts = new Map<string, number>();
+  onStart: ((callId: string) => void) | undefined;
+
+  create(context: CallPipelineContext): CallPipeline {
+    const callId = context.call.callId;
+    return {
+      start: () => {
+        this.starts.set(callId, performance.now());
+        this.onStart?.(callId);
+      },
+      pause: async () => 0,
+      audio: () => undefined,
+      finish: async () => undefined,
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+export interface InProcessNodeOptions {
+  nodeId: string;
+  redisUrl: string;
+  keyPrefix: string;
+  log: Logger;
+  nodeLeaseMs?: number;
+  callTtlMs?: number;
+}
+
+/**
+ * One callscribe "node" wired as the composition root wires a Redis deployment, minus SIP, RTP
+ * and HTTP: Redis adapters, ControlRouter with the Redis forwarder, CallService with a hook
+ * that parks every call. Several of these in one process share calls through one Redis.
+ */
+export async function startInProcessNode(options: InProcessNodeOptions) {
+  const dataDir = mkdtempSync(join(tmpdir(), `callscribe-${options.nodeId}-`));
+  const metrics = createMetrics();
+  const log = options.log.child({ nodeId: options.nodeId });
+  const redis = createRedisAdapters(
+    { redisUrl: options.redisUrl, callTtlMs: options.callTtlMs ?? 3_600_000, nodeLeaseMs: options.nodeLeaseMs ?? 10_000 },
+    log,
+    { nodeId: options.nodeId, registry: metrics.registry, keyPrefix: options.keyPrefix },
+  );
+  const liveCalls = new LiveCalls();
+  const pipelines = new StartRecordingPipelines();
+  const router = new ControlRouter({
+    store: redis.store,
+    liveCalls,
+    metrics,
+    log,
+    nodeId: options.nodeId,
+    pendingEventTtlMs: 30_000,
+    now: Date.now,
+    forwarder: redis.forwarder,
+  });
+  const service = new CallService({
+    store: redis.store,
+    eventStream: redis.eventStream,
+    hookRunner: new HookRunner({
+      hook: { kind: 'module', invoke: async () => ({ shouldProcessCall: false }) },
+      timeoutMs: 2000,
+      policy: 'park',
+      metrics,
+    }),
+    liveCalls,
+    pipelines,
+    recorder: new WavCallRecorder({ dataDir, log }),
+    log,
+    nodeId: options.nodeId,
+    languageCode: 'en-US',
+    recordCalls: false,
+    preRollMs: 0,
+    publicUrl: 'http://127.0.0.1:8080',
+    now: Date.now,
+    onCallArrived: (callId, originalCallId) => router.callArrived(callId, originalCallId),
+  });
+  await redis.start(router);
+  let closed = false;
+
+  return {
+    nodeId: options.nodeId,
+    redis,
+    router,
+    service,
+    liveCalls,
+    pipelines,
+    metrics,
+    /** A call arriving over SIPREC and parked by the hook, held (with its media) by this node. */
+    async parkedCall(callId: string, overrides: Partial<NewSession> = {}) {
+      const decision = await service.sessionStarted(session(callId, overrides));
+      if (!decision.accepted) throw new Error(`call ${callId} refused: ${decision.reason}`);
+      return decision.handle;
+    },
+    /** The process dies: no goodbye, no lease release; other nodes notice when the lease runs out. */
+    crash(): void {
+      closed = true;
+      router.close();
+      redis.disconnect();
+      void redis.reaper.stop();
+      void redis.nodeRegistry.stop().catch(() => undefined);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await service.endAll('shutdown');
+      router.close();
+      await redis.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type InProcessNode = Awaited<ReturnType<typeof startInProcessNode>>;
+
+function session(callId: string, overrides: Partial<NewSession>): NewSession {
+  return {
+    callId,
+    direction: 'Inbound',
+    fromNumber: '+15551230001',
+    toNumber: '+15559870000',
+    inviteHeaders: { 'call-id': callId },
+    siprecMetadataXml: null,
+    streams: [
+      { label: '1', role: 'CALLER' },
+      { label: '2', role: 'AGENT' },
+    ],
+    channelMapping: { callerStreamLabel: '1', agentStreamLabel: '2', rule: 'label-order', swappedByHook: false },
+    siprec: null,
+    sourceAddress: '127.0.0.1',
+    ...overrides,
+  };
+}

@@ -1,0 +1,26 @@
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { CallEventStream } from '../../ports/call-event-stream.js';
+import type { CallStore } from '../../ports/call-store.js';
+import type { ControlEvents } from '../../ports/control-events.js';
+
+export interface RecordingLookup {
+  pathFor(callId: string): Promise<string | undefined>;
+}
+
+export interface HttpServerDeps {
+  config: Readonly<Config>;
+  log: Logger;
+  controlEvents: ControlEvents;
+  callStore: CallStore;
+  eventStream: CallEventStream;
+  metrics: Metrics;
+  recordings: RecordingLookup;
+  /** Web UI build directory, served at / when present and `webUi` is on. */
+  staticDir?: string;
+  /** This node's id for /healthz; defaults to `config.nodeId`, then the host name. */
+  nodeId?: string;
+  /** Injected clock for SigV4 skew checks and uptime. */
+  now?: () => number;
+}

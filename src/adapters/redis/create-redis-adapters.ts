@@ -1,0 +1,106 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../../config/schema.js';
+import { AppError } from '../../domain/errors.js';
+import type { ControlEvents } from '../../ports/control-events.js';
+import { OwnerLossReaper } from './owner-loss-reaper.js';
+import { RedisCallEventStream } from './redis-call-event-stream.js';
+import { RedisCallStore } from './redis-call-store.js';
+import { openRedis } from './redis-connection.js';
+import { RedisControlForwarder } from './redis-control-forwarder.js';
+import { RedisKeys } from './redis-keys.js';
+import { createRedisMetrics } from './redis-metrics.js';
+import { RedisNodeRegistry } from './redis-node-registry.js';
+
+export type RedisAdapterConfig = Pick<Config, 'redisUrl' | 'callTtlMs' | 'nodeLeaseMs'>;
+
+export interface RedisAdapterDeps {
+  nodeId: string;
+  /** The server's metrics registry; Redis failure counters are added to it. */
+  registry: Registry;
+  now?: () => number;
+  /** Key prefix, so several deployments (or tests) can share one Redis. */
+  keyPrefix?: string;
+  /** Reconnect attempts a command rides out before failing loudly. */
+  maxRetriesPerRequest?: number;
+}
+
+/**
+ * Everything a node needs to share calls through Redis: the store, the event stream, the node
+ * lease, control-event forwarding and the owner-loss reaper. `start(router)` takes the lease and
+ * begins listening for forwarded events; `close()` releases the lease and every connection.
+ */
+export function createRedisAdapters(config: RedisAdapterConfig, log: Logger, deps: RedisAdapterDeps) {
+  const url = config.redisUrl;
+  if (url === undefined) throw new AppError('CONFIG_INVALID', 'redisUrl is not set');
+  const now = deps.now ?? Date.now;
+  const keys = new RedisKeys(deps.keyPrefix ?? 'callscribe:');
+  const metrics = createRedisMetrics(deps.registry);
+  const redisLog = log.child({ component: 'redis' });
+  const open = (role: string) =>
+    openRedis({
+      url,
+      log: redisLog,
+      name: `callscribe:${deps.nodeId}:${role}`,
+      ...(deps.maxRetriesPerRequest === undefined ? {} : { maxRetriesPerRequest: deps.maxRetriesPerRequest }),
+    });
+  const redis = open('commands');
+  const blockingRedis = open('events');
+  const subscriber = open('control');
+  const store = new RedisCallStore({ redis, keys, ttlMs: config.callTtlMs, now, metrics });
+  const eventStream = new RedisCallEventStream({
+    redis,
+    blockingRedis,
+    keys,
+    ttlMs: config.callTtlMs,
+    now,
+    log: log.child({ component: 'events' }),
+    metrics,
+  });
+  const nodeRegistry = new RedisNodeRegistry({ redis, keys, nodeId: deps.nodeId, leaseMs: config.nodeLeaseMs, log: redisLog });
+  const ownerLoss = { store, eventStream, log: log.child({ component: 'owner-loss' }), now, metrics };
+  const forwarder = new RedisControlForwarder({
+    ...ownerLoss,
+    redis,
+    subscriber,
+    keys,
+    nodeId: deps.nodeId,
+    liveness: nodeRegistry,
+    // A forwarded event must be answered well within the lease, or the lease decides.
+    replyTimeoutMs: Math.max(1000, config.nodeLeaseMs),
+    log: log.child({ component: 'control-forwarder' }),
+  });
+  const reaper = new OwnerLossReaper({
+    ...ownerLoss,
+    liveness: nodeRegistry,
+    nodeId: deps.nodeId,
+    intervalMs: Math.max(500, Math.floor(config.nodeLeaseMs / 2)),
+  });
+
+  return {
+    store,
+    eventStream,
+    nodeRegistry,
+    forwarder,
+    reaper,
+    async start(router: ControlEvents): Promise<void> {
+      await nodeRegistry.start();
+      await forwarder.startControlListener(router);
+      reaper.start();
+    },
+    /** Call after the event stream and store were closed by their users. */
+    async close(): Promise<void> {
+      await reaper.stop();
+      await forwarder.close();
+      await nodeRegistry.stop();
+      await eventStream.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+    /** Drops every connection at once, as a crashed process would; the lease then runs out. */
+    disconnect(): void {
+      for (const connection of [redis, blockingRedis, subscriber]) connection.disconnect();
+    },
+  };
+}
+
+export type RedisAdapters = ReturnType<typeof createRedisAdapters>;

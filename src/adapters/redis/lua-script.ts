@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * A Lua script run by its SHA1, loaded on demand: after a Redis restart the script cache is
+ * empty, so NOSCRIPT is answered by sending the body once with EVAL (which caches it again).
+ */
+export class LuaScript {
+  readonly #sha: string;
+
+  constructor(readonly body: string) {
+    this.#sha = createHash('sha1').update(body).digest('hex');
+  }
+
+  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return redis.eval(this.body, keys.length, ...keys, ...args);
+    }
+  }
+}

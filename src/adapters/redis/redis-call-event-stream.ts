@@ -1,0 +1,336 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { CallEvent, StoredCallEvent } from '../../domain/call-event.js';
+import { AppError } from '../../domain/errors.js';
+import type { CallEventQuery, CallEventStream } from '../../ports/call-event-stream.js';
+import { appendEventScript, sweepCallEventsScript } from './call-event-scripts.js';
+import { fromStreamId, parseAfterId, toStreamId } from './event-id.js';
+import { redisFailure } from './redis-failure.js';
+import type { RedisKeys } from './redis-keys.js';
+import type { RedisMetrics } from './redis-metrics.js';
+
+export interface RedisCallEventStreamOptions {
+  /** Connection for appends and reads; the caller owns and closes it. */
+  redis: Redis;
+  /** A second connection the stream owns for its blocking XREAD (closed by `close`). */
+  blockingRedis: Redis;
+  keys: RedisKeys;
+  /** Events live this long after their call's last event (`callTtlMs`). */
+  ttlMs: number;
+  now?: () => number;
+  log: Logger;
+  metrics?: RedisMetrics;
+  /** Approximate cap of the all-calls stream (XADD MAXLEN ~). */
+  allMaxLen?: number;
+  /** Approximate cap of one call's stream. */
+  callMaxLen?: number;
+  /**
+   * Redis drops a call's stream this long after its logical expiry; the sweeper (which also
+   * removes the call's entries from the all-calls stream) normally deletes it first.
+   */
+  backstopGraceMs?: number;
+  /** How long one XREAD blocks before the reader loop checks for close. */
+  blockMs?: number;
+  historyPageSize?: number;
+}
+
+interface Subscriber {
+  callId: string | undefined;
+  lastId: number;
+  catchingUp: boolean;
+  pending: StoredCallEvent[];
+  active: boolean;
+  onEvent: (event: StoredCallEvent) => void;
+}
+
+type StreamEntry = [id: string, fields: string[]];
+
+/**
+ * LCA call events on Redis Streams: `ev:all` for every call and `ev#{callId}` per call, both
+ * written by one Lua script under the same entry id. Live delivery uses one blocking reader
+ * per instance on `ev:all`, fanned out in-process, so events appended on any node reach every
+ * node's subscribers. External consumers may read `ev:all` with consumer groups.
+ */
+export class RedisCallEventStream implements CallEventStream {
+  readonly #redis: Redis;
+  readonly #blocking: Redis;
+  readonly #keys: RedisKeys;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  readonly #log: Logger;
+  readonly #metrics: RedisMetrics | undefined;
+  readonly #allMaxLen: number;
+  readonly #callMaxLen: number;
+  readonly #backstopGraceMs: number;
+  readonly #blockMs: number;
+  readonly #pageSize: number;
+  readonly #subscribers = new Set<Subscriber>();
+  #reader: Promise<void> | undefined;
+  #readerStopped: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: RedisCallEventStreamOptions) {
+    if (!Number.isFinite(options.ttlMs) || options.ttlMs <= 0) {
+      throw new AppError('CONFIG_INVALID', 'event stream ttlMs must be a positive number', {
+        details: { ttlMs: options.ttlMs },
+      });
+    }
+    this.#redis = options.redis;
+    this.#blocking = options.blockingRedis;
+    this.#keys = options.keys;
+    this.#ttlMs = options.ttlMs;
+    this.#now = options.now ?? Date.now;
+    this.#log = options.log;
+    this.#metrics = options.metrics;
+    this.#allMaxLen = options.allMaxLen ?? 100_000;
+    this.#callMaxLen = options.callMaxLen ?? 10_000;
+    this.#backstopGraceMs = options.backstopGraceMs ?? 3_600_000;
+    this.#blockMs = options.blockMs ?? 2000;
+    this.#pageSize = Math.max(1, Math.trunc(options.historyPageSize ?? 500));
+  }
+
+  async append(event: CallEvent): Promise<StoredCallEvent> {
+    this.#assertOpen();
+    const nowMs = Math.trunc(this.#now());
+    const expiresAtMs = nowMs + this.#ttlMs;
+    const k = this.#keys;
+    try {
+      const id = await appendEventScript.run(
+        this.#redis,
+        [k.eventSequence, k.allEvents, k.callEvents(event.CallId), k.eventExpiry],
+        [
+          nowMs * 1000,
+          event.CallId,
+          JSON.stringify(event),
+          this.#allMaxLen,
+          this.#callMaxLen,
+          expiresAtMs,
+          expiresAtMs + this.#backstopGraceMs,
+        ],
+      );
+      // Subscribers get it from the reader, like events appended on other nodes.
+      return { id: String(id), event: structuredClone(event) };
+    } catch (error) {
+      this.#metrics?.failures.inc({ operation: 'event-append' });
+      const failure = redisFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot append the call event');
+      this.#log.error(
+        { err: failure, code: failure.code, callId: event.CallId, eventType: event.EventType },
+        'call event not stored: redis unavailable',
+      );
+      throw failure;
+    }
+  }
+
+  async read(query: CallEventQuery): Promise<StoredCallEvent[]> {
+    this.#assertOpen();
+    const afterId = parseAfterId(query.afterId);
+    const limit = query.limit === undefined ? Infinity : Math.max(0, Math.trunc(query.limit));
+    try {
+      return await this.#read(query.callId, afterId, limit);
+    } catch (error) {
+      this.#metrics?.failures.inc({ operation: 'event-read' });
+      throw redisFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot read call events');
+    }
+  }
+
+  subscribe(query: Omit<CallEventQuery, 'limit'>, onEvent: (event: StoredCallEvent) => void): () => void {
+    this.#assertOpen();
+    const subscriber: Subscriber = {
+      callId: query.callId,
+      lastId: parseAfterId(query.afterId),
+      catchingUp: true,
+      pending: [],
+      active: true,
+      onEvent,
+    };
+    this.#subscribers.add(subscriber);
+    const readerReady = this.#startReader();
+    // History is read only once the live reader has fixed its cursor: everything up to that
+    // cursor is history, everything after it arrives live, so nothing falls in between.
+    void readerReady.then(
+      () => this.#catchUp(subscriber),
+      (error: unknown) => this.#drop(subscriber, error),
+    );
+    return () => {
+      subscriber.active = false;
+      subscriber.pending = [];
+      this.#subscribers.delete(subscriber);
+    };
+  }
+
+  /** Deletes the events of calls whose expiry has passed; returns how many events went. */
+  async sweepExpired(): Promise<number> {
+    this.#assertOpen();
+    const k = this.#keys;
+    const nowMs = this.#now();
+    try {
+      let removed = 0;
+      for (;;) {
+        const due = await this.#redis.zrangebyscore(k.eventExpiry, '-inf', nowMs, 'LIMIT', 0, 200);
+        for (const callId of due) {
+          removed += Number(
+            await sweepCallEventsScript.run(
+              this.#redis,
+              [k.callEvents(callId), k.allEvents, k.eventExpiry],
+              [callId, nowMs],
+            ),
+          );
+        }
+        if (due.length < 200) return removed;
+      }
+    } catch (error) {
+      this.#metrics?.failures.inc({ operation: 'event-sweep' });
+      throw redisFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot delete expired call events');
+    }
+  }
+
+  /** Ends every subscription and the reader; the shared connection stays open for its owner. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const subscriber of this.#subscribers) {
+      subscriber.active = false;
+      subscriber.pending = [];
+    }
+    this.#subscribers.clear();
+    this.#blocking.disconnect();
+    await this.#readerStopped?.catch(() => undefined);
+  }
+
+  async #read(callId: string | undefined, afterId: number, limit: number): Promise<StoredCallEvent[]> {
+    if (limit === 0) return [];
+    const k = this.#keys;
+    const nowMs = this.#now();
+    if (callId !== undefined) {
+      const expiresAt = await this.#redis.zscore(k.eventExpiry, callId);
+      if (expiresAt === null || Number(expiresAt) <= nowMs) return [];
+    }
+    const key = callId === undefined ? k.allEvents : k.callEvents(callId);
+    const found: StoredCallEvent[] = [];
+    let start = afterId === 0 ? '-' : `(${toStreamId(afterId)}`;
+    while (found.length < limit) {
+      const count = Math.min(this.#pageSize, limit === Infinity ? this.#pageSize : limit - found.length);
+      const entries = (await this.#redis.xrange(key, start, '+', 'COUNT', count)) as StreamEntry[];
+      if (entries.length === 0) break;
+      const live = callId === undefined ? await this.#liveCalls(entries, nowMs) : undefined;
+      for (const entry of entries) {
+        const stored = toStoredEvent(entry);
+        if (live === undefined || live.has(stored.event.CallId)) found.push(stored);
+      }
+      const last = entries[entries.length - 1];
+      if (last === undefined || entries.length < count) break;
+      start = `(${last[0]}`;
+    }
+    return found;
+  }
+
+  /** The calls among `entries` whose events have not expired. */
+  async #liveCalls(entries: StreamEntry[], nowMs: number): Promise<Set<string>> {
+    const callIds = [...new Set(entries.map((e) => fieldOf(e[1], 'c') ?? ''))];
+    const scores = await this.#redis.zmscore(this.#keys.eventExpiry, ...callIds);
+    return new Set(callIds.filter((_, i) => {
+      const score = scores[i];
+      return score !== null && score !== undefined && Number(score) > nowMs;
+    }));
+  }
+
+  #startReader(): Promise<void> {
+    if (this.#reader) return this.#reader;
+    this.#reader = (async () => {
+      const newest = (await this.#redis.xrevrange(this.#keys.allEvents, '+', '-', 'COUNT', 1)) as StreamEntry[];
+      const cursor = newest[0]?.[0] ?? '0-0';
+      this.#readerStopped = this.#readLoop(cursor);
+    })();
+    // A failed start is retried by the next subscriber.
+    this.#reader.catch(() => {
+      this.#reader = undefined;
+    });
+    return this.#reader;
+  }
+
+  async #readLoop(from: string): Promise<void> {
+    let cursor = from;
+    let failures = 0;
+    while (!this.#closed) {
+      try {
+        const reply = (await this.#blocking.xread(
+          'COUNT',
+          500,
+          'BLOCK',
+          this.#blockMs,
+          'STREAMS',
+          this.#keys.allEvents,
+          cursor,
+        )) as [string, StreamEntry[]][] | null;
+        failures = 0;
+        for (const entry of reply?.[0]?.[1] ?? []) {
+          cursor = entry[0];
+          this.#fanOut(toStoredEvent(entry));
+        }
+      } catch (error) {
+        if (this.#closed) return;
+        failures++;
+        if (failures === 1) this.#log.warn({ err: error }, 'live call-event reader failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 2000)));
+      }
+    }
+  }
+
+  #fanOut(stored: StoredCallEvent): void {
+    for (const subscriber of this.#subscribers) {
+      if (subscriber.callId !== undefined && subscriber.callId !== stored.event.CallId) continue;
+      if (subscriber.catchingUp) subscriber.pending.push(stored);
+      else this.#deliver(subscriber, stored);
+    }
+  }
+
+  async #catchUp(subscriber: Subscriber): Promise<void> {
+    while (subscriber.active) {
+      let page: StoredCallEvent[];
+      try {
+        page = await this.#read(subscriber.callId, subscriber.lastId, this.#pageSize);
+      } catch (error) {
+        this.#drop(subscriber, error);
+        return;
+      }
+      for (const stored of page) this.#deliver(subscriber, stored);
+      if (page.length < this.#pageSize) break;
+    }
+    const pending = subscriber.pending;
+    subscriber.pending = [];
+    subscriber.catchingUp = false;
+    for (const stored of pending) this.#deliver(subscriber, stored);
+  }
+
+  #drop(subscriber: Subscriber, error: unknown): void {
+    if (!subscriber.active) return;
+    this.#log.error({ err: error, callId: subscriber.callId }, 'event subscription stopped: history read failed');
+    subscriber.active = false;
+    this.#subscribers.delete(subscriber);
+  }
+
+  #deliver(subscriber: Subscriber, stored: StoredCallEvent): void {
+    const id = Number(stored.id);
+    if (!subscriber.active || id <= subscriber.lastId) return;
+    subscriber.lastId = id;
+    try {
+      subscriber.onEvent(stored);
+    } catch (error) {
+      // One broken subscriber (e.g. a closed SSE socket) must not stop delivery to the others.
+      this.#log.warn({ err: error, eventId: stored.id }, 'call event subscriber threw');
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new AppError('EVENT_STREAM_UNAVAILABLE', 'the call event stream is closed');
+  }
+}
+
+function fieldOf(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+function toStoredEvent([streamId, fields]: StreamEntry): StoredCallEvent {
+  return { id: fromStreamId(streamId), event: JSON.parse(fieldOf(fields, 'e') ?? 'null') as CallEvent };
+}

@@ -1,0 +1,316 @@
+import type { RemoteInfo } from 'node:dgram';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { Channel } from '../../domain/call.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { LiveCallHandle } from '../../ports/call-sessions.js';
+import { DropCounter } from './drop-counter.js';
+import { g711Table } from './g711.js';
+import type {
+  AcceptedStream,
+  MediaSession,
+  MediaSessions,
+  MediaSessionStats,
+} from './media-sessions.js';
+import { PreRollRing } from './pre-roll-ring.js';
+import { parseRtpPacket } from './rtp-packet.js';
+import { RtpPortPool, type RtpPortPair } from './rtp-port-pool.js';
+import { COMFORT_NOISE_PAYLOAD_TYPE, RtpStreamReceiver } from './rtp-stream-receiver.js';
+
+const SAMPLES_PER_MS = 8;
+const MAX_SWEEP_INTERVAL_MS = 1000;
+
+export interface UdpMediaSessionsDeps {
+  config: Pick<Config, 'rtpHost' | 'rtpPorts' | 'mediaTimeoutMs' | 'preRollMs'>;
+  log: Logger;
+  metrics: Pick<Metrics, 'rtpDropped'>;
+}
+
+interface StreamSlot {
+  readonly index: number;
+  readonly pair: RtpPortPair;
+  readonly receiver: RtpStreamReceiver;
+  stream: AcceptedStream | null;
+  channel: Channel | null;
+  preRoll: PreRollRing | null;
+  /** Whether the last packet went to the engine; a change of mind resets the receiver. */
+  delivering: boolean;
+  inactive: boolean;
+  /** Set per packet, cleared by the sweep: cheaper than reading the clock per packet. */
+  sawPacket: boolean;
+  packetsReceived: number;
+  preRollPacketsDecoded: number;
+}
+
+/**
+ * RTP over plain UDP sockets, one even/odd pair per m-line. Parked calls (the handle does not
+ * want audio) are the common case in a contact center, so their packets are only counted:
+ * no parsing, no decoding, no allocation beyond the datagram Node already made.
+ */
+export class UdpMediaSessions implements MediaSessions {
+  readonly #deps: UdpMediaSessionsDeps;
+  readonly #pool: RtpPortPool;
+  readonly #sessions = new Set<UdpMediaSession>();
+  readonly #sweepIntervalMs: number;
+  #sweepTimer: NodeJS.Timeout | null = null;
+
+  constructor(deps: UdpMediaSessionsDeps) {
+    this.#deps = deps;
+    this.#pool = new RtpPortPool({ host: deps.config.rtpHost, range: deps.config.rtpPorts });
+    this.#sweepIntervalMs = Math.max(
+      10,
+      Math.min(MAX_SWEEP_INTERVAL_MS, Math.floor(deps.config.mediaTimeoutMs / 4)),
+    );
+  }
+
+  get openSessions(): number {
+    return this.#sessions.size;
+  }
+
+  async allocate(streamCount: number): Promise<MediaSession> {
+    const pairs: RtpPortPair[] = [];
+    try {
+      for (let i = 0; i < streamCount; i++) pairs.push(await this.#pool.acquire());
+    } catch (error) {
+      await Promise.all(pairs.map((p) => this.#pool.release(p)));
+      throw error;
+    }
+    const session = new UdpMediaSession(pairs, {
+      log: this.#deps.log,
+      metrics: this.#deps.metrics,
+      mediaTimeoutMs: this.#deps.config.mediaTimeoutMs,
+      release: async (s) => {
+        this.#sessions.delete(s);
+        if (this.#sessions.size === 0) this.#stopSweep();
+        await Promise.all(pairs.map((p) => this.#pool.release(p)));
+      },
+    });
+    this.#sessions.add(session);
+    this.#startSweep();
+    return session;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#sessions].map((s) => s.close()));
+    this.#stopSweep();
+  }
+
+  #startSweep(): void {
+    if (this.#sweepTimer !== null) return;
+    this.#sweepTimer = setInterval(() => {
+      const now = Date.now();
+      for (const session of this.#sessions) session.sweep(now);
+    }, this.#sweepIntervalMs);
+    this.#sweepTimer.unref();
+  }
+
+  #stopSweep(): void {
+    if (this.#sweepTimer === null) return;
+    clearInterval(this.#sweepTimer);
+    this.#sweepTimer = null;
+  }
+}
+
+interface SessionDeps {
+  log: Logger;
+  metrics: Pick<Metrics, 'rtpDropped'>;
+  mediaTimeoutMs: number;
+  release(session: UdpMediaSession): Promise<void>;
+}
+
+class UdpMediaSession implements MediaSession {
+  readonly ports: readonly number[];
+  readonly #deps: SessionDeps;
+  readonly #slots: StreamSlot[];
+  readonly #drops = new DropCounter();
+  readonly #timeoutListeners: (() => void)[] = [];
+  #log: Logger;
+  #handle: LiveCallHandle | null = null;
+  #parkedDrops = 0;
+  #parkedDropsReported = 0;
+  #lastActivityMs = Date.now();
+  #timedOut = false;
+  #closing: Promise<void> | null = null;
+
+  constructor(pairs: RtpPortPair[], deps: SessionDeps) {
+    this.#deps = deps;
+    this.#log = deps.log;
+    this.ports = pairs.map((p) => p.port);
+    this.#slots = pairs.map((pair, index) => {
+      const slot: StreamSlot = {
+        index,
+        pair,
+        receiver: new RtpStreamReceiver({ drops: this.#drops }),
+        stream: null,
+        channel: null,
+        preRoll: null,
+        delivering: false,
+        inactive: false,
+        sawPacket: false,
+        packetsReceived: 0,
+        preRollPacketsDecoded: 0,
+      };
+      pair.rtp.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#onPacket(slot, msg, rinfo));
+      const onSocketError = (error: Error): void =>
+        this.#log.warn({ err: error, port: pair.port }, 'rtp socket error');
+      pair.rtp.on('error', onSocketError);
+      pair.rtcp.on('error', onSocketError);
+      return slot;
+    });
+  }
+
+  attach(streams: AcceptedStream[], handle: LiveCallHandle): void {
+    this.#handle = handle;
+    this.#log = this.#deps.log.child({ callId: handle.callId });
+    for (const stream of streams) {
+      const slot = this.#slots[stream.index];
+      if (slot === undefined) {
+        this.#log.warn({ index: stream.index }, 'accepted stream has no allocated port');
+        continue;
+      }
+      const channel = handle.channelForLabel(stream.label);
+      slot.stream = stream;
+      slot.channel = channel;
+      if (channel !== null) {
+        slot.receiver.configure(stream, (pcm) => handle.audio(channel, pcm));
+        if (handle.preRollMs > 0) slot.preRoll = new PreRollRing(handle.preRollMs * SAMPLES_PER_MS);
+      }
+    }
+  }
+
+  setInactive(index: number, inactive: boolean): void {
+    const slot = this.#slots[index];
+    if (slot === undefined) return;
+    if (slot.inactive && !inactive) this.#lastActivityMs = Date.now();
+    slot.inactive = inactive;
+  }
+
+  onMediaTimeout(listener: () => void): void {
+    this.#timeoutListeners.push(listener);
+  }
+
+  stats(): MediaSessionStats {
+    const dropped: Record<string, number> = {};
+    this.#drops.addTotalsTo(dropped);
+    let packetsReceived = 0;
+    let packetsDecoded = 0;
+    let lost = 0;
+    for (const slot of this.#slots) {
+      packetsReceived += slot.packetsReceived;
+      packetsDecoded += slot.receiver.packetsDecoded + slot.preRollPacketsDecoded;
+      lost += slot.receiver.packetsLost;
+    }
+    if (lost > 0) dropped['lost'] = lost;
+    return {
+      packetsReceived,
+      packetsDecoded,
+      packetsDroppedWhileParked: this.#parkedDrops,
+      dropped,
+    };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const slot of this.#slots) slot.pair.rtp.removeAllListeners('message');
+      this.#reportDrops();
+      await this.#deps.release(this);
+    })();
+    return this.#closing;
+  }
+
+  /** Called by the owner's timer: media timeout and metric export. */
+  sweep(nowMs: number): void {
+    this.#reportDrops();
+    if (this.#timedOut || this.#closing !== null) return;
+    let active = false;
+    let heard = false;
+    for (const slot of this.#slots) {
+      if (slot.inactive) continue;
+      active = true;
+      if (slot.sawPacket) heard = true;
+    }
+    for (const slot of this.#slots) slot.sawPacket = false;
+    if (!active || heard) {
+      this.#lastActivityMs = nowMs;
+      return;
+    }
+    if (nowMs - this.#lastActivityMs < this.#deps.mediaTimeoutMs) return;
+    this.#timedOut = true;
+    this.#log.info({ mediaTimeoutMs: this.#deps.mediaTimeoutMs }, 'rtp media timeout');
+    for (const listener of this.#timeoutListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.#log.error({ err: error }, 'media timeout listener failed');
+      }
+    }
+  }
+
+  #onPacket(slot: StreamSlot, msg: Buffer, rinfo: RemoteInfo): void {
+    slot.packetsReceived++;
+    if (!slot.receiver.acceptSource(rinfo.address, rinfo.port)) return;
+    slot.sawPacket = true;
+    const handle = this.#handle;
+    if (handle === null || slot.channel === null) {
+      this.#parkedDrops++;
+      return;
+    }
+    if (!handle.wantsAudio()) {
+      if (slot.delivering) {
+        slot.delivering = false;
+        slot.receiver.reset();
+      }
+      if (slot.preRoll === null) this.#parkedDrops++;
+      else this.#keepPreRoll(slot, slot.preRoll, msg);
+      return;
+    }
+    if (!slot.delivering) {
+      slot.delivering = true;
+      slot.receiver.reset();
+      this.#replayPreRoll(slot, handle, slot.channel);
+    }
+    slot.receiver.push(msg);
+  }
+
+  #keepPreRoll(slot: StreamSlot, ring: PreRollRing, msg: Buffer): void {
+    const stream = slot.stream;
+    const parsed = parseRtpPacket(msg);
+    if (stream === null || !parsed.ok) {
+      this.#parkedDrops++;
+      return;
+    }
+    const { payloadType, payloadOffset, payloadLength } = parsed.packet;
+    if (payloadType !== stream.payloadType) {
+      if (
+        payloadType !== COMFORT_NOISE_PAYLOAD_TYPE &&
+        !stream.ignoredPayloadTypes.includes(payloadType)
+      ) {
+        this.#drops.count('unknown-payload-type');
+      }
+      return;
+    }
+    ring.writeG711(g711Table(stream.codec), msg, payloadOffset, payloadLength);
+    slot.preRollPacketsDecoded++;
+  }
+
+  /**
+   * Only the first start gets pre-roll: audio from a STOP_CALL_PROCESSING pause (card numbers,
+   * say) must never reach the engine, so the ring is dropped for good here.
+   */
+  #replayPreRoll(slot: StreamSlot, handle: LiveCallHandle, channel: Channel): void {
+    const ring = slot.preRoll;
+    if (ring === null) return;
+    slot.preRoll = null;
+    if (ring.length > 0) handle.preRoll(channel, ring.drain());
+  }
+
+  #reportDrops(): void {
+    const counter = this.#deps.metrics.rtpDropped;
+    for (const [reason, n] of this.#drops.takeUnreported()) counter.inc({ reason }, n);
+    const parked = this.#parkedDrops - this.#parkedDropsReported;
+    if (parked > 0) {
+      counter.inc({ reason: 'parked' }, parked);
+      this.#parkedDropsReported = this.#parkedDrops;
+    }
+  }
+}

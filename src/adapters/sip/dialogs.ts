@@ -1,0 +1,92 @@
+import type { Logger } from 'pino';
+import type { LiveCallHandle } from '../../ports/call-sessions.js';
+import type { MediaSession } from '../rtp/media-sessions.js';
+import type { SipFlow } from './sip-flow.js';
+
+/**
+ * A recording dialog as the UAS sees it (RFC 3261 §12.1.1): created when the 200 OK to the
+ * INVITE is sent, identified by Call-ID + our To-tag + the SBC's From-tag.
+ */
+export interface Dialog {
+  readonly sipCallId: string;
+  readonly localTag: string;
+  readonly remoteTag: string;
+  /** The callId the core knows the call by (after `callIdSource`, before any hook rename). */
+  readonly callId: string;
+  /** The To header we answered with (our tag included): the From of requests we send. */
+  readonly localHeader: string;
+  /** The SBC's From header: the To of requests we send. */
+  readonly remoteHeader: string;
+  /** The SBC's Contact URI, where in-dialog requests go. */
+  readonly remoteTarget: string;
+  /** Record-Route of the INVITE, in order (RFC 3261 §12.1.1): our Route for requests we send. */
+  readonly routeSet: readonly string[];
+  readonly flow: SipFlow;
+  /** Our address as put in Contact (and in the Via of requests we send). */
+  readonly localAddress: string;
+  /** Our address in the SDP c= line. */
+  readonly sdpAddress: string;
+  readonly inviteCseq: number;
+  readonly log: Logger;
+  remoteCseq: number;
+  localCseq: number;
+  state: 'confirmed' | 'terminated';
+  /** A discarding handle when the core refused the call but the INVITE was still answered 200. */
+  handle: LiveCallHandle;
+  media: MediaSession;
+  /** The m-line count of the original offer; re-offers must keep it. */
+  readonly streamCount: number;
+  /** m-line indexes answered with a port (PCMU/PCMA audio); the others were declined. */
+  readonly acceptedIndexes: ReadonlySet<number>;
+  sdpSessionId: string;
+  sdpSessionVersion: number;
+  answerSdp: string;
+  heldIndexes: Set<number>;
+}
+
+export function dialogKey(sipCallId: string, localTag: string, remoteTag: string): string {
+  return `${sipCallId}\u0000${localTag}\u0000${remoteTag}`;
+}
+
+/** Live dialogs by id, plus by INVITE origin so a late INVITE retransmission finds its dialog. */
+export class DialogStore {
+  readonly #byKey = new Map<string, Dialog>();
+  readonly #byOrigin = new Map<string, Dialog>();
+
+  get size(): number {
+    return this.#byKey.size;
+  }
+
+  add(dialog: Dialog): void {
+    this.#byKey.set(dialogKey(dialog.sipCallId, dialog.localTag, dialog.remoteTag), dialog);
+    this.#byOrigin.set(originKey(dialog.sipCallId, dialog.remoteTag, dialog.inviteCseq), dialog);
+  }
+
+  find(
+    sipCallId: string,
+    localTag: string | undefined,
+    remoteTag: string | undefined,
+  ): Dialog | undefined {
+    if (localTag === undefined) return undefined;
+    return this.#byKey.get(dialogKey(sipCallId, localTag, remoteTag ?? ''));
+  }
+
+  /** The dialog an initial INVITE (no To-tag) already created, when it is retransmitted late. */
+  findByOrigin(sipCallId: string, remoteTag: string | undefined, cseq: number): Dialog | undefined {
+    return this.#byOrigin.get(originKey(sipCallId, remoteTag ?? '', cseq));
+  }
+
+  delete(dialog: Dialog): void {
+    dialog.state = 'terminated';
+    this.#byKey.delete(dialogKey(dialog.sipCallId, dialog.localTag, dialog.remoteTag));
+    this.#byOrigin.delete(originKey(dialog.sipCallId, dialog.remoteTag, dialog.inviteCseq));
+  }
+
+  all(): Dialog[] {
+    return [...this.#byKey.values()];
+  }
+}
+
+function originKey(sipCallId: string, remoteTag: string, cseq: number): string {
+  return `${sipCallId}\u0000${remoteTag}\u0000${cseq}`;
+}

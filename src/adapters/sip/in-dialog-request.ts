@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Dialog } from './dialogs.js';
+import { parseNameAddr, parseSipUri } from './sip-header-values.js';
+import type { SipRequest } from './sip-message.js';
+import { uriHost } from './local-address.js';
+
+export function newBranch(): string {
+  return `z9hG4bK${randomBytes(10).toString('hex')}`;
+}
+
+export function newTag(): string {
+  return randomBytes(8).toString('hex');
+}
+
+export interface OutgoingRequest {
+  request: SipRequest;
+  branch: string;
+  /** Where to send it: first Route, else the remote target; the INVITE's source when not an IP. */
+  address: string;
+  port: number;
+}
+
+/** A request inside the dialog (the recorder only ever sends BYE), RFC 3261 §12.2.1.1. */
+export function buildInDialogRequest(dialog: Dialog, method: string): OutgoingRequest {
+  dialog.localCseq += 1;
+  const branch = newBranch();
+  const transport = dialog.flow.transport.toUpperCase();
+  const headers = [
+    {
+      name: 'Via',
+      value: `SIP/2.0/${transport} ${uriHost(dialog.localAddress)}:${dialog.flow.localPort};branch=${branch};rport`,
+    },
+    { name: 'Max-Forwards', value: '70' },
+    { name: 'From', value: dialog.localHeader },
+    { name: 'To', value: dialog.remoteHeader },
+    { name: 'Call-ID', value: dialog.sipCallId },
+    { name: 'CSeq', value: `${dialog.localCseq} ${method}` },
+    ...dialog.routeSet.map((route) => ({ name: 'Route', value: route })),
+  ];
+  const request: SipRequest = {
+    kind: 'request',
+    method,
+    uri: dialog.remoteTarget,
+    headers,
+    body: Buffer.alloc(0),
+  };
+  const next = nextHop(dialog);
+  return { request, branch, ...next };
+}
+
+function nextHop(dialog: Dialog): { address: string; port: number } {
+  const fallback = { address: dialog.flow.remoteAddress, port: dialog.flow.remotePort };
+  try {
+    const first = dialog.routeSet[0];
+    const uri = parseSipUri(first === undefined ? dialog.remoteTarget : parseNameAddr(first).uri);
+    if (isIP(uri.host) === 0) return fallback;
+    return { address: uri.host, port: uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060) };
+  } catch {
+    return fallback;
+  }
+}

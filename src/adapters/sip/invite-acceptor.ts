@@ -1,0 +1,232 @@
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { CallSessions, LiveCallHandle, NewSession } from '../../ports/call-sessions.js';
+import type { MediaSession, MediaSessions } from '../rtp/media-sessions.js';
+import { buildSdpAnswer } from '../siprec/sdp-answer.js';
+import { parseSiprecOffer, type SiprecOffer } from '../siprec/siprec-offer.js';
+import { mapChannels } from '../siprec/channel-mapping.js';
+import { sessionInfoFrom } from '../siprec/siprec-session-info.js';
+import { chooseCallId } from './call-id-source.js';
+import type { Dialog, DialogStore } from './dialogs.js';
+import { discardingCallHandle } from './discarding-call-handle.js';
+import { newTag } from './in-dialog-request.js';
+import { advertisedAddress, uriHost } from './local-address.js';
+import { matchSbcProfile } from './sbc-profile-match.js';
+import { capabilityHeaders, SUPPORTED_OPTION_TAGS } from './sip-capabilities.js';
+import { isOverloadCode, statusForError } from './sip-error-status.js';
+import { parseNameAddr } from './sip-header-values.js';
+import { headerList, headerValue, type SipRequest } from './sip-message.js';
+import { buildResponse } from './sip-response.js';
+import type { ServerTransaction } from './server-transactions.js';
+
+export interface InviteAcceptorDeps {
+  config: Pick<
+    Config,
+    'maxConcurrentCalls' | 'callIdSource' | 'sbcProfiles' | 'sipAdvertisedAddress' | 'rtpHost'
+  >;
+  log: Logger;
+  callSessions: CallSessions;
+  mediaSessions: MediaSessions;
+  dialogs: DialogStore;
+  /** Wires media timeout to the UA's teardown once the dialog exists. */
+  onDialogCreated(dialog: Dialog): void;
+}
+
+/** Streams the SRC is not sending on (held, or offered inactive as Oracle does for spares). */
+export function silentIndexes(offer: SiprecOffer): Set<number> {
+  return new Set(
+    offer.streams
+      .filter((s) => s.direction === 'inactive' || s.direction === 'recvonly')
+      .map((s) => s.index),
+  );
+}
+
+/** LCA's `inviteHeaders`: lower-case names, repeated lines joined as one list. */
+export function inviteHeaderRecord(request: SipRequest): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const header of request.headers) {
+    const name = header.name.toLowerCase();
+    record[name] = record[name] === undefined ? header.value : `${record[name]}, ${header.value}`;
+  }
+  return record;
+}
+
+function sdpAddressFor(contactAddress: string, config: InviteAcceptorDeps['config']): string {
+  if (config.sipAdvertisedAddress) return config.sipAdvertisedAddress;
+  const rtpHost = config.rtpHost;
+  return rtpHost === '0.0.0.0' || rtpHost === '::' || rtpHost === '' ? contactAddress : rtpHost;
+}
+
+/**
+ * A new recording INVITE, from checks to 200 OK. The transaction already sent 100 Trying, so
+ * the SBC waits quietly while the call-init hook runs. A CANCEL meanwhile answers the INVITE
+ * 487; every step after an await checks for that and releases what it holds.
+ */
+export async function acceptInvite(
+  deps: InviteAcceptorDeps,
+  transaction: ServerTransaction,
+): Promise<void> {
+  const { request, info, flow } = transaction;
+  const localTag = newTag();
+  const log = deps.log.child({ sipCallId: info.callId });
+  const reply = (status: number, extra: Parameters<typeof buildResponse>[2] = {}): void => {
+    transaction.respond(buildResponse(request, status, { toTag: localTag, ...extra }));
+  };
+
+  if (deps.callSessions.liveCallCount() >= deps.config.maxConcurrentCalls) {
+    log.warn(
+      { maxConcurrentCalls: deps.config.maxConcurrentCalls },
+      'recording refused: at capacity',
+    );
+    reply(503, { headers: [{ name: 'Retry-After', value: '5' }] });
+    return;
+  }
+  const unsupported = headerList(request, 'require').filter(
+    (tag) => !SUPPORTED_OPTION_TAGS.has(tag.toLowerCase()),
+  );
+  if (unsupported.length > 0) {
+    reply(420, { headers: [{ name: 'Unsupported', value: unsupported.join(', ') }] });
+    return;
+  }
+
+  let offer: SiprecOffer;
+  try {
+    offer = parseSiprecOffer(
+      headerValue(request, 'content-type') ?? '',
+      request.body.toString('utf8'),
+    );
+  } catch (error) {
+    log.info({ err: error }, 'recording offer refused');
+    reply(statusForError(error));
+    return;
+  }
+
+  let media: MediaSession | undefined;
+  let handle: LiveCallHandle | undefined;
+  let dialog: Dialog | undefined;
+  try {
+    media = await deps.mediaSessions.allocate(offer.streams.length);
+    if (transaction.finalStatus !== undefined) {
+      await media.close();
+      return;
+    }
+    const contactAddress = advertisedAddress(flow, request.uri, deps.config);
+    const sdpAddress = sdpAddressFor(contactAddress, deps.config);
+    const sdpSessionId = String(randomInt(1, 2 ** 47));
+    const held = silentIndexes(offer);
+    const answer = buildSdpAnswer(offer, {
+      address: sdpAddress,
+      ports: media.ports,
+      sessionId: sdpSessionId,
+      sessionVersion: 1,
+    });
+    const userAgent = headerValue(request, 'user-agent');
+    const profile = matchSbcProfile(deps.config.sbcProfiles, flow.remoteAddress, userAgent);
+    const mapped = mapChannels(profile === undefined ? { offer } : { offer, profile });
+    const headers = inviteHeaderRecord(request);
+    const siprec = sessionInfoFrom(offer.metadata, headers);
+    const { callId, from: callIdFrom } = chooseCallId(
+      deps.config.callIdSource,
+      request,
+      info.callId,
+      {
+        metadata: offer.metadata,
+        extensions: siprec.extensions,
+      },
+    );
+    const session: NewSession = {
+      callId,
+      direction: mapped.direction,
+      fromNumber: mapped.fromNumber,
+      toNumber: mapped.toNumber,
+      inviteHeaders: headers,
+      siprecMetadataXml: offer.metadataXml,
+      streams: mapped.streams,
+      channelMapping: mapped.mapping,
+      siprec,
+      sourceAddress: flow.remoteAddress,
+    };
+    log.info(
+      {
+        callId,
+        callIdFrom,
+        streams: offer.streams.length,
+        accepted: answer.accepted.length,
+        profile: profile?.name,
+      },
+      'recording offer accepted',
+    );
+
+    const decision = await deps.callSessions.sessionStarted(session);
+    if (!decision.accepted) {
+      log.warn({ code: decision.code, reason: decision.reason }, 'core refused the recording');
+      if (isOverloadCode(decision.code) || transaction.finalStatus !== undefined) {
+        await media.close();
+        media = undefined;
+        reply(503, { headers: [{ name: 'Retry-After', value: '5' }] });
+        return;
+      }
+    }
+    handle = decision.accepted ? decision.handle : discardingCallHandle(callId);
+    if (transaction.finalStatus !== undefined) {
+      log.info('recording cancelled while the call was being set up');
+      await Promise.allSettled([handle.end('cancel'), media.close()]);
+      return;
+    }
+
+    media.attach(answer.accepted, handle);
+    for (const stream of answer.accepted)
+      if (held.has(stream.index)) media.setInactive(stream.index, true);
+    const contactUri = parseNameAddr(
+      headerList(request, 'contact')[0] ??
+        `<sip:${uriHost(flow.remoteAddress)}:${flow.remotePort}>`,
+    ).uri;
+    const toHeader = `${headerValue(request, 'to') ?? ''};tag=${localTag}`;
+    dialog = {
+      sipCallId: info.callId,
+      localTag,
+      remoteTag: info.fromTag ?? '',
+      callId,
+      localHeader: toHeader,
+      remoteHeader: info.from,
+      remoteTarget: contactUri,
+      routeSet: headerList(request, 'record-route'),
+      flow,
+      localAddress: contactAddress,
+      sdpAddress,
+      inviteCseq: info.cseq.seq,
+      log: log.child({ callId }),
+      remoteCseq: info.cseq.seq,
+      localCseq: 0,
+      state: 'confirmed',
+      handle,
+      media,
+      streamCount: offer.streams.length,
+      acceptedIndexes: new Set(answer.accepted.map((s) => s.index)),
+      sdpSessionId,
+      sdpSessionVersion: 1,
+      answerSdp: answer.sdp,
+      heldIndexes: held,
+    };
+    deps.dialogs.add(dialog);
+    deps.onDialogCreated(dialog);
+    const transport = flow.transport === 'tcp' ? ';transport=tcp' : '';
+    reply(200, {
+      headers: [
+        {
+          name: 'Contact',
+          value: `<sip:callscribe@${uriHost(contactAddress)}:${flow.localPort}${transport}>`,
+        },
+        ...capabilityHeaders(),
+      ],
+      contentType: 'application/sdp',
+      body: Buffer.from(answer.sdp, 'utf8'),
+    });
+  } catch (error) {
+    log.error({ err: error }, 'recording setup failed');
+    if (dialog !== undefined) deps.dialogs.delete(dialog);
+    await Promise.allSettled([handle?.end('setup-failed'), media?.close()]);
+    reply(statusForError(error));
+  }
+}

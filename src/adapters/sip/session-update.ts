@@ -1,0 +1,118 @@
+import { parseContentType } from '../siprec/content-type.js';
+import { buildSdpAnswer } from '../siprec/sdp-answer.js';
+import { parseSiprecOffer } from '../siprec/siprec-offer.js';
+import { sessionInfoFrom } from '../siprec/siprec-session-info.js';
+import type { RecordingMetadata } from '../siprec/rs-metadata.js';
+import { isMetadataType, metadataFromBody } from './body-metadata.js';
+import type { Dialog } from './dialogs.js';
+import { inviteHeaderRecord, silentIndexes } from './invite-acceptor.js';
+import { capabilityHeaders } from './sip-capabilities.js';
+import { statusForError } from './sip-error-status.js';
+import { headerValue, type SipRequest } from './sip-message.js';
+import { buildResponse } from './sip-response.js';
+import type { ServerTransaction } from './server-transactions.js';
+import { uriHost } from './local-address.js';
+
+/** Hands new metadata to the call; a broken handle must not fail the SIP request. */
+export function applyMetadata(
+  dialog: Dialog,
+  request: SipRequest,
+  metadata: RecordingMetadata | null,
+): void {
+  if (metadata === null) return;
+  try {
+    dialog.handle.metadataUpdated(sessionInfoFrom(metadata, inviteHeaderRecord(request)));
+  } catch (error) {
+    dialog.log.warn({ err: error }, 'metadata update was not applied');
+  }
+}
+
+function answerHeaders(dialog: Dialog) {
+  const transport = dialog.flow.transport === 'tcp' ? ';transport=tcp' : '';
+  return [
+    {
+      name: 'Contact',
+      value: `<sip:callscribe@${uriHost(dialog.localAddress)}:${dialog.flow.localPort}${transport}>`,
+    },
+    ...capabilityHeaders(),
+  ];
+}
+
+/**
+ * re-INVITE or UPDATE inside a recording dialog: hold/resume (`a=inactive` ↔ `a=sendonly`),
+ * new metadata, or a session refresh with no SDP or the same SDP. The answer keeps the ports
+ * of the first answer; the SDP version only moves when the answer actually changes
+ * (RFC 3264 §8). A re-offer with a different number of m-lines is refused with 488.
+ */
+export function updateSession(dialog: Dialog, transaction: ServerTransaction): void {
+  const { request } = transaction;
+  const contentType = headerValue(request, 'content-type');
+  const isInvite = request.method === 'INVITE';
+  const okWithSdp = (sdp: string): void => {
+    transaction.respond(
+      buildResponse(request, 200, {
+        headers: answerHeaders(dialog),
+        contentType: 'application/sdp',
+        body: Buffer.from(sdp),
+      }),
+    );
+  };
+
+  const hasSdp =
+    request.body.length > 0 &&
+    contentType !== undefined &&
+    !isMetadataType(contentType) &&
+    (parseContentType(contentType).mediaType === 'application/sdp' ||
+      parseContentType(contentType).mediaType.startsWith('multipart/'));
+  if (!hasSdp) {
+    applyMetadata(dialog, request, metadataFromBody(contentType, request.body));
+    // An offerless re-INVITE wants an offer in the 200: the current session, unchanged.
+    if (isInvite) okWithSdp(dialog.answerSdp);
+    else transaction.respond(buildResponse(request, 200, { headers: answerHeaders(dialog) }));
+    return;
+  }
+
+  let offer;
+  try {
+    offer = parseSiprecOffer(contentType ?? '', request.body.toString('utf8'));
+  } catch (error) {
+    transaction.respond(buildResponse(request, statusForError(error)));
+    return;
+  }
+  if (offer.streams.length !== dialog.streamCount) {
+    dialog.log.warn(
+      { offered: offer.streams.length, original: dialog.streamCount },
+      're-offer changed the m-lines',
+    );
+    transaction.respond(buildResponse(request, 488));
+    return;
+  }
+  const held = silentIndexes(offer);
+  let answer;
+  try {
+    const options = {
+      address: dialog.sdpAddress,
+      ports: dialog.media.ports,
+      sessionId: dialog.sdpSessionId,
+    };
+    answer = buildSdpAnswer(offer, { ...options, sessionVersion: dialog.sdpSessionVersion });
+    if (answer.sdp !== dialog.answerSdp) {
+      answer = buildSdpAnswer(offer, { ...options, sessionVersion: dialog.sdpSessionVersion + 1 });
+      dialog.sdpSessionVersion += 1;
+    }
+  } catch (error) {
+    transaction.respond(buildResponse(request, statusForError(error)));
+    return;
+  }
+  for (const index of dialog.acceptedIndexes) {
+    const nowHeld = held.has(index);
+    if (nowHeld !== dialog.heldIndexes.has(index)) dialog.media.setInactive(index, nowHeld);
+  }
+  if (held.size !== dialog.heldIndexes.size || [...held].some((i) => !dialog.heldIndexes.has(i))) {
+    dialog.log.info({ heldIndexes: [...held] }, 'recording streams held or resumed');
+  }
+  dialog.heldIndexes = held;
+  dialog.answerSdp = answer.sdp;
+  applyMetadata(dialog, request, offer.metadata);
+  okWithSdp(answer.sdp);
+}

@@ -1,0 +1,28 @@
+/** RFC 3551 static payload types, for m-lines that list them without an rtpmap (allowed by RFC 4566). */
+export const staticPayloadTypes: ReadonlyMap<number, { name: string; clockRateHz: number }> =
+  new Map([
+    [0, { name: 'PCMU', clockRateHz: 8000 }],
+    [3, { name: 'GSM', clockRateHz: 8000 }],
+    [4, { name: 'G723', clockRateHz: 8000 }],
+    [5, { name: 'DVI4', clockRateHz: 8000 }],
+    [6, { name: 'DVI4', clockRateHz: 16000 }],
+    [7, { name: 'LPC', clockRateHz: 8000 }],
+    [8, { name: 'PCMA', clockRateHz: 8000 }],
+    [9, { name: 'G722', clockRateHz: 8000 }],
+    [10, { name: 'L16', clockRateHz: 44100 }],
+    [11, { name: 'L16', clockRateHz: 44100 }],
+    [12, { name: 'QCELP', clockRateHz: 8000 }],
+    [13, { name: 'CN', clockRateHz: 8000 }],
+    [14, { name: 'MPA', clockRateHz: 90000 }],
+    [15, { name: 'G728', clockRateHz: 8000 }],
+    [16, { name: 'DVI4', clockRateHz: 11025 }],
+    [17, { name: 'DVI4', clockRateHz: 22050 }],
+    [18, { name: 'G729', clockRateHz: 8000 }],
+    [25, { name: 'CELB', clockRateHz: 90000 }],
+    [26, { name: 'JPEG', clockRateHz: 90000 }],
+    [28, { name: 'NV', clockRateHz: 90000 }],
+    [31, { name: 'H261', clockRateHz: 90000 }],
+    [32, { name: 'MPV', clockRateHz: 90000 }],
+    [33, { name: 'MP2T', clockRateHz: 90000 }],
+    [34, { name: 'H263', clockRateHz: 90000 }],
+  ]);

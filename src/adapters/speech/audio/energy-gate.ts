@@ -1,0 +1,43 @@
+/**
+ * A frame-level energy voice detector with an adaptive noise floor. It is deliberately simple:
+ * it only decides whether audio is worth sending to a decoder, so it errs towards "voiced"
+ * (the decoder's own VAD makes the real utterance decisions).
+ */
+export interface EnergyGateOptions {
+  /** Frames quieter than this are never voiced, whatever the noise floor. */
+  minVoicedDbfs?: number;
+  /** How far above the tracked noise floor a frame must be to count as voiced. */
+  marginDb?: number;
+}
+
+export class EnergyGate {
+  readonly #minVoicedDbfs: number;
+  readonly #marginDb: number;
+  #noiseFloorDbfs = -70;
+
+  constructor(options: EnergyGateOptions = {}) {
+    this.#minVoicedDbfs = options.minVoicedDbfs ?? -50;
+    this.#marginDb = options.marginDb ?? 12;
+  }
+
+  /** True when the frame holds more than line noise. */
+  isVoiced(frame: Int16Array): boolean {
+    const level = frameDbfs(frame);
+    // The floor drops at once and creeps up slowly (≈1 dB/s at 20 ms frames), so a long
+    // utterance cannot drag it up to speech level.
+    this.#noiseFloorDbfs = level < this.#noiseFloorDbfs ? level : this.#noiseFloorDbfs + 0.02;
+    return level >= this.#minVoicedDbfs && level >= this.#noiseFloorDbfs + this.#marginDb;
+  }
+}
+
+/** RMS level of a PCM16 frame in dB relative to full scale; digital silence gives -100. */
+export function frameDbfs(frame: Int16Array): number {
+  if (frame.length === 0) return -100;
+  let sum = 0;
+  for (let i = 0; i < frame.length; i++) {
+    const s = frame[i] ?? 0;
+    sum += s * s;
+  }
+  const rms = Math.sqrt(sum / frame.length);
+  return rms < 1 ? -100 : 20 * Math.log10(rms / 32768);
+}

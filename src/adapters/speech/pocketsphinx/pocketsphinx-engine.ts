@@ -1,0 +1,111 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../../../config/schema.js';
+import { AppError } from '../../../domain/errors.js';
+import type {
+  SpeechEngine,
+  SpeechEngineCapabilities,
+  SpeechStream,
+  SpeechStreamOptions,
+} from '../../../ports/speech-engine.js';
+import { pocketsphinxArgs } from './decoder-args.js';
+import { DecoderPool, type WorkerInfo } from './decoder-pool.js';
+import { buildShadowModel, PHONE_BAND_CMNINIT } from './shadow-model.js';
+
+export type PocketsphinxConfig = Pick<
+  Config,
+  'dataDir' | 'pocketsphinxModelDir' | 'pocketsphinxWorkers' | 'pocketsphinxLanguageModel'
+>;
+
+/**
+ * The embedded default engine: CMU PocketSphinx (Debian libpocketsphinx3 + pocketsphinx-en-us)
+ * in worker threads. It takes 8 kHz audio as it comes off the phone line and upsamples inside the
+ * worker, so the main thread only posts buffers.
+ */
+export class PocketsphinxEngine implements SpeechEngine {
+  readonly name = 'pocketsphinx';
+  readonly capabilities: SpeechEngineCapabilities = {
+    sampleRatesHz: [8000, 16_000],
+    partials: true,
+    languages: ['en-US'],
+  };
+  readonly #pool: DecoderPool;
+
+  private constructor(pool: DecoderPool) {
+    this.#pool = pool;
+  }
+
+  static async create(config: PocketsphinxConfig, log: Logger): Promise<PocketsphinxEngine> {
+    const shadowModelDir = await buildShadowModel({
+      acousticModelDir: join(config.pocketsphinxModelDir, 'en-us'),
+      cacheDir: config.dataDir,
+      cmninit: PHONE_BAND_CMNINIT,
+    });
+    const argv = pocketsphinxArgs({
+      shadowModelDir,
+      modelDir: config.pocketsphinxModelDir,
+      languageModel: config.pocketsphinxLanguageModel,
+    });
+    const pool = new DecoderPool({ workers: config.pocketsphinxWorkers, argv, log: log.child({ engine: 'pocketsphinx' }) });
+    try {
+      await pool.warmUp(1);
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return new PocketsphinxEngine(pool);
+  }
+
+  async open(options: SpeechStreamOptions): Promise<SpeechStream> {
+    if (!this.capabilities.sampleRatesHz.includes(options.sampleRateHz)) {
+      throw new AppError('ENGINE_UNAVAILABLE', 'unsupported sample rate', {
+        details: { sampleRateHz: options.sampleRateHz },
+      });
+    }
+    let done = false;
+    const { streamId, workerIndex } = await this.#pool.openStream(
+      {
+        callId: options.callId,
+        channel: options.channel,
+        onResult: (result) => {
+          if (!done) options.onResult(result);
+        },
+        onError: (error) => {
+          if (done) return;
+          done = true;
+          options.onError(error);
+        },
+      },
+      options.sampleRateHz,
+    );
+    const pool = this.#pool;
+    return {
+      write(pcm) {
+        if (!done) pool.write(workerIndex, streamId, pcm);
+      },
+      async finish() {
+        if (done) return;
+        await pool.finish(workerIndex, streamId);
+        done = true;
+      },
+      abort() {
+        if (done) return;
+        done = true;
+        pool.abort(workerIndex, streamId);
+      },
+    };
+  }
+
+  /** Which worker holds which stream: for operators, and for tests that kill a worker. */
+  workers(): WorkerInfo[] {
+    return this.#pool.workers();
+  }
+
+  terminateWorker(index: number): Promise<void> {
+    return this.#pool.terminateWorker(index);
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}

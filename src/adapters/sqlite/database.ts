@@ -1,0 +1,110 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { AppError } from '../../domain/errors.js';
+
+export type SqliteConnection = BetterSqlite3.Database;
+
+/**
+ * Each entry moves the schema from version `index` to `index + 1` (tracked in `user_version`).
+ * Entries are append-only: an installed database has already run the earlier ones.
+ */
+const migrations: readonly string[] = [
+  `
+  CREATE TABLE items (
+    pk TEXT NOT NULL,
+    sk TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_after INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    state TEXT,
+    data TEXT NOT NULL,
+    PRIMARY KEY (pk, sk)
+  );
+  CREATE INDEX items_by_sk_created ON items (sk, created_at);
+  CREATE INDEX items_by_state_created ON items (state, created_at) WHERE state IS NOT NULL;
+  CREATE INDEX items_by_expiry ON items (expires_after);
+
+  CREATE TABLE call_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX call_events_by_call ON call_events (call_id, id);
+
+  CREATE TABLE call_event_expiry (
+    call_id TEXT PRIMARY KEY,
+    expires_after INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX call_event_expiry_by_expiry ON call_event_expiry (expires_after);
+  `,
+];
+
+export const SCHEMA_VERSION = migrations.length;
+
+/**
+ * The one SQLite connection the call store and the event stream share (both are handed this
+ * object). Its opener owns it: the adapters never close it, so closing one of them cannot pull
+ * the connection from under the other.
+ */
+export class SqliteDatabase {
+  readonly connection: SqliteConnection;
+  readonly path: string;
+
+  private constructor(connection: SqliteConnection, path: string) {
+    this.connection = connection;
+    this.path = path;
+  }
+
+  /** Opens (creating the directory and file when missing) `<dataDir>/callscribe.db`. */
+  static open(options: { dataDir: string; busyTimeoutMs?: number }): SqliteDatabase {
+    const path = join(options.dataDir, 'callscribe.db');
+    let connection: SqliteConnection | undefined;
+    try {
+      mkdirSync(options.dataDir, { recursive: true });
+      connection = new BetterSqlite3(path);
+      // WAL lets readers (API, event streams) proceed while a write is in flight.
+      connection.pragma('journal_mode = WAL');
+      // NORMAL is durable against process crashes in WAL mode; only an OS crash can lose the last commit.
+      connection.pragma('synchronous = NORMAL');
+      connection.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+      migrate(connection);
+      return new SqliteDatabase(connection, path);
+    } catch (error) {
+      connection?.close();
+      if (error instanceof AppError) throw error;
+      throw new AppError('STORE_UNAVAILABLE', 'cannot open the SQLite database', {
+        cause: error,
+        details: { path },
+      });
+    }
+  }
+
+  get isOpen(): boolean {
+    return this.connection.open;
+  }
+
+  close(): void {
+    if (this.connection.open) this.connection.close();
+  }
+}
+
+function migrate(connection: SqliteConnection): void {
+  // IMMEDIATE takes the write lock before reading the version, so two processes opening the same
+  // file cannot both run a migration.
+  connection
+    .transaction(() => {
+      const current = Number(connection.pragma('user_version', { simple: true }));
+      if (current > migrations.length) {
+        throw new AppError('STORE_UNAVAILABLE', 'the database was written by a newer callscribe', {
+          details: { schemaVersion: current, supportedVersion: migrations.length },
+        });
+      }
+      for (let version = current; version < migrations.length; version++) {
+        connection.exec(migrations[version] ?? '');
+      }
+      if (current < migrations.length) connection.pragma(`user_version = ${migrations.length}`);
+    })
+    .immediate();
+}

@@ -1,0 +1,242 @@
+import type { Logger } from 'pino';
+import type { CallEvent, StoredCallEvent } from '../../domain/call-event.js';
+import { AppError } from '../../domain/errors.js';
+import type { CallEventQuery, CallEventStream } from '../../ports/call-event-stream.js';
+import type { SqliteDatabase } from './database.js';
+import { parseAfterId } from './event-id.js';
+import { expiresAfterSeconds, nowSeconds } from './expiry.js';
+import { sqliteFailure } from './sqlite-failure.js';
+
+export interface SqliteCallEventStreamOptions {
+  database: SqliteDatabase;
+  /** Events live this long after their call's last event (`callTtlMs`, as the call record). */
+  ttlMs: number;
+  /** Epoch milliseconds; injectable so tests can move time forward. */
+  now?: () => number;
+  log: Logger;
+  /** Rows read per step while a subscriber catches up on history; the event loop runs between steps. */
+  historyPageSize?: number;
+}
+
+interface EventRow {
+  id: number;
+  data: string;
+}
+
+interface Subscriber {
+  callId: string | undefined;
+  lastId: number;
+  catchingUp: boolean;
+  /** Live events that arrived while history was still being read. */
+  pending: StoredCallEvent[];
+  active: boolean;
+  onEvent: (event: StoredCallEvent) => void;
+}
+
+/**
+ * The LCA call-event stream on SQLite. One autoincrement id space serves every call, so the
+ * all-calls feed and per-call feeds share ids. Expiry is per call: each append pushes the whole
+ * call's expiry forward, so a call's transcript never loses its beginning while the call is
+ * still being written to. Fan-out is in-process; several nodes share events through Redis.
+ */
+export class SqliteCallEventStream implements CallEventStream {
+  readonly #database: SqliteDatabase;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  readonly #log: Logger;
+  readonly #pageSize: number;
+  readonly #statements: ReturnType<typeof prepare>;
+  readonly #subscribers = new Set<Subscriber>();
+  #closed = false;
+
+  constructor(options: SqliteCallEventStreamOptions) {
+    if (!Number.isFinite(options.ttlMs) || options.ttlMs <= 0) {
+      throw new AppError('CONFIG_INVALID', 'event stream ttlMs must be a positive number', {
+        details: { ttlMs: options.ttlMs },
+      });
+    }
+    this.#database = options.database;
+    this.#ttlMs = options.ttlMs;
+    this.#now = options.now ?? Date.now;
+    this.#log = options.log;
+    this.#pageSize = Math.max(1, Math.trunc(options.historyPageSize ?? 500));
+    this.#statements = prepare(options.database);
+  }
+
+  async append(event: CallEvent): Promise<StoredCallEvent> {
+    this.#assertOpen();
+    let stored: StoredCallEvent;
+    try {
+      const nowMs = this.#now();
+      const s = this.#statements;
+      const write = this.#database.connection.transaction((): number => {
+        const row = s.insertEvent.get({
+          callId: event.CallId,
+          createdAt: new Date(nowMs).toISOString(),
+          data: JSON.stringify(event),
+        }) as { id: number };
+        s.upsertExpiry.run({
+          callId: event.CallId,
+          expiresAfter: expiresAfterSeconds(nowMs, this.#ttlMs),
+        });
+        return row.id;
+      });
+      stored = { id: String(write.immediate()), event };
+    } catch (error) {
+      throw sqliteFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot append the call event');
+    }
+    for (const subscriber of this.#subscribers) {
+      if (subscriber.callId !== undefined && subscriber.callId !== event.CallId) continue;
+      if (subscriber.catchingUp) subscriber.pending.push(stored);
+      else this.#deliver(subscriber, stored);
+    }
+    return stored;
+  }
+
+  async read(query: CallEventQuery): Promise<StoredCallEvent[]> {
+    this.#assertOpen();
+    const afterId = parseAfterId(query.afterId);
+    const limit = query.limit === undefined ? -1 : Math.max(0, Math.trunc(query.limit));
+    return this.#readRows(query.callId, afterId, limit).map(toStoredEvent);
+  }
+
+  subscribe(
+    query: Omit<CallEventQuery, 'limit'>,
+    onEvent: (event: StoredCallEvent) => void,
+  ): () => void {
+    this.#assertOpen();
+    const subscriber: Subscriber = {
+      callId: query.callId,
+      lastId: parseAfterId(query.afterId),
+      catchingUp: true,
+      pending: [],
+      active: true,
+      onEvent,
+    };
+    this.#subscribers.add(subscriber);
+    // History is delivered after subscribe returns, so callers can finish their own set-up first.
+    setImmediate(() => this.#catchUp(subscriber));
+    return () => {
+      subscriber.active = false;
+      subscriber.pending = [];
+      this.#subscribers.delete(subscriber);
+    };
+  }
+
+  /** Deletes the events of calls whose expiry has passed; returns how many events went. */
+  async sweepExpired(): Promise<number> {
+    this.#assertOpen();
+    try {
+      const nowSec = nowSeconds(this.#now());
+      const s = this.#statements;
+      const sweep = this.#database.connection.transaction((): number => {
+        const events = s.deleteExpiredEvents.run(nowSec).changes;
+        s.deleteExpiredCalls.run(nowSec);
+        return events;
+      });
+      return sweep.immediate();
+    } catch (error) {
+      throw sqliteFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot delete expired call events');
+    }
+  }
+
+  /** Ends every subscription; the shared database stays open for its owner to close. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const subscriber of this.#subscribers) {
+      subscriber.active = false;
+      subscriber.pending = [];
+    }
+    this.#subscribers.clear();
+  }
+
+  /**
+   * Reads history in pages. Reads are synchronous, so nothing is appended between the read that
+   * finds the end of history and the switch to live delivery; events appended between pages are
+   * both in the next page and in `pending`, and `lastId` drops the second copy.
+   */
+  #catchUp(subscriber: Subscriber): void {
+    if (!subscriber.active) return;
+    let rows: EventRow[];
+    try {
+      this.#assertOpen();
+      rows = this.#readRows(subscriber.callId, subscriber.lastId, this.#pageSize);
+    } catch (error) {
+      this.#log.error(
+        { err: error, callId: subscriber.callId },
+        'event subscription stopped: history read failed',
+      );
+      subscriber.active = false;
+      this.#subscribers.delete(subscriber);
+      return;
+    }
+    for (const row of rows) this.#deliver(subscriber, toStoredEvent(row));
+    if (rows.length === this.#pageSize) {
+      setImmediate(() => this.#catchUp(subscriber));
+      return;
+    }
+    const pending = subscriber.pending;
+    subscriber.pending = [];
+    subscriber.catchingUp = false;
+    for (const event of pending) this.#deliver(subscriber, event);
+  }
+
+  #deliver(subscriber: Subscriber, stored: StoredCallEvent): void {
+    const id = Number(stored.id);
+    if (!subscriber.active || id <= subscriber.lastId) return;
+    subscriber.lastId = id;
+    try {
+      subscriber.onEvent(stored);
+    } catch (error) {
+      // One broken subscriber (e.g. a closed SSE socket) must not stop delivery to the others.
+      this.#log.warn({ err: error, eventId: stored.id }, 'call event subscriber threw');
+    }
+  }
+
+  #readRows(callId: string | undefined, afterId: number, limit: number): EventRow[] {
+    const nowSec = nowSeconds(this.#now());
+    try {
+      return (
+        callId === undefined
+          ? this.#statements.readAll.all({ afterId, nowSec, limit })
+          : this.#statements.readCall.all({ callId, afterId, nowSec, limit })
+      ) as EventRow[];
+    } catch (error) {
+      throw sqliteFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot read call events');
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed || !this.#database.isOpen) {
+      throw new AppError('EVENT_STREAM_UNAVAILABLE', 'the call event stream is closed');
+    }
+  }
+}
+
+function toStoredEvent(row: EventRow): StoredCallEvent {
+  return { id: String(row.id), event: JSON.parse(row.data) as CallEvent };
+}
+
+function prepare(database: SqliteDatabase) {
+  const db = database.connection;
+  return {
+    insertEvent: db.prepare(
+      'INSERT INTO call_events (call_id, created_at, data) VALUES (@callId, @createdAt, @data) RETURNING id',
+    ),
+    upsertExpiry: db.prepare(`
+      INSERT INTO call_event_expiry (call_id, expires_after) VALUES (@callId, @expiresAfter)
+      ON CONFLICT (call_id) DO UPDATE SET expires_after = excluded.expires_after`),
+    readAll: db.prepare(`
+      SELECT e.id, e.data FROM call_events e JOIN call_event_expiry x ON x.call_id = e.call_id
+      WHERE e.id > @afterId AND x.expires_after > @nowSec
+      ORDER BY e.id LIMIT @limit`),
+    readCall: db.prepare(`
+      SELECT e.id, e.data FROM call_events e JOIN call_event_expiry x ON x.call_id = e.call_id
+      WHERE e.call_id = @callId AND e.id > @afterId AND x.expires_after > @nowSec
+      ORDER BY e.id LIMIT @limit`),
+    deleteExpiredEvents: db.prepare(`
+      DELETE FROM call_events
+      WHERE call_id IN (SELECT call_id FROM call_event_expiry WHERE expires_after <= ?)`),
+    deleteExpiredCalls: db.prepare('DELETE FROM call_event_expiry WHERE expires_after <= ?'),
+  };
+}

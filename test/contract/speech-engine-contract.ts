@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeG711 } from '../../src/adapters/rtp/g711.js';
+import type { Channel } from '../../src/domain/call.js';
+import type { SpeechEngine, SpeechResult, SpeechStream } from '../../src/ports/speech-engine.js';
+import { wordErrorRate } from '../support/wer.js';
+
+export interface SampleUtterance {
+  id: string;
+  channel: Channel;
+  startMs: number;
+  endMs: number;
+  text: string;
+}
+
+export interface SampleCall {
+  pcm: Record<Channel, Int16Array>;
+  utterances: SampleUtterance[];
+}
+
+const SAMPLE_DIR = join(import.meta.dirname, '../../samples/support-call');
+
+/** samples/support-call as 8 kHz PCM16 per channel plus the reference utterances. */
+export function loadSampleCall(): SampleCall {
+  const read = (name: string): Int16Array => decodeG711('PCMU', readFileSync(join(SAMPLE_DIR, name)));
+  const utterances = readFileSync(join(SAMPLE_DIR, 'dialog.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => {
+      const [id = '', channel = '', start = '0', end = '0', text = ''] = line.split('\t');
+      return { id, channel: channel as Channel, startMs: Number(start) * 1000, endMs: Number(end) * 1000, text };
+    });
+  return { pcm: { CALLER: read('caller.pcmu'), AGENT: read('agent.pcmu') }, utterances };
+}
+
+/** The reference texts per channel, in order: what a fake engine should be scripted to say. */
+export function referenceTexts(sample: SampleCall): Record<Channel, string[]> {
+  return {
+    CALLER: sample.utterances.filter((u) => u.channel === 'CALLER').map((u) => u.text),
+    AGENT: sample.utterances.filter((u) => u.channel === 'AGENT').map((u) => u.text),
+  };
+}
+
+export interface EngineUnderTest {
+  engine: SpeechEngine;
+  cleanup?: () => Promise<void>;
+}
+
+interface Collected {
+  stream: SpeechStream;
+  results: SpeechResult[];
+  errors: Error[];
+}
+
+const PACKET_SAMPLES = 160;
+/** The first two utterances of each channel end before 19.0 s; the slice keeps some silence after. */
+const SLICE_MS = 19_500;
+
+/**
+ * One suite every engine passes: it transcribes the start of the sample call well enough (WER
+ * under the engine's own threshold), reports sane times, delivers the last final on finish()
+ * and stays silent after abort(). Audio is written in 20 ms packets, faster than real time.
+ */
+export function describeSpeechEngineContract(
+  name: string,
+  make: () => Promise<EngineUnderTest>,
+  options: { maxWer: number; skip?: boolean },
+): void {
+  describe.skipIf(options.skip === true)(`speech engine contract: ${name}`, () => {
+    const sample = loadSampleCall();
+    let under: EngineUnderTest;
+    const log = pino({ level: 'silent' });
+
+    beforeAll(async () => {
+      under = await make();
+    }, 60_000);
+    afterAll(async () => {
+      await under?.engine.close();
+      await under?.cleanup?.();
+    });
+
+    const open = async (callId: string, channel: Channel): Promise<Collected> => {
+      const collected: Omit<Collected, 'stream'> = { results: [], errors: [] };
+      const sampleRateHz = under.engine.capabilities.sampleRatesHz.includes(8000) ? 8000 : undefined;
+      if (sampleRateHz === undefined) throw new Error('contract feeds 8 kHz audio; engine must accept it');
+      const stream = await under.engine.open({
+        callId,
+        channel,
+        sampleRateHz,
+        languageCode: 'en-US',
+        log,
+        onResult: (r) => collected.results.push(r),
+        onError: (e) => collected.errors.push(e),
+      });
+      return { stream, ...collected };
+    };
+
+    const feed = async (stream: SpeechStream, pcm: Int16Array, untilMs: number): Promise<void> => {
+      const end = Math.min(pcm.length, (untilMs * 8000) / 1000);
+      for (let offset = 0; offset < end; offset += PACKET_SAMPLES) {
+        stream.write(pcm.slice(offset, Math.min(end, offset + PACKET_SAMPLES)));
+        // Let the engine's I/O (worker messages, HTTP/2 frames) interleave with writing.
+        if ((offset / PACKET_SAMPLES) % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+
+    const finalsText = (results: SpeechResult[]): string =>
+      results
+        .filter((r) => !r.isPartial)
+        .map((r) => r.text)
+        .join(' ');
+
+    it(`transcribes the first two utterances per channel with WER under ${options.maxWer}`, async () => {
+      const caller = await open('contract-wer', 'CALLER');
+      const agent = await open('contract-wer', 'AGENT');
+      await Promise.all([feed(caller.stream, sample.pcm.CALLER, SLICE_MS), feed(agent.stream, sample.pcm.AGENT, SLICE_MS)]);
+      await Promise.all([caller.stream.finish(), agent.stream.finish()]);
+      expect(caller.errors).toEqual([]);
+      expect(agent.errors).toEqual([]);
+      const reference = referenceTexts(sample);
+      const callerWer = wordErrorRate(reference.CALLER.slice(0, 2).join(' '), finalsText(caller.results));
+      const agentWer = wordErrorRate(reference.AGENT.slice(0, 2).join(' '), finalsText(agent.results));
+      const total = (callerWer.errors + agentWer.errors) / (callerWer.referenceWords + agentWer.referenceWords);
+      console.info(`[${name}] WER caller ${callerWer.wer.toFixed(3)} agent ${agentWer.wer.toFixed(3)} total ${total.toFixed(3)}`);
+      expect(total).toBeLessThanOrEqual(options.maxWer);
+
+      for (const { results, channel } of [
+        { results: caller.results, channel: 'CALLER' as const },
+        { results: agent.results, channel: 'AGENT' as const },
+      ]) {
+        const finals = results.filter((r) => !r.isPartial);
+        expect(finals.length).toBeGreaterThanOrEqual(1);
+        let previousEnd = 0;
+        for (const r of results) {
+          expect(r.startMs).toBeGreaterThanOrEqual(0);
+          expect(r.endMs).toBeGreaterThanOrEqual(r.startMs);
+          expect(r.endMs).toBeLessThanOrEqual(SLICE_MS + 1000);
+        }
+        for (const f of finals) {
+          expect(f.startMs).toBeGreaterThanOrEqual(previousEnd - 50);
+          previousEnd = f.endMs;
+          // Each final overlaps a reference utterance of its channel.
+          const overlaps = sample.utterances.some(
+            (u) => u.channel === channel && f.startMs < u.endMs + 500 && f.endMs > u.startMs - 500,
+          );
+          expect(overlaps, `final ${f.startMs}-${f.endMs} ms overlaps speech`).toBe(true);
+        }
+        const ids = new Set(finals.map((f) => f.resultId));
+        expect(ids.size).toBe(finals.length);
+      }
+    }, 60_000);
+
+    it('delivers the final of an utterance cut off by finish()', async () => {
+      const first = sample.utterances.find((u) => u.channel === 'AGENT');
+      if (!first) throw new Error('sample has no agent utterance');
+      const caller = await open('contract-finish', 'CALLER');
+      const agent = await open('contract-finish', 'AGENT');
+      // Stop right at the end of the speech: no trailing silence to end the utterance.
+      await feed(agent.stream, sample.pcm.AGENT, first.endMs);
+      await Promise.all([caller.stream.finish(), agent.stream.finish()]);
+      const finals = agent.results.filter((r) => !r.isPartial);
+      expect(finals.length).toBeGreaterThanOrEqual(1);
+      expect(finalsText(agent.results).split(' ').length).toBeGreaterThanOrEqual(3);
+    }, 60_000);
+
+    it('stays silent after abort()', async () => {
+      const caller = await open('contract-abort', 'CALLER');
+      const agent = await open('contract-abort', 'AGENT');
+      await feed(agent.stream, sample.pcm.AGENT, 3000);
+      agent.stream.abort();
+      caller.stream.abort();
+      const count = agent.results.length;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(agent.results.length).toBe(count);
+      expect(agent.errors).toEqual([]);
+      expect(caller.errors).toEqual([]);
+      // The engine still serves new streams after an abort.
+      const again = await open('contract-abort-2', 'AGENT');
+      await feed(again.stream, sample.pcm.AGENT, 5000);
+      await again.stream.finish();
+      expect(again.results.filter((r) => !r.isPartial).length).toBeGreaterThanOrEqual(1);
+    }, 60_000);
+  });
+}

@@ -1,0 +1,65 @@
+import type { CallSiprecInfo, Channel } from '../../../src/domain/call.js';
+import type {
+  CallSessions,
+  LiveCallHandle,
+  NewSession,
+  SessionDecision,
+} from '../../../src/ports/call-sessions.js';
+
+export interface RecordingHandle extends LiveCallHandle {
+  readonly audioByChannel: Record<Channel, Int16Array[]>;
+  readonly metadataUpdates: CallSiprecInfo[];
+  readonly endReasons: string[];
+}
+
+function recordingHandle(session: NewSession): RecordingHandle {
+  const audioByChannel: Record<Channel, Int16Array[]> = { CALLER: [], AGENT: [] };
+  const metadataUpdates: CallSiprecInfo[] = [];
+  const endReasons: string[] = [];
+  return {
+    callId: session.callId,
+    preRollMs: 0,
+    audioByChannel,
+    metadataUpdates,
+    endReasons,
+    wantsAudio: () => endReasons.length === 0,
+    channelForLabel: (label) => session.streams.find((s) => s.label === label)?.role ?? null,
+    audio: (channel, pcm) => {
+      audioByChannel[channel].push(pcm);
+    },
+    preRoll: () => undefined,
+    metadataUpdated: (info) => {
+      metadataUpdates.push(info);
+    },
+    end: (reason) => {
+      endReasons.push(reason);
+      return Promise.resolve();
+    },
+  };
+}
+
+/** An in-memory core: records every session and hands out recording handles. */
+export class FakeCallSessions implements CallSessions {
+  readonly sessions: NewSession[] = [];
+  readonly handles: RecordingHandle[] = [];
+  /** Simulated hook latency. */
+  delayMs = 0;
+  /** When set, sessions are refused with this code. */
+  refuseWith: string | undefined;
+  /** Overrides the live count (capacity tests); default: handles not ended. */
+  liveCountOverride: number | undefined;
+
+  async sessionStarted(session: NewSession): Promise<SessionDecision> {
+    this.sessions.push(session);
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    if (this.refuseWith !== undefined)
+      return { accepted: false, code: this.refuseWith, reason: 'refused by test' };
+    const handle = recordingHandle(session);
+    this.handles.push(handle);
+    return { accepted: true, handle };
+  }
+
+  liveCallCount(): number {
+    return this.liveCountOverride ?? this.handles.filter((h) => h.endReasons.length === 0).length;
+  }
+}

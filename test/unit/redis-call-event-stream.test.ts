@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisCallEventStream } from '../../src/adapters/redis/redis-call-event-stream.js';
+import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
+import type { CallEvent, StoredCallEvent } from '../../src/domain/call-event.js';
+import { describeCallEventStreamContract } from '../contract/call-event-stream-contract.js';
+import { captureLog } from '../support/capture-log.js';
+import { REDIS_URL, redisAvailable } from '../support/redis.js';
+import { deleteKeys } from '../integration/redis-test-keys.js';
+
+const available = await redisAvailable();
+
+const endEvent = (callId: string): CallEvent => ({
+  EventType: 'END',
+  CallId: callId,
+  CreatedAt: new Date().toISOString(),
+  CustomerPhoneNumber: '+15551230001',
+  SystemPhoneNumber: '+15559870000',
+});
+
+describe.skipIf(!available)('RedisCallEventStream', () => {
+  let redis: Redis;
+  beforeAll(() => {
+    redis = new Redis(REDIS_URL);
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  describeCallEventStreamContract('RedisCallEventStream', async ({ ttlMs, now }) => {
+    const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
+    const stream = new RedisCallEventStream({
+      redis,
+      blockingRedis: redis.duplicate(),
+      keys,
+      ttlMs,
+      now,
+      log: captureLog().log,
+      historyPageSize: 25,
+    });
+    return {
+      stream,
+      sweepExpired: () => stream.sweepExpired(),
+      cleanup: () => deleteKeys(redis, keys.prefix),
+    };
+  });
+
+  it('shares events between two nodes: an append on one reaches subscribers on the other', async () => {
+    const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
+    const make = () =>
+      new RedisCallEventStream({ redis, blockingRedis: redis.duplicate(), keys, ttlMs: 60_000, log: captureLog().log });
+    const nodeA = make();
+    const nodeB = make();
+    try {
+      const seenOnB: StoredCallEvent[] = [];
+      const stop = nodeB.subscribe({ callId: 'shared-1' }, (e) => seenOnB.push(e));
+      const first = await nodeA.append(endEvent('shared-1'));
+      await nodeA.append(endEvent('other'));
+      const second = await nodeA.append(endEvent('shared-1'));
+      const deadline = Date.now() + 5000;
+      while (seenOnB.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      stop();
+      expect(seenOnB.map((e) => e.id)).toEqual([first.id, second.id]);
+      // The same id in both Redis streams, so external readers can correlate them.
+      expect((await redis.xrange(keys.callEvents('shared-1'), '-', '+')).map((e) => e[0])).toEqual([
+        `${first.id}-0`,
+        `${second.id}-0`,
+      ]);
+      expect((await redis.xrange(keys.allEvents, '-', '+')).length).toBe(3);
+    } finally {
+      await nodeA.close();
+      await nodeB.close();
+      await deleteKeys(redis, keys.prefix);
+    }
+  });
+
+  it('keeps ids increasing when the sequence key is lost (Redis restarted empty)', async () => {
+    const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
+    const stream = new RedisCallEventStream({ redis, blockingRedis: redis.duplicate(), keys, ttlMs: 60_000, log: captureLog().log });
+    try {
+      const before = await stream.append(endEvent('c1'));
+      await deleteKeys(redis, keys.prefix);
+      const after = await stream.append(endEvent('c1'));
+      expect(Number(after.id)).toBeGreaterThan(Number(before.id));
+    } finally {
+      await stream.close();
+      await deleteKeys(redis, keys.prefix);
+    }
+  });
+});

@@ -9,7 +9,11 @@ import { ControlRouter } from '../../src/app/control-router.js';
 import { HookRunner } from '../../src/app/hook-runner.js';
 import { LiveCalls } from '../../src/app/live-calls.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import type { CallPipeline, CallPipelineContext, CallPipelineFactory } from '../../src/ports/call-pipeline.js';
+import type {
+  CallPipeline,
+  CallPipelineContext,
+  CallPipelineFactory,
+} from '../../src/ports/call-pipeline.js';
 import type { NewSession } from '../../src/ports/call-sessions.js';
 
 /** Records when each call's processing started, instead of transcribing. */
@@ -52,7 +56,11 @@ export async function startInProcessNode(options: InProcessNodeOptions) {
   const metrics = createMetrics();
   const log = options.log.child({ nodeId: options.nodeId });
   const redis = createRedisAdapters(
-    { redisUrl: options.redisUrl, callTtlMs: options.callTtlMs ?? 3_600_000, nodeLeaseMs: options.nodeLeaseMs ?? 10_000 },
+    {
+      redisUrl: options.redisUrl,
+      callTtlMs: options.callTtlMs ?? 3_600_000,
+      nodeLeaseMs: options.nodeLeaseMs ?? 10_000,
+    },
     log,
     { nodeId: options.nodeId, registry: metrics.registry, keyPrefix: options.keyPrefix },
   );
@@ -140,7 +148,12 @@ function session(callId: string, overrides: Partial<NewSession>): NewSession {
       { label: '1', role: 'CALLER' },
       { label: '2', role: 'AGENT' },
     ],
-    channelMapping: { callerStreamLabel: '1', agentStreamLabel: '2', rule: 'label-order', swappedByHook: false },
+    channelMapping: {
+      callerStreamLabel: '1',
+      agentStreamLabel: '2',
+      rule: 'label-order',
+      swappedByHook: false,
+    },
     siprec: null,
     sourceAddress: '127.0.0.1',
     ...overrides,

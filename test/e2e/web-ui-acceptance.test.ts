@@ -72,8 +72,8 @@ describe.skipIf(!chromiumCheck.available)(
       const running = await server.start();
       baseUrl = `http://127.0.0.1:${running.httpPort}/`;
       // RunningServer names it `udp`; the SIP server's own start() result says `udpPort`.
-    const ports = running.sipPorts as { udp?: number; udpPort?: number };
-    const udp = ports.udp ?? ports.udpPort;
+      const ports = running.sipPorts as { udp?: number; udpPort?: number };
+      const udp = ports.udp ?? ports.udpPort;
       if (udp === undefined) throw new Error('the server opened no UDP SIP port');
       sipPort = udp;
       browser = await launchChromium();

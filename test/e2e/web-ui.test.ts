@@ -110,6 +110,23 @@ describe.skipIf(!chromiumCheck.available)('web UI (fixture API, Chromium)', () =
     const duration = newRow.locator('.duration');
     const first = await duration.textContent();
     await expect.poll(() => duration.textContent(), { timeout: 5000 }).not.toBe(first);
+
+    // Ticking durations must be text writes only: no row is re-rendered or replaced per second.
+    await page.evaluate(`(() => {
+      window.__mutations = [];
+      new MutationObserver((records) => {
+        for (const r of records) {
+          const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+          window.__mutations.push(el && el.closest('.duration') ? 'duration' : r.type + ':' + (el ? el.tagName : '?'));
+        }
+      }).observe(document.querySelector('table.calls tbody'), { subtree: true, childList: true, characterData: true, attributes: true });
+    })()`);
+    const mutations = (): Promise<string[]> =>
+      page.evaluate('window.__mutations') as Promise<string[]>;
+    await expect
+      .poll(async () => (await mutations()).length, { timeout: 5000 })
+      .toBeGreaterThan(150);
+    expect((await mutations()).filter((m) => m !== 'duration')).toEqual([]);
     await page.screenshot({ path: join(screenshotDir, 'calls-list.png') });
     await page.close();
   });

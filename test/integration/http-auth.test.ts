@@ -42,11 +42,12 @@ function wsOutcome(
 
 describe('bearer token on /api', () => {
   it('refuses requests without a token or with a wrong one with 401 UNAUTHORIZED', async () => {
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { authorization: 'Bearer wrong' },
       { authorization: `Basic ${TOKEN}` },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const res = await get('/api/calls', headers);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);

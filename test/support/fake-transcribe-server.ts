@@ -81,6 +81,8 @@ export async function startFakeTranscribeServer(options: FakeTranscribeOptions =
       'x-amzn-transcribe-sample-rate': String(sampleRateHz),
       'x-amzn-transcribe-media-encoding': 'pcm',
     });
+    // The real service sends result-less TranscriptEvents while it hears nothing.
+    sendEvent('TranscriptEvent', 'event', { Transcript: { Results: [] } });
     const channel = (options.channelFor ?? ((i) => (i % 2 === 0 ? 'CALLER' : 'AGENT')))(request.index);
     let failed = false;
     const fake: SpeechStream = await engine.open({
@@ -95,9 +97,15 @@ export async function startFakeTranscribeServer(options: FakeTranscribeOptions =
       onError: () => undefined,
     });
     let ended = false;
+    // Event-stream frames start with their total length (big-endian uint32); HTTP/2 DATA frames
+    // do not respect those boundaries, so reassemble before decoding.
+    let buffered = Buffer.alloc(0);
     stream.on('data', (chunk: Buffer) => {
-      codec.feed(chunk);
-      for (const envelope of codec.getAvailableMessages().getMessages()) {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 4 && buffered.length >= buffered.readUInt32BE(0)) {
+        const length = buffered.readUInt32BE(0);
+        const envelope = codec.decode(buffered.subarray(0, length));
+        buffered = buffered.subarray(length);
         if (envelope.body.length === 0) {
           ended = true;
           void fake.finish().then(() => {

@@ -49,7 +49,13 @@ describe.skipIf(!available)('RedisCallEventStream', () => {
   it('shares events between two nodes: an append on one reaches subscribers on the other', async () => {
     const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
     const make = () =>
-      new RedisCallEventStream({ redis, blockingRedis: redis.duplicate(), keys, ttlMs: 60_000, log: captureLog().log });
+      new RedisCallEventStream({
+        redis,
+        blockingRedis: redis.duplicate(),
+        keys,
+        ttlMs: 60_000,
+        log: captureLog().log,
+      });
     const nodeA = make();
     const nodeB = make();
     try {
@@ -59,7 +65,8 @@ describe.skipIf(!available)('RedisCallEventStream', () => {
       await nodeA.append(endEvent('other'));
       const second = await nodeA.append(endEvent('shared-1'));
       const deadline = Date.now() + 5000;
-      while (seenOnB.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      while (seenOnB.length < 2 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10));
       stop();
       expect(seenOnB.map((e) => e.id)).toEqual([first.id, second.id]);
       // The same id in both Redis streams, so external readers can correlate them.
@@ -77,7 +84,13 @@ describe.skipIf(!available)('RedisCallEventStream', () => {
 
   it('keeps ids increasing when the sequence key is lost (Redis restarted empty)', async () => {
     const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
-    const stream = new RedisCallEventStream({ redis, blockingRedis: redis.duplicate(), keys, ttlMs: 60_000, log: captureLog().log });
+    const stream = new RedisCallEventStream({
+      redis,
+      blockingRedis: redis.duplicate(),
+      keys,
+      ttlMs: 60_000,
+      log: captureLog().log,
+    });
     try {
       const before = await stream.append(endEvent('c1'));
       await deleteKeys(redis, keys.prefix);

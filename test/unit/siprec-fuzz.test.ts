@@ -108,8 +108,10 @@ function fullPipeline(contentType: string, body: string): void {
   });
 }
 
-describe('SIPREC parsers under mutated input', () => {
-  it('multipart bodies: 5,000 mutated vendor bodies return or throw AppError', () => {
+// Generous per-test timeouts: this is not a performance assertion (see bench/), only a bound on hangs
+// when a shared 2-core CI box is busy.
+describe('SIPREC parsers under mutated input', { timeout: 120_000 }, () => {
+  it('multipart bodies: 4,000 mutated vendor bodies return or throw AppError', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...corpus),
@@ -130,11 +132,11 @@ describe('SIPREC parsers under mutated input', () => {
           expect(returnsOrAppError(() => fullPipeline(contentType, body))).toBe(true);
         },
       ),
-      { numRuns: 5000, seed: 7866 },
+      { numRuns: 4000, seed: 7866 },
     );
   });
 
-  it('metadata: 4,000 mutated documents never throw', () => {
+  it('metadata: 5,000 mutated documents never throw', () => {
     const documents = corpus
       .map((message) => parseSiprecOffer(message.contentType, message.body).metadataXml)
       .filter((xml): xml is string => xml !== null);
@@ -148,7 +150,7 @@ describe('SIPREC parsers under mutated input', () => {
           expect(Array.isArray(metadata.participants)).toBe(true);
         },
       ),
-      { numRuns: 4000, seed: 7865 },
+      { numRuns: 5000, seed: 7865 },
     );
   });
 

@@ -26,7 +26,7 @@ export type { HttpServerDeps } from './http-server-deps.js';
 export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
   const now = deps.now ?? Date.now;
   const app = Fastify({
-    loggerInstance: deps.log.child({ component: 'http' }),
+    loggerInstance: deps.log,
     // Request URLs can carry ?access_token=, so fastify's own request logging stays off.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),

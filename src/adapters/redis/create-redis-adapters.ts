@@ -30,7 +30,11 @@ export interface RedisAdapterDeps {
  * lease, control-event forwarding and the owner-loss reaper. `start(router)` takes the lease and
  * begins listening for forwarded events; `close()` releases the lease and every connection.
  */
-export function createRedisAdapters(config: RedisAdapterConfig, log: Logger, deps: RedisAdapterDeps) {
+export function createRedisAdapters(
+  config: RedisAdapterConfig,
+  log: Logger,
+  deps: RedisAdapterDeps,
+) {
   const url = config.redisUrl;
   if (url === undefined) throw new AppError('CONFIG_INVALID', 'redisUrl is not set');
   const now = deps.now ?? Date.now;
@@ -42,7 +46,9 @@ export function createRedisAdapters(config: RedisAdapterConfig, log: Logger, dep
       url,
       log: redisLog,
       name: `callscribe:${deps.nodeId}:${role}`,
-      ...(deps.maxRetriesPerRequest === undefined ? {} : { maxRetriesPerRequest: deps.maxRetriesPerRequest }),
+      ...(deps.maxRetriesPerRequest === undefined
+        ? {}
+        : { maxRetriesPerRequest: deps.maxRetriesPerRequest }),
     });
   const redis = open('commands');
   const blockingRedis = open('events');
@@ -57,8 +63,20 @@ export function createRedisAdapters(config: RedisAdapterConfig, log: Logger, dep
     log: log.child({ component: 'events' }),
     metrics,
   });
-  const nodeRegistry = new RedisNodeRegistry({ redis, keys, nodeId: deps.nodeId, leaseMs: config.nodeLeaseMs, log: redisLog });
-  const ownerLoss = { store, eventStream, log: log.child({ component: 'owner-loss' }), now, metrics };
+  const nodeRegistry = new RedisNodeRegistry({
+    redis,
+    keys,
+    nodeId: deps.nodeId,
+    leaseMs: config.nodeLeaseMs,
+    log: redisLog,
+  });
+  const ownerLoss = {
+    store,
+    eventStream,
+    log: log.child({ component: 'owner-loss' }),
+    now,
+    metrics,
+  };
   const forwarder = new RedisControlForwarder({
     ...ownerLoss,
     redis,

@@ -9,7 +9,9 @@ import { AppError } from '../../domain/errors.js';
 export function parseAfterId(afterId: string | undefined): number {
   if (afterId === undefined || afterId === '') return 0;
   if (!/^\d{1,16}$/.test(afterId)) {
-    throw new AppError('INVALID_REQUEST', 'event id must be a decimal integer', { details: { afterId } });
+    throw new AppError('INVALID_REQUEST', 'event id must be a decimal integer', {
+      details: { afterId },
+    });
   }
   return Number(afterId);
 }

@@ -30,7 +30,10 @@ export async function endOwnerLostCall(deps: OwnerLossDeps, callId: string): Pro
   });
   if (!written) return false;
   deps.metrics?.ownerLost.inc();
-  log.warn({ ownerNodeId: stored.call.ownerNodeId }, 'call ended: its owning node stopped renewing its lease');
+  log.warn(
+    { ownerNodeId: stored.call.ownerNodeId },
+    'call ended: its owning node stopped renewing its lease',
+  );
   const base = { CallId: callId, CreatedAt: nowIso };
   const events: CallEvent[] = [
     { ...base, ...callStateEvent(stored.call) } as CallEvent,

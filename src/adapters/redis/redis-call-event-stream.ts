@@ -112,7 +112,11 @@ export class RedisCallEventStream implements CallEventStream {
       return { id: String(id), event: structuredClone(event) };
     } catch (error) {
       this.#metrics?.failures.inc({ operation: 'event-append' });
-      const failure = redisFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot append the call event');
+      const failure = redisFailure(
+        error,
+        'EVENT_STREAM_UNAVAILABLE',
+        'cannot append the call event',
+      );
       this.#log.error(
         { err: failure, code: failure.code, callId: event.CallId, eventType: event.EventType },
         'call event not stored: redis unavailable',
@@ -133,7 +137,10 @@ export class RedisCallEventStream implements CallEventStream {
     }
   }
 
-  subscribe(query: Omit<CallEventQuery, 'limit'>, onEvent: (event: StoredCallEvent) => void): () => void {
+  subscribe(
+    query: Omit<CallEventQuery, 'limit'>,
+    onEvent: (event: StoredCallEvent) => void,
+  ): () => void {
     this.#assertOpen();
     const subscriber: Subscriber = {
       callId: query.callId,
@@ -197,7 +204,11 @@ export class RedisCallEventStream implements CallEventStream {
     await this.#readerStopped?.catch(() => undefined);
   }
 
-  async #read(callId: string | undefined, afterId: number, limit: number): Promise<StoredCallEvent[]> {
+  async #read(
+    callId: string | undefined,
+    afterId: number,
+    limit: number,
+  ): Promise<StoredCallEvent[]> {
     if (limit === 0) return [];
     const k = this.#keys;
     const nowMs = this.#now();
@@ -209,7 +220,10 @@ export class RedisCallEventStream implements CallEventStream {
     const found: StoredCallEvent[] = [];
     let start = afterId === 0 ? '-' : `(${toStreamId(afterId)}`;
     while (found.length < limit) {
-      const count = Math.min(this.#pageSize, limit === Infinity ? this.#pageSize : limit - found.length);
+      const count = Math.min(
+        this.#pageSize,
+        limit === Infinity ? this.#pageSize : limit - found.length,
+      );
       const entries = (await this.#redis.xrange(key, start, '+', 'COUNT', count)) as StreamEntry[];
       if (entries.length === 0) break;
       const live = callId === undefined ? await this.#liveCalls(entries, nowMs) : undefined;
@@ -228,16 +242,24 @@ export class RedisCallEventStream implements CallEventStream {
   async #liveCalls(entries: StreamEntry[], nowMs: number): Promise<Set<string>> {
     const callIds = [...new Set(entries.map((e) => fieldOf(e[1], 'c') ?? ''))];
     const scores = await this.#redis.zmscore(this.#keys.eventExpiry, ...callIds);
-    return new Set(callIds.filter((_, i) => {
-      const score = scores[i];
-      return score !== null && score !== undefined && Number(score) > nowMs;
-    }));
+    return new Set(
+      callIds.filter((_, i) => {
+        const score = scores[i];
+        return score !== null && score !== undefined && Number(score) > nowMs;
+      }),
+    );
   }
 
   #startReader(): Promise<void> {
     if (this.#reader) return this.#reader;
     this.#reader = (async () => {
-      const newest = (await this.#redis.xrevrange(this.#keys.allEvents, '+', '-', 'COUNT', 1)) as StreamEntry[];
+      const newest = (await this.#redis.xrevrange(
+        this.#keys.allEvents,
+        '+',
+        '-',
+        'COUNT',
+        1,
+      )) as StreamEntry[];
       const cursor = newest[0]?.[0] ?? '0-0';
       this.#readerStopped = this.#readLoop(cursor);
     })();
@@ -270,7 +292,8 @@ export class RedisCallEventStream implements CallEventStream {
       } catch (error) {
         if (this.#closed) return;
         failures++;
-        if (failures === 1) this.#log.warn({ err: error }, 'live call-event reader failed; retrying');
+        if (failures === 1)
+          this.#log.warn({ err: error }, 'live call-event reader failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 2000)));
       }
     }
@@ -304,7 +327,10 @@ export class RedisCallEventStream implements CallEventStream {
 
   #drop(subscriber: Subscriber, error: unknown): void {
     if (!subscriber.active) return;
-    this.#log.error({ err: error, callId: subscriber.callId }, 'event subscription stopped: history read failed');
+    this.#log.error(
+      { err: error, callId: subscriber.callId },
+      'event subscription stopped: history read failed',
+    );
     subscriber.active = false;
     this.#subscribers.delete(subscriber);
   }
@@ -322,7 +348,8 @@ export class RedisCallEventStream implements CallEventStream {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new AppError('EVENT_STREAM_UNAVAILABLE', 'the call event stream is closed');
+    if (this.#closed)
+      throw new AppError('EVENT_STREAM_UNAVAILABLE', 'the call event stream is closed');
   }
 }
 
@@ -332,5 +359,8 @@ function fieldOf(fields: string[], name: string): string | undefined {
 }
 
 function toStoredEvent([streamId, fields]: StreamEntry): StoredCallEvent {
-  return { id: fromStreamId(streamId), event: JSON.parse(fieldOf(fields, 'e') ?? 'null') as CallEvent };
+  return {
+    id: fromStreamId(streamId),
+    event: JSON.parse(fieldOf(fields, 'e') ?? 'null') as CallEvent,
+  };
 }

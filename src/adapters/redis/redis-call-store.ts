@@ -27,7 +27,12 @@ export interface RedisCallStoreOptions {
   listPageSize?: number;
 }
 
-const stateSlot: Readonly<Record<CallState, number>> = { PENDING: 1, PROCESSING: 2, PAUSED: 3, ENDED: 4 };
+const stateSlot: Readonly<Record<CallState, number>> = {
+  PENDING: 1,
+  PROCESSING: 2,
+  PAUSED: 3,
+  ENDED: 4,
+};
 const CALL_FIELDS = ['data', 'version', 'createdAt', 'expiresAfter', 'state'] as const;
 
 type CallFields = (string | null)[];
@@ -148,7 +153,8 @@ export class RedisCallStore implements CallStore {
   async list(query: CallListQuery = {}): Promise<StoredCall[]> {
     return this.#run('list', 'cannot list call records', async () => {
       const limit = query.limit === undefined ? Infinity : Math.max(0, Math.trunc(query.limit));
-      const index = query.state === undefined ? this.#keys.callIndex : this.#keys.callStateIndex(query.state);
+      const index =
+        query.state === undefined ? this.#keys.callIndex : this.#keys.callStateIndex(query.state);
       const found: StoredCall[] = [];
       for (let start = 0; found.length < limit; start += this.#pageSize) {
         const callIds = await this.#redis.zrevrange(index, start, start + this.#pageSize - 1);
@@ -166,7 +172,11 @@ export class RedisCallStore implements CallStore {
             continue;
           }
           const stored = this.#toStoredCall(record, nowMs);
-          if (stored === undefined || (query.state !== undefined && stored.call.state !== query.state)) continue;
+          if (
+            stored === undefined ||
+            (query.state !== undefined && stored.call.state !== query.state)
+          )
+            continue;
           found.push(stored);
           if (found.length >= limit) break;
         }
@@ -239,7 +249,11 @@ export class RedisCallStore implements CallStore {
 
   async #pruneIndex(callId: string): Promise<void> {
     const k = this.#keys;
-    await pruneIndexScript.run(this.#redis, [k.call(callId), k.callIndex, ...k.callStateIndexes], [callId]);
+    await pruneIndexScript.run(
+      this.#redis,
+      [k.call(callId), k.callIndex, ...k.callStateIndexes],
+      [callId],
+    );
   }
 
   #toStoredCall(fields: CallFields, nowMs: number): StoredCall | undefined {

@@ -64,7 +64,9 @@ export class RedisControlForwarder implements ControlForwarder {
     this.#o = options;
     this.#replyTimeoutMs = options.replyTimeoutMs ?? 5000;
     this.#republishMs = options.republishIntervalMs ?? 100;
-    options.subscriber.on('message', (channel: string, text: string) => this.#onMessage(channel, text));
+    options.subscriber.on('message', (channel: string, text: string) =>
+      this.#onMessage(channel, text),
+    );
   }
 
   /** Subscribes to this node's reply channel; forward() waits for it. */
@@ -84,7 +86,11 @@ export class RedisControlForwarder implements ControlForwarder {
 
   async forward(ownerNodeId: string, request: ForwardedRequest): Promise<ControlOutcome> {
     const receivedAt = new Date(this.#o.now()).toISOString();
-    const log = this.#o.log.child({ eventId: request.eventId, callId: request.detail.callId, ownerNodeId });
+    const log = this.#o.log.child({
+      eventId: request.eventId,
+      callId: request.detail.callId,
+      ownerNodeId,
+    });
     const reject = (reason: string, code: string): ControlOutcome => ({
       eventId: request.eventId,
       type: request.type,
@@ -101,22 +107,35 @@ export class RedisControlForwarder implements ControlForwarder {
       return this.#ownerLost(request, log, reject);
     }
     const reply = new Promise<ControlOutcome>((resolve) =>
-      this.#waiting.set(request.eventId, { resolve, fail: (code, message) => resolve(reject(message, code)) }),
+      this.#waiting.set(request.eventId, {
+        resolve,
+        fail: (code, message) => resolve(reject(message, code)),
+      }),
     );
     const deadline = this.#o.now() + this.#replyTimeoutMs;
     const message = JSON.stringify({ replyTo: this.#o.nodeId, request } satisfies RequestMessage);
     try {
       for (;;) {
-        const receivers = await this.#o.redis.publish(this.#o.keys.controlChannel(ownerNodeId), message);
+        const receivers = await this.#o.redis.publish(
+          this.#o.keys.controlChannel(ownerNodeId),
+          message,
+        );
         if (receivers > 0) break;
-        if (!(await this.#o.liveness.isAlive(ownerNodeId))) return await this.#ownerLost(request, log, reject);
+        if (!(await this.#o.liveness.isAlive(ownerNodeId)))
+          return await this.#ownerLost(request, log, reject);
         if (this.#o.now() >= deadline) {
           this.#o.metrics?.forwarded.inc({ result: 'not-listening' });
-          return reject(`the node holding this call (${ownerNodeId}) is not listening for control events`, 'CALL_OWNER_UNAVAILABLE');
+          return reject(
+            `the node holding this call (${ownerNodeId}) is not listening for control events`,
+            'CALL_OWNER_UNAVAILABLE',
+          );
         }
         await sleep(this.#republishMs);
       }
-      const outcome = await Promise.race([reply, sleep(Math.max(0, deadline - this.#o.now())).then(() => undefined)]);
+      const outcome = await Promise.race([
+        reply,
+        sleep(Math.max(0, deadline - this.#o.now())).then(() => undefined),
+      ]);
       if (outcome) {
         this.#o.metrics?.forwarded.inc({ result: 'answered' });
         return outcome;
@@ -127,10 +146,17 @@ export class RedisControlForwarder implements ControlForwarder {
         this.#o.metrics?.forwarded.inc({ result: 'answered' });
         return recorded;
       }
-      if (!(await this.#o.liveness.isAlive(ownerNodeId))) return await this.#ownerLost(request, log, reject);
+      if (!(await this.#o.liveness.isAlive(ownerNodeId)))
+        return await this.#ownerLost(request, log, reject);
       this.#o.metrics?.forwarded.inc({ result: 'timeout' });
-      log.warn({ timeoutMs: this.#replyTimeoutMs }, 'owning node did not answer a forwarded control event');
-      return reject(`the node holding this call (${ownerNodeId}) did not answer within ${this.#replyTimeoutMs} ms`, 'CALL_OWNER_UNAVAILABLE');
+      log.warn(
+        { timeoutMs: this.#replyTimeoutMs },
+        'owning node did not answer a forwarded control event',
+      );
+      return reject(
+        `the node holding this call (${ownerNodeId}) did not answer within ${this.#replyTimeoutMs} ms`,
+        'CALL_OWNER_UNAVAILABLE',
+      );
     } catch (error) {
       this.#o.metrics?.failures.inc({ operation: 'control-forward' });
       const failure = toAppError(error, 'STORE_UNAVAILABLE');
@@ -153,7 +179,7 @@ export class RedisControlForwarder implements ControlForwarder {
     reject: (reason: string, code: string) => ControlOutcome,
   ): Promise<ControlOutcome> {
     this.#o.metrics?.forwarded.inc({ result: 'owner-lost' });
-    log.warn('the owning node\'s lease has expired; ending its call');
+    log.warn("the owning node's lease has expired; ending its call");
     try {
       await endOwnerLostCall(this.#o, request.detail.callId);
     } catch (err) {
@@ -171,15 +197,22 @@ export class RedisControlForwarder implements ControlForwarder {
       this.#o.log.warn({ channel }, 'ignored a control message that is not JSON');
       return;
     }
-    if (channel === this.#o.keys.controlReplyChannel(this.#o.nodeId)) this.#onReply(parsed as ReplyMessage);
-    else if (channel === this.#o.keys.controlChannel(this.#o.nodeId)) void this.#onRequest(parsed as RequestMessage);
+    if (channel === this.#o.keys.controlReplyChannel(this.#o.nodeId))
+      this.#onReply(parsed as ReplyMessage);
+    else if (channel === this.#o.keys.controlChannel(this.#o.nodeId))
+      void this.#onRequest(parsed as RequestMessage);
   }
 
   #onReply(reply: ReplyMessage): void {
-    const waiting = typeof reply.eventId === 'string' ? this.#waiting.get(reply.eventId) : undefined;
+    const waiting =
+      typeof reply.eventId === 'string' ? this.#waiting.get(reply.eventId) : undefined;
     if (!waiting) return;
     if (reply.outcome) waiting.resolve(reply.outcome);
-    else waiting.fail(reply.error?.code ?? 'INTERNAL_ERROR', reply.error?.message ?? 'the owning node failed');
+    else
+      waiting.fail(
+        reply.error?.code ?? 'INTERNAL_ERROR',
+        reply.error?.message ?? 'the owning node failed',
+      );
   }
 
   async #onRequest(message: RequestMessage): Promise<void> {
@@ -191,17 +224,26 @@ export class RedisControlForwarder implements ControlForwarder {
     }
     let reply: ReplyMessage;
     try {
-      const outcome = await router.submit({ ...request, ingress: 'forwarded' }, { holdIfUnknown: false });
+      const outcome = await router.submit(
+        { ...request, ingress: 'forwarded' },
+        { holdIfUnknown: false },
+      );
       reply = { eventId: request.eventId, outcome };
     } catch (error) {
       const failure = toAppError(error, 'INTERNAL_ERROR');
       reply = { eventId: request.eventId, error: { code: failure.code, message: failure.message } };
     }
     try {
-      await this.#o.redis.publish(this.#o.keys.controlReplyChannel(message.replyTo), JSON.stringify(reply));
+      await this.#o.redis.publish(
+        this.#o.keys.controlReplyChannel(message.replyTo),
+        JSON.stringify(reply),
+      );
     } catch (err) {
       // The forwarding node falls back to the outcome recorded in the store.
-      this.#o.log.warn({ err, eventId: request.eventId }, 'forwarded control outcome could not be returned');
+      this.#o.log.warn(
+        { err, eventId: request.eventId },
+        'forwarded control outcome could not be returned',
+      );
     }
   }
 }

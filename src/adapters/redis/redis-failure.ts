@@ -10,6 +10,8 @@ export function redisFailure(error: unknown, code: ErrorCode, message: string): 
   const text = error instanceof Error ? error.message : String(error);
   const retryable =
     name === 'MaxRetriesPerRequestError' ||
-    /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection is closed|Stream isn't writeable|LOADING/.test(text);
+    /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection is closed|Stream isn't writeable|LOADING/.test(
+      text,
+    );
   return new AppError(code, message, { cause: error, retryable, details: { redisError: text } });
 }

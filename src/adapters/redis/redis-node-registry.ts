@@ -36,9 +36,12 @@ export class RedisNodeRegistry implements NodeLiveness {
   /** Takes the lease (resolves once it is held) and keeps renewing it. */
   async start(): Promise<void> {
     await this.#renew();
-    this.#timer = setInterval(() => {
-      this.#renewing = this.#renew().catch(() => undefined);
-    }, Math.max(1, Math.floor(this.#options.leaseMs / 3)));
+    this.#timer = setInterval(
+      () => {
+        this.#renewing = this.#renew().catch(() => undefined);
+      },
+      Math.max(1, Math.floor(this.#options.leaseMs / 3)),
+    );
     this.#timer.unref();
   }
 
@@ -65,7 +68,11 @@ export class RedisNodeRegistry implements NodeLiveness {
       if (this.#failing) log.info({ nodeId }, 'node lease renewed again');
       this.#failing = false;
     } catch (err) {
-      if (!this.#failing) log.error({ err, nodeId }, 'node lease renewal failed; other nodes may end this node\'s calls');
+      if (!this.#failing)
+        log.error(
+          { err, nodeId },
+          "node lease renewal failed; other nodes may end this node's calls",
+        );
       this.#failing = true;
       throw err;
     }

@@ -83,9 +83,14 @@ export class RecorderUa implements SipRequestHandler {
     dialog.log.info({ reason }, 'recording ended');
   }
 
+  /** Resolves once every request handled so far has been answered and its work finished. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
   /** Ends every recording with a BYE and waits for in-flight setups (server shutdown). */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#pending]);
+    await this.settled();
     await Promise.allSettled(
       this.#deps.dialogs.all().map((d) => this.endDialog(d, 'shutdown', true)),
     );

@@ -63,8 +63,9 @@ export class ServerTransaction {
     return true;
   }
 
-  resendLast(): void {
-    if (this.#lastResponse !== undefined) this.flow.send(this.#lastResponse);
+  /** Answers a retransmission on the flow it came in on (a TCP peer may have reconnected). */
+  resendLast(flow: SipFlow): void {
+    if (this.#lastResponse !== undefined) flow.send(this.#lastResponse);
   }
 
   terminate(): void {
@@ -133,7 +134,7 @@ export class ServerTransactions {
       return { kind: 'ack' };
     }
     if (existing) {
-      existing.resendLast();
+      existing.resendLast(flow);
       return { kind: 'retransmission' };
     }
     const transaction = new ServerTransaction(this, key, request, info, flow);

@@ -47,51 +47,59 @@ export class AwsTranscribeEngine implements SpeechEngine {
   constructor(config: AwsTranscribeConfig, log: Logger, clientOverrides: Partial<TranscribeStreamingClientConfig> = {}) {
     this.#config = config;
     this.#log = log.child({ engine: 'aws-transcribe' });
+    const sdkLog = this.#log.child({ component: 'aws-sdk' });
     this.#client = new TranscribeStreamingClient({
       region: config.awsRegion,
+      // The SDK otherwise prints stream aborts to the console; they are expected and logged here.
+      logger: {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: (...args: unknown[]) => sdkLog.debug({ sdk: args.map(String) }, 'aws sdk warning'),
+        error: (...args: unknown[]) => sdkLog.debug({ sdk: args.map(String) }, 'aws sdk error'),
+      },
       ...(config.awsTranscribeEndpoint ? { endpoint: config.awsTranscribeEndpoint } : {}),
       ...clientOverrides,
     });
   }
 
+  /**
+   * Resolves at once: the SDK's send() only settles once the service has sent its first event,
+   * and the service may wait for audio before it does, so audio must flow before send() settles.
+   * A refused stream (credentials, throttling) therefore surfaces through onError.
+   */
   async open(options: SpeechStreamOptions): Promise<SpeechStream> {
     const queue = new AudioChunkQueue((options.sampleRateHz * 2 * CHUNK_MS) / 1000);
     const abort = new AbortController();
     const redact = this.#config.awsPiiRedaction;
-    let response;
-    try {
-      response = await this.#client.send(
-        new StartStreamTranscriptionCommand({
-          LanguageCode: options.languageCode as LanguageCode,
-          MediaSampleRateHertz: options.sampleRateHz,
-          MediaEncoding: 'pcm',
-          AudioStream: queue,
-          ...(this.#config.awsVocabularyName ? { VocabularyName: this.#config.awsVocabularyName } : {}),
-          ...(redact ? { ContentRedactionType: 'PII', PiiEntityTypes: this.#config.awsPiiEntityTypes } : {}),
-          EnablePartialResultsStabilization: true,
-          PartialResultsStability: 'medium',
-        }),
-        { abortSignal: abort.signal },
-      );
-    } catch (error) {
-      queue.end();
-      throw classifyTranscribeError(error);
-    }
-    const events = response.TranscriptResultStream;
-    if (!events) {
-      queue.end();
-      throw new AppError('ENGINE_STREAM_FAILED', 'Amazon Transcribe returned no result stream', { retryable: true });
-    }
-    options.log.debug({ sessionId: response.SessionId }, 'transcribe stream opened');
     let state: 'open' | 'finishing' | 'closed' = 'open';
-    const consumed = consume(events, options, () => state === 'closed').catch((error: unknown) => {
-      if (state === 'closed') return;
-      state = 'closed';
-      queue.end();
-      const failure = classifyTranscribeError(error);
-      this.#log.warn({ err: failure, callId: options.callId, channel: options.channel }, 'transcribe stream failed');
-      options.onError(failure);
+    const closed = (): boolean => state === 'closed';
+    const command = new StartStreamTranscriptionCommand({
+      LanguageCode: options.languageCode as LanguageCode,
+      MediaSampleRateHertz: options.sampleRateHz,
+      MediaEncoding: 'pcm',
+      AudioStream: queue,
+      ...(this.#config.awsVocabularyName ? { VocabularyName: this.#config.awsVocabularyName } : {}),
+      ...(redact ? { ContentRedactionType: 'PII', PiiEntityTypes: this.#config.awsPiiEntityTypes } : {}),
+      EnablePartialResultsStabilization: true,
+      PartialResultsStability: 'medium',
     });
+    const consumed = this.#client
+      .send(command, { abortSignal: abort.signal })
+      .then(async (response) => {
+        options.log.debug({ sessionId: response.SessionId }, 'transcribe stream opened');
+        if (!response.TranscriptResultStream) {
+          throw new AppError('ENGINE_STREAM_FAILED', 'Amazon Transcribe returned no result stream', { retryable: true });
+        }
+        await consume(response.TranscriptResultStream, options, closed);
+      })
+      .catch((error: unknown) => {
+        if (closed()) return;
+        state = 'closed';
+        queue.end();
+        const failure = classifyTranscribeError(error);
+        this.#log.warn({ err: failure, callId: options.callId, channel: options.channel }, 'transcribe stream failed');
+        options.onError(failure);
+      });
     return {
       write(pcm) {
         if (state === 'open') queue.push(pcm);

@@ -37,6 +37,8 @@ interface Slot {
   waiters: { resolve(decoderId: number): void; reject(error: AppError): void }[];
   requests: Map<number, Pending>;
   streams: Map<number, StreamEntry>;
+  /** Opens in progress, counted as load so simultaneous opens spread across workers. */
+  opening: number;
 }
 
 export interface WorkerInfo {
@@ -78,8 +80,14 @@ export class DecoderPool {
   async openStream(sink: PooledStreamSink, sampleRateHz: number): Promise<{ streamId: number; workerIndex: number }> {
     if (this.#closing) throw new AppError('ENGINE_UNAVAILABLE', 'speech engine is closed');
     const slot = this.#leastLoaded();
-    await slot.ready;
-    const decoderId = await this.#acquire(slot);
+    slot.opening += 1;
+    let decoderId: number;
+    try {
+      await slot.ready;
+      decoderId = await this.#acquire(slot);
+    } finally {
+      slot.opening -= 1;
+    }
     if (!slot.alive) throw new AppError('ENGINE_UNAVAILABLE', 'decoder worker died', { retryable: true });
     const streamId = this.#nextId++;
     slot.streams.set(streamId, { streamId, decoderId, sink });
@@ -150,6 +158,7 @@ export class DecoderPool {
       waiters: [],
       requests: new Map(),
       streams: new Map(),
+      opening: 0,
     };
     worker.on('message', (message: FromWorker) => this.#onMessage(slot, message, readyResolve, readyReject));
     worker.on('error', (error) => this.#log.error({ err: error, worker: index }, 'decoder worker crashed'));
@@ -236,9 +245,10 @@ export class DecoderPool {
     const candidates = live.length > 0 ? live : this.#slots;
     let best = candidates[0];
     if (!best) throw new AppError('ENGINE_UNAVAILABLE', 'no decoder workers');
+    const load = (slot: Slot): number => slot.streams.size + slot.opening;
     for (const slot of candidates) {
-      if (slot.streams.size < best.streams.size) best = slot;
-      else if (slot.streams.size === best.streams.size && slot.idle.length > best.idle.length) best = slot;
+      if (load(slot) < load(best)) best = slot;
+      else if (load(slot) === load(best) && slot.idle.length > best.idle.length) best = slot;
     }
     return best;
   }

@@ -1,0 +1,166 @@
+/**
+ * Transcription benchmark: `npx tsx bench/transcription/run.ts`
+ * Env: BENCH_CALLS (concurrent calls, default 2), BENCH_ENGINES (comma list, default
+ * "pocketsphinx,fake"), BENCH_WORKERS (pocketsphinx workers, default 2).
+ *
+ * Per engine: (1) throughput of the raw engine vs the same audio through the pipeline, both fed as
+ * fast as possible; (2) BENCH_CALLS real-time paced calls through the pipeline: end-of-speech →
+ * final latency (dialog.tsv end times), RSS per call, and WER of the finals.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { FakeSpeechEngine } from '../../src/adapters/speech/fake/fake-engine.js';
+import { parseFakeScript } from '../../src/adapters/speech/fake/fake-script.js';
+import { PocketsphinxEngine } from '../../src/adapters/speech/pocketsphinx/pocketsphinx-engine.js';
+import { TranscriptionPipelineFactory } from '../../src/app/transcription-pipeline.js';
+import type { AddTranscriptSegmentEvent } from '../../src/domain/call-event.js';
+import type { CallData, Channel } from '../../src/domain/call.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import type { SpeechEngine } from '../../src/ports/speech-engine.js';
+import { loadSampleCall, referenceTexts } from '../../test/contract/speech-engine-contract.js';
+import { wordErrorRate } from '../../test/support/wer.js';
+
+type Segment = Omit<AddTranscriptSegmentEvent, 'CallId' | 'CreatedAt' | 'EventType'>;
+
+const calls = Number(process.env.BENCH_CALLS ?? 2);
+const engines = (process.env.BENCH_ENGINES ?? 'pocketsphinx,fake').split(',');
+const workers = Number(process.env.BENCH_WORKERS ?? 2);
+const log = pino({ level: 'silent' });
+const sample = loadSampleCall();
+const channels: Channel[] = ['CALLER', 'AGENT'];
+const audioMs = Math.floor(sample.pcm.CALLER.length / 8);
+const PACKET_MS = 20;
+const yieldLoop = () => new Promise((resolve) => setImmediate(resolve));
+
+async function makeEngine(name: string, dataDir: string): Promise<SpeechEngine> {
+  if (name === 'pocketsphinx') {
+    return PocketsphinxEngine.create(
+      { dataDir, pocketsphinxModelDir: '/usr/share/pocketsphinx/model/en-us', pocketsphinxWorkers: workers, pocketsphinxLanguageModel: process.env.BENCH_LM },
+      log,
+    );
+  }
+  if (name === 'fake') return new FakeSpeechEngine(parseFakeScript({ texts: referenceTexts(sample) }));
+  throw new Error(`bench does not know engine ${name}`);
+}
+
+async function rawThroughput(engine: SpeechEngine): Promise<number> {
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: calls }, async (_, i) => {
+      const streams = await Promise.all(
+        channels.map((channel) =>
+          engine.open({ callId: `raw-${i}`, channel, sampleRateHz: 8000, languageCode: 'en-US', log, onResult: () => undefined, onError: () => undefined }),
+        ),
+      );
+      for (let ms = 0; ms < audioMs; ms += PACKET_MS) {
+        channels.forEach((channel, c) => streams[c]?.write(sample.pcm[channel].slice(ms * 8, (ms + PACKET_MS) * 8)));
+        if (ms % 1000 === 0) await yieldLoop();
+      }
+      await Promise.all(streams.map((s) => s.finish()));
+    }),
+  );
+  return (calls * audioMs) / (performance.now() - started);
+}
+
+function newCall(factory: TranscriptionPipelineFactory, callId: string, onSegment: (s: Segment) => void) {
+  const call = { callId, languageCode: 'en-US' } as CallData;
+  return factory.create({ call, log, emit: onSegment });
+}
+
+async function pipelineThroughput(engine: SpeechEngine): Promise<number> {
+  const factory = new TranscriptionPipelineFactory({ engine, log, metrics: createMetrics(), config: { savePartialTranscripts: true, engineReconnectMaxMs: 2000 } });
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: calls }, async (_, i) => {
+      const pipeline = newCall(factory, `pipe-${i}`, () => undefined);
+      pipeline.start(0);
+      for (let ms = 0; ms < audioMs; ms += PACKET_MS) {
+        for (const channel of channels) pipeline.audio(channel, sample.pcm[channel].slice(ms * 8, (ms + PACKET_MS) * 8));
+        if (ms % 1000 === 0) await yieldLoop();
+      }
+      await pipeline.finish();
+    }),
+  );
+  return (calls * audioMs) / (performance.now() - started);
+}
+
+interface PacedResult {
+  latenciesMs: number[];
+  rssPerCallMb: number;
+  wer: number;
+  maxLagMs: number;
+}
+
+async function paced(engine: SpeechEngine): Promise<PacedResult> {
+  const factory = new TranscriptionPipelineFactory({ engine, log, metrics: createMetrics(), config: { savePartialTranscripts: true, engineReconnectMaxMs: 2000 } });
+  const baselineRss = process.memoryUsage().rss;
+  let peakRss = baselineRss;
+  const latenciesMs: number[] = [];
+  const finals: Segment[][] = [];
+  let maxLagMs = 0;
+  await Promise.all(
+    Array.from({ length: calls }, async (_, i) => {
+      // Stagger calls so their utterance ends do not line up, as on a real node.
+      await new Promise((resolve) => setTimeout(resolve, i * 1700));
+      const mine: Segment[] = [];
+      finals.push(mine);
+      const started = performance.now();
+      const pipeline = newCall(factory, `paced-${i}`, (s) => {
+        if (s.IsPartial) return;
+        mine.push(s);
+        const heard = sample.utterances.find(
+          (u) => u.channel === s.Channel && s.StartTime * 1000 < u.endMs && s.EndTime * 1000 > u.startMs,
+        );
+        if (heard) latenciesMs.push(performance.now() - started - heard.endMs);
+      });
+      pipeline.start(0);
+      for (let ms = 0; ms < audioMs; ms += PACKET_MS) {
+        const due = started + ms;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        else maxLagMs = Math.max(maxLagMs, -wait);
+        for (const channel of channels) pipeline.audio(channel, sample.pcm[channel].slice(ms * 8, (ms + PACKET_MS) * 8));
+        if (ms % 500 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      }
+      await pipeline.finish();
+    }),
+  );
+  const reference = referenceTexts(sample);
+  let errors = 0;
+  let words = 0;
+  for (const segs of finals) {
+    for (const channel of channels) {
+      const hyp = segs.filter((s) => s.Channel === channel).sort((a, b) => a.StartTime - b.StartTime).map((s) => s.Transcript).join(' ');
+      const r = wordErrorRate(reference[channel].join(' '), hyp);
+      errors += r.errors;
+      words += r.referenceWords;
+    }
+  }
+  return { latenciesMs, rssPerCallMb: (peakRss - baselineRss) / calls / 1024 / 1024, wer: errors / words, maxLagMs };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), 'callscribe-bench-'));
+console.log(`calls=${calls} audio=${(audioMs / 1000).toFixed(1)} s per channel, workers=${workers}`);
+console.log('| engine | raw x RT | pipeline x RT | ratio | final latency p50 / p99 ms | RSS per call MB | WER (full call) | max pacing lag ms |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const name of engines) {
+  const engine = await makeEngine(name, dataDir);
+  try {
+    const raw = await rawThroughput(engine);
+    const piped = await pipelineThroughput(engine);
+    const live = await paced(engine);
+    console.log(
+      `| ${name} | ${raw.toFixed(1)} | ${piped.toFixed(1)} | ${(piped / raw).toFixed(2)} | ${percentile(live.latenciesMs, 50).toFixed(0)} / ${percentile(live.latenciesMs, 99).toFixed(0)} | ${live.rssPerCallMb.toFixed(0)} | ${(live.wer * 100).toFixed(1)} % | ${live.maxLagMs.toFixed(0)} |`,
+    );
+  } finally {
+    await engine.close();
+  }
+}
+await rm(dataDir, { recursive: true, force: true });

@@ -1,0 +1,208 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RedisCallEventStream } from '../../src/adapters/redis/redis-call-event-stream.js';
+import { RedisCallStore } from '../../src/adapters/redis/redis-call-store.js';
+import { openRedis } from '../../src/adapters/redis/redis-connection.js';
+import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
+import { createRedisMetrics } from '../../src/adapters/redis/redis-metrics.js';
+import type { CallEvent, StoredCallEvent } from '../../src/domain/call-event.js';
+import { AppError } from '../../src/domain/errors.js';
+import { sampleCall } from '../contract/call-store-contract.js';
+import { captureLog } from '../support/capture-log.js';
+import { commandWorks, requireTool } from '../support/tools.js';
+
+/**
+ * Redis restarting under a node, on a private redis-server (never the shared one): writes
+ * issued during the outage wait and land after the restart; an outage longer than the retry
+ * budget fails loudly with a logged, counted AppError.
+ */
+const redisServer = requireTool('redis-server', () => commandWorks('redis-server', ['--version']));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+class PrivateRedis {
+  #child: ChildProcess | undefined;
+  readonly dir = mkdtempSync(join(tmpdir(), 'callscribe-redis-'));
+  constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the server unless it is already running. */
+  async start(): Promise<void> {
+    if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) return;
+    this.#child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--daemonize',
+        'no',
+        '--dir',
+        this.dir,
+      ],
+      { stdio: 'ignore' },
+    );
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const probe = new Redis(this.url, {
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+      });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        await probe.ping();
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      } finally {
+        probe.disconnect();
+      }
+    }
+  }
+
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  async destroy(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const event = (callId: string, n: number): CallEvent => ({
+  EventType: 'UPDATE_AGENT',
+  CallId: callId,
+  CreatedAt: new Date().toISOString(),
+  AgentId: `agent-${n}`,
+});
+
+describe.skipIf(!redisServer.available)('Redis restarting mid-call', () => {
+  let server: PrivateRedis;
+  const opened: { close(): Promise<void> | void }[] = [];
+
+  beforeAll(async () => {
+    server = new PrivateRedis(await freePort());
+    await server.start();
+  });
+  afterAll(async () => {
+    await server.destroy();
+  });
+  afterEach(async () => {
+    for (const item of opened.splice(0).reverse()) await item.close();
+    await server.start();
+  });
+
+  const build = (maxRetriesPerRequest: number) => {
+    const captured = captureLog('info');
+    const registry = new Registry();
+    const metrics = createRedisMetrics(registry);
+    const open = (name: string) =>
+      openRedis({
+        url: server.url,
+        log: captured.log,
+        name,
+        maxRetriesPerRequest,
+        reconnectMaxMs: 200,
+      });
+    const redis = open('commands');
+    const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
+    const store = new RedisCallStore({ redis, keys, ttlMs: 60_000, metrics });
+    const stream = new RedisCallEventStream({
+      redis,
+      blockingRedis: open('events'),
+      keys,
+      ttlMs: 60_000,
+      log: captured.log,
+      metrics,
+      blockMs: 200,
+    });
+    opened.push({ close: () => redis.disconnect() }, stream);
+    return { captured, registry, redis, store, stream };
+  };
+
+  it('writes issued while Redis is down land after it restarts, and live subscribers resume', async () => {
+    const { store, stream } = build(50);
+    const seen: StoredCallEvent[] = [];
+    stream.subscribe({ callId: 'call-r' }, (e) => seen.push(e));
+    const before = await stream.append(event('call-r', 0));
+    await waitUntil(() => seen.length === 1);
+
+    await server.kill();
+    const during = stream.append(event('call-r', 1));
+    const created = store.create(sampleCall({ callId: 'call-during-outage' }));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await server.start();
+
+    const stored = await during;
+    expect(Number(stored.id)).toBeGreaterThan(Number(before.id));
+    expect((await created).call.callId).toBe('call-during-outage');
+    // The restarted Redis kept nothing (no persistence); what was written after is all there.
+    expect((await stream.read({ callId: 'call-r' })).map((e) => e.id)).toEqual([stored.id]);
+    expect((await store.get('call-during-outage'))?.version).toBe(1);
+    await waitUntil(() => seen.length === 2);
+    expect(seen.map((e) => e.id)).toEqual([before.id, stored.id]);
+  });
+
+  it('fails loudly once the outage outlasts the retry budget: AppError, logged and counted', async () => {
+    const { captured, registry, stream, store } = build(2);
+    await stream.append(event('call-f', 0));
+    await server.kill();
+
+    const appendError = await stream.append(event('call-f', 1)).catch((e: unknown) => e);
+    expect(appendError).toBeInstanceOf(AppError);
+    expect((appendError as AppError).code).toBe('EVENT_STREAM_UNAVAILABLE');
+    expect((appendError as AppError).retryable).toBe(true);
+    const storeError = await store.create(sampleCall()).catch((e: unknown) => e);
+    expect((storeError as AppError).code).toBe('STORE_UNAVAILABLE');
+
+    expect(captured.messages()).toContain('call event not stored: redis unavailable');
+    expect(captured.messages()).toContain('redis connection lost; reconnecting');
+    const failures = await registry.getSingleMetric('callscribe_redis_failures_total')?.get();
+    const count = (operation: string) =>
+      failures?.values.find((v) => v.labels.operation === operation)?.value;
+    expect(count('event-append')).toBe(1);
+    expect(count('store-create')).toBe(1);
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

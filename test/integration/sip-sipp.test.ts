@@ -1,0 +1,161 @@
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSipServer, type SipServer } from '../../src/adapters/sip/sip-server.js';
+import { UdpMediaSessions } from '../../src/adapters/rtp/udp-media-sessions.js';
+import { configSchema } from '../../src/config/schema.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { FakeCallSessions } from '../sipp/support/fake-call-sessions.js';
+import { tools } from '../support/tools.js';
+
+const sipp = tools.sipp();
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+const scenario = here('../sipp/siprec-uac.xml');
+const mediaScenario = here('../sipp/siprec-uac-media.xml');
+const sender = here('../sipp/send-rtp.mjs');
+const callerAudio = here('../../samples/support-call/caller.pcmu');
+const agentAudio = here('../../samples/support-call/agent.pcmu');
+const MEDIA_SECONDS = 3;
+
+/** A port free for both UDP and TCP on 127.0.0.1, for sipp's own -p / -mp. */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const socket = createSocket('udp4');
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+    });
+    if (udpFree && port % 2 === 0) return port;
+  }
+}
+
+function runSipp(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('sipp', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+const ULAW_TO_LINEAR = Int16Array.from({ length: 256 }, (_, i) => {
+  const u = ~i & 0xff;
+  const t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
+  return u & 0x80 ? 0x84 - t : t - 0x84;
+});
+
+function concat(chunks: Int16Array[]): Int16Array {
+  const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+describe.skipIf(!sipp.available)('sipp as the SIPREC SRC', () => {
+  let server: SipServer;
+  let ports: { udpPort?: number; tcpPort?: number };
+  const calls = new FakeCallSessions();
+  const metrics = createMetrics();
+  const log = pino({ level: 'silent' });
+  let media: UdpMediaSessions;
+  let workDir: string;
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), 'callscribe-sipp-'));
+    const base = 44_000 + 2 * Math.floor(Math.random() * 400);
+    const config = configSchema.parse({
+      sipHost: '127.0.0.1',
+      sipPort: 0,
+      rtpHost: '127.0.0.1',
+      rtpPorts: `${base}-${base + 99}`,
+      mediaTimeoutMs: 30_000,
+    });
+    media = new UdpMediaSessions({ config, log, metrics });
+    server = createSipServer({ config, log, metrics, callSessions: calls, mediaSessions: media });
+    ports = await server.start();
+  });
+  afterAll(async () => {
+    await server?.close();
+    await media?.close();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  const common = async (transport: 'u1' | 't1', port: number): Promise<string[]> => [
+    `127.0.0.1:${port}`,
+    '-m', '1',
+    '-t', transport,
+    '-i', '127.0.0.1',
+    '-p', String(await freePort()),
+    '-mi', '127.0.0.1',
+    '-mp', String(await freePort()),
+    '-timeout', '25s',
+    '-nostdin',
+  ];
+
+  it.each([
+    ['u1', 'udpPort'],
+    ['t1', 'tcpPort'],
+  ] as const)('sipp -t %s: call set up, recorded with two streams, ended by BYE', async (transport, portKey) => {
+    const before = calls.sessions.length;
+    const result = await runSipp(['-sf', scenario, ...(await common(transport, ports[portKey] ?? 0))], workDir);
+    expect(result.code, result.output).toBe(0);
+    expect(calls.sessions).toHaveLength(before + 1);
+    const session = calls.sessions[before];
+    expect(session?.streams.map((s) => s.label)).toEqual(['1', '2']);
+    expect(session?.streams.map((s) => s.role)).toEqual(['CALLER', 'AGENT']);
+    expect(session?.siprecMetadataXml).toContain('participantstreamassoc');
+    await expect.poll(() => calls.handles[before]?.endReasons).toEqual(['bye']);
+    expect(server.dialogCount()).toBe(0);
+  });
+
+  it('sipp -t t1 with RTP on both m-lines: the decoded audio reaches CALLER and AGENT bit-exact', async () => {
+    const before = calls.sessions.length;
+    const args = [
+      '-sf', mediaScenario,
+      ...(await common('t1', ports.tcpPort ?? 0)),
+      '-key', 'sender', sender,
+      '-key', 'caller_audio', callerAudio,
+      '-key', 'agent_audio', agentAudio,
+      '-key', 'media_seconds', String(MEDIA_SECONDS),
+    ];
+    const result = await runSipp(args, workDir);
+    expect(result.code, result.output).toBe(0);
+    const handle = calls.handles[before];
+    await expect.poll(() => handle?.endReasons).toEqual(['bye']);
+    const expectedSamples = MEDIA_SECONDS * 8000;
+    for (const [channel, file] of [
+      ['CALLER', callerAudio],
+      ['AGENT', agentAudio],
+    ] as const) {
+      const got = concat(handle?.audioByChannel[channel] ?? []);
+      // Loopback loses nothing, but the last frames may race the BYE; most must be there.
+      expect(got.length).toBeGreaterThan(expectedSamples * 0.9);
+      expect(got.length).toBeLessThanOrEqual(expectedSamples);
+      const source = readFileSync(file).subarray(0, got.length);
+      const decoded = Int16Array.from(source, (byte) => ULAW_TO_LINEAR[byte] ?? 0);
+      expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(decoded.buffer))).toBe(true);
+    }
+  }, 40_000);
+});

@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildServer, type RunningServer, type Server } from '../../src/composition-root.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { readSse, type SseMessage } from '../../src/cli/sse-client.js';
+import { captureLog } from './capture-log.js';
+
+export const repoRoot = new URL('../..', import.meta.url).pathname;
+export const parkAllHook = join(repoRoot, 'examples', 'hooks', 'park-all.mjs');
+
+/** A whole callscribe server, built by the real composition root, on loopback with free ports. */
+export async function startTestServer(overrides: Partial<Record<keyof Config, unknown>>) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callscribe-e2e-'));
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      dataDir,
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+      sipHost: '127.0.0.1',
+      sipPort: 0,
+      rtpHost: '127.0.0.1',
+      logLevel: 'info',
+      ...overrides,
+    },
+  });
+  const captured = captureLog('info');
+  const server: Server = await buildServer(config, { log: captured.log });
+  const running: RunningServer = await server.start();
+  const baseUrl = `http://127.0.0.1:${running.httpPort}`;
+  return {
+    config,
+    captured,
+    running,
+    baseUrl,
+    /** Collects every SSE message of a URL until `stop()`. */
+    subscribe(path: string) {
+      const messages: SseMessage[] = [];
+      const abort = new AbortController();
+      const done = readSse(`${baseUrl}${path}`, { signal: abort.signal, onMessage: (m) => messages.push(m) }).catch(() => undefined);
+      return {
+        messages,
+        async stop() {
+          abort.abort();
+          await done;
+        },
+      };
+    },
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { it } from 'vitest';
+import { pino } from 'pino';
+import { createSipCore } from '../../src/adapters/sip/sip-core.js';
+import { serializeSipMessage, headerValue } from '../../src/adapters/sip/sip-message.js';
+import { parseSipMessage } from '../../src/adapters/sip/sip-parser.js';
+import { configSchema } from '../../src/config/schema.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { FakeCallSessions } from '../sipp/support/fake-call-sessions.js';
+import { FakeMediaSessions } from '../sipp/support/fake-media-sessions.js';
+import { loadVendorInvite } from '../sipp/support/vendor-invites.js';
+it('dbg', async () => {
+  const metrics = createMetrics();
+  const core = createSipCore({ config: configSchema.parse({}), log: pino({ level: 'debug' }), metrics, callSessions: new FakeCallSessions(), mediaSessions: new FakeMediaSessions(), sender: { send: () => undefined }, timers: { t1Ms: 60000, t2Ms: 60000 } });
+  let data = Buffer.from(serializeSipMessage(parseSipMessage(loadVendorInvite('14-cisco-webex-calling-broadworks-invite.txt').bytes)));
+  const ins = (b: Buffer, at: number, bytes: number[]) => { const a = at % (b.length + 1); return Buffer.concat([b.subarray(0, a), Buffer.from(bytes), b.subarray(a)]); };
+  data = ins(data, 767335648, [0]); data = ins(data, 1264717850, [44, 0]); data[673 % data.length] = 37;
+  console.log(JSON.stringify(data.toString('latin1').slice(0, 1200)));
+  const sent: Buffer[] = [];
+  core.endpoint.message(data, { transport: 'udp', remoteAddress: '127.0.0.1', remotePort: 5070, localAddress: '127.0.0.1', localPort: 5060, send: (d) => sent.push(d), isOpen: () => true });
+  await core.settled();
+  console.log('sent', sent.map((s) => s.toString().split('\r\n')[0]));
+  console.log(JSON.stringify((await metrics.sipDropped.get()).values), JSON.stringify((await metrics.sipRequests.get()).values));
+  await core.close();
+});

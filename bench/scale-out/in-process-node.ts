@@ -95,7 +95,10 @@ export async function startInProcessNode(options: InProcessNodeOptions) {
     preRollMs: 0,
     publicUrl: 'http://127.0.0.1:8080',
     now: Date.now,
-    onCallArrived: (callId, originalCallId) => router.callArrived(callId, originalCallId),
+    onCallArrived: (callId, originalCallId) => {
+      router.callArrived(callId, originalCallId);
+      redis.announceCallArrived(callId, originalCallId);
+    },
   });
   await redis.start(router);
   let closed = false;

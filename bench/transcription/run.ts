@@ -37,12 +37,30 @@ const yieldLoop = () => new Promise((resolve) => setImmediate(resolve));
 async function makeEngine(name: string, dataDir: string): Promise<SpeechEngine> {
   if (name === 'pocketsphinx') {
     return PocketsphinxEngine.create(
-      { dataDir, pocketsphinxModelDir: '/usr/share/pocketsphinx/model/en-us', pocketsphinxWorkers: workers, pocketsphinxLanguageModel: process.env.BENCH_LM },
+      {
+        dataDir,
+        pocketsphinxModelDir: '/usr/share/pocketsphinx/model/en-us',
+        pocketsphinxWorkers: workers,
+        pocketsphinxLanguageModel: process.env.BENCH_LM,
+      },
       log,
     );
   }
-  if (name === 'fake') return new FakeSpeechEngine(parseFakeScript({ texts: referenceTexts(sample) }));
+  if (name === 'fake')
+    return new FakeSpeechEngine(parseFakeScript({ texts: referenceTexts(sample) }));
   throw new Error(`bench does not know engine ${name}`);
+}
+
+/** Opens (and finishes) every stream the runs need once, so decoder creation is not timed. */
+async function warmUp(engine: SpeechEngine): Promise<void> {
+  const streams = await Promise.all(
+    Array.from({ length: calls * channels.length }, (_, i) =>
+      engine.open({ callId: `warm-${i}`, channel: channels[i % 2] ?? 'CALLER', sampleRateHz: 8000, languageCode: 'en-US', log, onResult: () => undefined, onError: () => undefined }),
+    ),
+  );
+  await Promise.all(streams.map((s) => s.finish()));
+  // Let the released decoders finish their re-initialisation.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
 }
 
 async function rawThroughput(engine: SpeechEngine): Promise<number> {
@@ -51,11 +69,21 @@ async function rawThroughput(engine: SpeechEngine): Promise<number> {
     Array.from({ length: calls }, async (_, i) => {
       const streams = await Promise.all(
         channels.map((channel) =>
-          engine.open({ callId: `raw-${i}`, channel, sampleRateHz: 8000, languageCode: 'en-US', log, onResult: () => undefined, onError: () => undefined }),
+          engine.open({
+            callId: `raw-${i}`,
+            channel,
+            sampleRateHz: 8000,
+            languageCode: 'en-US',
+            log,
+            onResult: () => undefined,
+            onError: () => undefined,
+          }),
         ),
       );
       for (let ms = 0; ms < audioMs; ms += PACKET_MS) {
-        channels.forEach((channel, c) => streams[c]?.write(sample.pcm[channel].slice(ms * 8, (ms + PACKET_MS) * 8)));
+        channels.forEach((channel, c) =>
+          streams[c]?.write(sample.pcm[channel].slice(ms * 8, (ms + PACKET_MS) * 8)),
+        );
         if (ms % 1000 === 0) await yieldLoop();
       }
       await Promise.all(streams.map((s) => s.finish()));
@@ -64,20 +92,30 @@ async function rawThroughput(engine: SpeechEngine): Promise<number> {
   return (calls * audioMs) / (performance.now() - started);
 }
 
-function newCall(factory: TranscriptionPipelineFactory, callId: string, onSegment: (s: Segment) => void) {
+function newCall(
+  factory: TranscriptionPipelineFactory,
+  callId: string,
+  onSegment: (s: Segment) => void,
+) {
   const call = { callId, languageCode: 'en-US' } as CallData;
   return factory.create({ call, log, emit: onSegment });
 }
 
 async function pipelineThroughput(engine: SpeechEngine): Promise<number> {
-  const factory = new TranscriptionPipelineFactory({ engine, log, metrics: createMetrics(), config: { savePartialTranscripts: true, engineReconnectMaxMs: 2000 } });
+  const factory = new TranscriptionPipelineFactory({
+    engine,
+    log,
+    metrics: createMetrics(),
+    config: { savePartialTranscripts: true, engineReconnectMaxMs: 2000 },
+  });
   const started = performance.now();
   await Promise.all(
     Array.from({ length: calls }, async (_, i) => {
       const pipeline = newCall(factory, `pipe-${i}`, () => undefined);
       pipeline.start(0);
       for (let ms = 0; ms < audioMs; ms += PACKET_MS) {
-        for (const channel of channels) pipeline.audio(channel, sample.pcm[channel].slice(ms * 8, (ms + PACKET_MS) * 8));
+        for (const channel of channels)
+          pipeline.audio(channel, sample.pcm[channel].slice(ms * 8, (ms + PACKET_MS) * 8));
         if (ms % 1000 === 0) await yieldLoop();
       }
       await pipeline.finish();
@@ -93,10 +131,14 @@ interface PacedResult {
   maxLagMs: number;
 }
 
-async function paced(engine: SpeechEngine): Promise<PacedResult> {
-  const factory = new TranscriptionPipelineFactory({ engine, log, metrics: createMetrics(), config: { savePartialTranscripts: true, engineReconnectMaxMs: 2000 } });
-  const baselineRss = process.memoryUsage().rss;
-  let peakRss = baselineRss;
+async function paced(engine: SpeechEngine, baselineRss: number): Promise<PacedResult> {
+  const factory = new TranscriptionPipelineFactory({
+    engine,
+    log,
+    metrics: createMetrics(),
+    config: { savePartialTranscripts: true, engineReconnectMaxMs: 2000 },
+  });
+  let peakRss = process.memoryUsage().rss;
   const latenciesMs: number[] = [];
   const finals: Segment[][] = [];
   let maxLagMs = 0;
@@ -111,7 +153,8 @@ async function paced(engine: SpeechEngine): Promise<PacedResult> {
         if (s.IsPartial) return;
         mine.push(s);
         const heard = sample.utterances.find(
-          (u) => u.channel === s.Channel && s.StartTime * 1000 < u.endMs && s.EndTime * 1000 > u.startMs,
+          (u) =>
+            u.channel === s.Channel && s.StartTime * 1000 < u.endMs && s.EndTime * 1000 > u.startMs,
         );
         if (heard) latenciesMs.push(performance.now() - started - heard.endMs);
       });
@@ -121,7 +164,8 @@ async function paced(engine: SpeechEngine): Promise<PacedResult> {
         const wait = due - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         else maxLagMs = Math.max(maxLagMs, -wait);
-        for (const channel of channels) pipeline.audio(channel, sample.pcm[channel].slice(ms * 8, (ms + PACKET_MS) * 8));
+        for (const channel of channels)
+          pipeline.audio(channel, sample.pcm[channel].slice(ms * 8, (ms + PACKET_MS) * 8));
         if (ms % 500 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
       }
       await pipeline.finish();
@@ -132,13 +176,22 @@ async function paced(engine: SpeechEngine): Promise<PacedResult> {
   let words = 0;
   for (const segs of finals) {
     for (const channel of channels) {
-      const hyp = segs.filter((s) => s.Channel === channel).sort((a, b) => a.StartTime - b.StartTime).map((s) => s.Transcript).join(' ');
+      const hyp = segs
+        .filter((s) => s.Channel === channel)
+        .sort((a, b) => a.StartTime - b.StartTime)
+        .map((s) => s.Transcript)
+        .join(' ');
       const r = wordErrorRate(reference[channel].join(' '), hyp);
       errors += r.errors;
       words += r.referenceWords;
     }
   }
-  return { latenciesMs, rssPerCallMb: (peakRss - baselineRss) / calls / 1024 / 1024, wer: errors / words, maxLagMs };
+  return {
+    latenciesMs,
+    rssPerCallMb: (peakRss - baselineRss) / calls / 1024 / 1024,
+    wer: errors / words,
+    maxLagMs,
+  };
 }
 
 function percentile(values: number[], p: number): number {
@@ -147,15 +200,22 @@ function percentile(values: number[], p: number): number {
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'callscribe-bench-'));
-console.log(`calls=${calls} audio=${(audioMs / 1000).toFixed(1)} s per channel, workers=${workers}`);
-console.log('| engine | raw x RT | pipeline x RT | ratio | final latency p50 / p99 ms | RSS per call MB | WER (full call) | max pacing lag ms |');
+console.log(
+  `calls=${calls} audio=${(audioMs / 1000).toFixed(1)} s per channel, workers=${workers}`,
+);
+console.log(
+  '| engine | raw x RT | pipeline x RT | ratio | final latency p50 / p99 ms | RSS per call MB | WER (full call) | max pacing lag ms |',
+);
 console.log('|---|---|---|---|---|---|---|---|');
 for (const name of engines) {
+  // RSS per call counts the engine's decoders too (pocketsphinx holds one per live stream).
+  const baselineRss = process.memoryUsage().rss;
   const engine = await makeEngine(name, dataDir);
   try {
+    await warmUp(engine);
     const raw = await rawThroughput(engine);
     const piped = await pipelineThroughput(engine);
-    const live = await paced(engine);
+    const live = await paced(engine, baselineRss);
     console.log(
       `| ${name} | ${raw.toFixed(1)} | ${piped.toFixed(1)} | ${(piped / raw).toFixed(2)} | ${percentile(live.latenciesMs, 50).toFixed(0)} / ${percentile(live.latenciesMs, 99).toFixed(0)} | ${live.rssPerCallMb.toFixed(0)} | ${(live.wer * 100).toFixed(1)} % | ${live.maxLagMs.toFixed(0)} |`,
     );

@@ -3,7 +3,7 @@ import type { CallData, CallSiprecInfo, Channel } from '../domain/call.js';
 import type { CallPipeline, CallPipelineFactory } from '../ports/call-pipeline.js';
 import type { LiveCallHandle } from '../ports/call-sessions.js';
 import type { CallRecorder, RecordingWriter } from '../ports/call-recorder.js';
-import { CallEventPublisher, callStateEvent, startEvent } from './call-event-publisher.js';
+import { type CallEventPublisher, callStateEvent, startEvent } from './call-event-publisher.js';
 
 export interface LiveCallDeps {
   pipelines: CallPipelineFactory;

@@ -3,7 +3,11 @@ import type { Config } from '../config/schema.js';
 import type { Channel } from '../domain/call.js';
 import { AppError } from '../domain/errors.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { CallPipeline, CallPipelineContext, CallPipelineFactory } from '../ports/call-pipeline.js';
+import type {
+  CallPipeline,
+  CallPipelineContext,
+  CallPipelineFactory,
+} from '../ports/call-pipeline.js';
 import type { SpeechEngine } from '../ports/speech-engine.js';
 import { ChannelTranscriber, type ChannelSegment } from './transcription/channel-transcriber.js';
 
@@ -30,15 +34,24 @@ export class TranscriptionPipelineFactory implements CallPipelineFactory {
     this.#deps = deps;
     const rate = deps.engine.capabilities.sampleRatesHz[0];
     if (rate === undefined || rate % INPUT_RATE_HZ !== 0) {
-      throw new AppError('ENGINE_UNAVAILABLE', 'engine needs a sample rate that is a multiple of 8 kHz', {
-        details: { engine: deps.engine.name, sampleRatesHz: deps.engine.capabilities.sampleRatesHz },
-      });
+      throw new AppError(
+        'ENGINE_UNAVAILABLE',
+        'engine needs a sample rate that is a multiple of 8 kHz',
+        {
+          details: {
+            engine: deps.engine.name,
+            sampleRatesHz: deps.engine.capabilities.sampleRatesHz,
+          },
+        },
+      );
     }
     this.#sampleRateHz = rate;
   }
 
   create(context: CallPipelineContext): CallPipeline {
-    const pipeline = new CallTranscription(this.#deps, this.#sampleRateHz, context, () => this.#live.delete(pipeline));
+    const pipeline = new CallTranscription(this.#deps, this.#sampleRateHz, context, () =>
+      this.#live.delete(pipeline),
+    );
     this.#live.add(pipeline);
     return pipeline;
   }
@@ -56,7 +69,12 @@ class CallTranscription implements CallPipeline {
   readonly #onFinished: () => void;
   #finished = false;
 
-  constructor(deps: TranscriptionPipelineDeps, sampleRateHz: number, context: CallPipelineContext, onFinished: () => void) {
+  constructor(
+    deps: TranscriptionPipelineDeps,
+    sampleRateHz: number,
+    context: CallPipelineContext,
+    onFinished: () => void,
+  ) {
     this.#context = context;
     this.#savePartials = deps.config.savePartialTranscripts;
     this.#onFinished = onFinished;
@@ -72,7 +90,8 @@ class CallTranscription implements CallPipeline {
         log: log.child({ channel }),
         now: deps.now ?? Date.now,
         onSegment: (segment, latencyMs) => {
-          if (latencyMs !== undefined && latencyMs >= 0) deps.metrics.segmentLatencyMs.observe(latencyMs);
+          if (latencyMs !== undefined && latencyMs >= 0)
+            deps.metrics.segmentLatencyMs.observe(latencyMs);
           this.#emit(channel, segment);
         },
         onGap: () => deps.metrics.engineGaps.inc({ engine: deps.engine.name }),
@@ -87,7 +106,10 @@ class CallTranscription implements CallPipeline {
   }
 
   async pause(): Promise<number> {
-    const processedMs = Math.max(this.#channels.CALLER.processedMs, this.#channels.AGENT.processedMs);
+    const processedMs = Math.max(
+      this.#channels.CALLER.processedMs,
+      this.#channels.AGENT.processedMs,
+    );
     await Promise.all([this.#channels.CALLER.stop(), this.#channels.AGENT.stop()]);
     return processedMs;
   }

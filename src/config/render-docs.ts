@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { configSchema } from './schema.js';
 import { envNameFor } from './load.js';
 

@@ -24,14 +24,21 @@ const SAMPLE_DIR = join(import.meta.dirname, '../../samples/support-call');
 
 /** samples/support-call as 8 kHz PCM16 per channel plus the reference utterances. */
 export function loadSampleCall(): SampleCall {
-  const read = (name: string): Int16Array => decodeG711('PCMU', readFileSync(join(SAMPLE_DIR, name)));
+  const read = (name: string): Int16Array =>
+    decodeG711('PCMU', readFileSync(join(SAMPLE_DIR, name)));
   const utterances = readFileSync(join(SAMPLE_DIR, 'dialog.tsv'), 'utf8')
     .trim()
     .split('\n')
     .slice(1)
     .map((line) => {
       const [id = '', channel = '', start = '0', end = '0', text = ''] = line.split('\t');
-      return { id, channel: channel as Channel, startMs: Number(start) * 1000, endMs: Number(end) * 1000, text };
+      return {
+        id,
+        channel: channel as Channel,
+        startMs: Number(start) * 1000,
+        endMs: Number(end) * 1000,
+        text,
+      };
     });
   return { pcm: { CALLER: read('caller.pcmu'), AGENT: read('agent.pcmu') }, utterances };
 }
@@ -84,8 +91,11 @@ export function describeSpeechEngineContract(
 
     const open = async (callId: string, channel: Channel): Promise<Collected> => {
       const collected: Omit<Collected, 'stream'> = { results: [], errors: [] };
-      const sampleRateHz = under.engine.capabilities.sampleRatesHz.includes(8000) ? 8000 : undefined;
-      if (sampleRateHz === undefined) throw new Error('contract feeds 8 kHz audio; engine must accept it');
+      const sampleRateHz = under.engine.capabilities.sampleRatesHz.includes(8000)
+        ? 8000
+        : undefined;
+      if (sampleRateHz === undefined)
+        throw new Error('contract feeds 8 kHz audio; engine must accept it');
       const stream = await under.engine.open({
         callId,
         channel,
@@ -103,7 +113,8 @@ export function describeSpeechEngineContract(
       for (let offset = 0; offset < end; offset += PACKET_SAMPLES) {
         stream.write(pcm.slice(offset, Math.min(end, offset + PACKET_SAMPLES)));
         // Let the engine's I/O (worker messages, HTTP/2 frames) interleave with writing.
-        if ((offset / PACKET_SAMPLES) % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
+        if ((offset / PACKET_SAMPLES) % 50 === 49)
+          await new Promise((resolve) => setImmediate(resolve));
       }
     };
 
@@ -116,15 +127,27 @@ export function describeSpeechEngineContract(
     it(`transcribes the first two utterances per channel with WER under ${options.maxWer}`, async () => {
       const caller = await open('contract-wer', 'CALLER');
       const agent = await open('contract-wer', 'AGENT');
-      await Promise.all([feed(caller.stream, sample.pcm.CALLER, SLICE_MS), feed(agent.stream, sample.pcm.AGENT, SLICE_MS)]);
+      await Promise.all([
+        feed(caller.stream, sample.pcm.CALLER, SLICE_MS),
+        feed(agent.stream, sample.pcm.AGENT, SLICE_MS),
+      ]);
       await Promise.all([caller.stream.finish(), agent.stream.finish()]);
       expect(caller.errors).toEqual([]);
       expect(agent.errors).toEqual([]);
       const reference = referenceTexts(sample);
-      const callerWer = wordErrorRate(reference.CALLER.slice(0, 2).join(' '), finalsText(caller.results));
-      const agentWer = wordErrorRate(reference.AGENT.slice(0, 2).join(' '), finalsText(agent.results));
-      const total = (callerWer.errors + agentWer.errors) / (callerWer.referenceWords + agentWer.referenceWords);
-      console.info(`[${name}] WER caller ${callerWer.wer.toFixed(3)} agent ${agentWer.wer.toFixed(3)} total ${total.toFixed(3)}`);
+      const callerWer = wordErrorRate(
+        reference.CALLER.slice(0, 2).join(' '),
+        finalsText(caller.results),
+      );
+      const agentWer = wordErrorRate(
+        reference.AGENT.slice(0, 2).join(' '),
+        finalsText(agent.results),
+      );
+      const total =
+        (callerWer.errors + agentWer.errors) / (callerWer.referenceWords + agentWer.referenceWords);
+      console.info(
+        `[${name}] WER caller ${callerWer.wer.toFixed(3)} agent ${agentWer.wer.toFixed(3)} total ${total.toFixed(3)}`,
+      );
       expect(total).toBeLessThanOrEqual(options.maxWer);
 
       for (const { results, channel } of [

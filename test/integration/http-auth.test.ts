@@ -105,6 +105,24 @@ describe('bearer token on /api', () => {
     expect(putEvents.status).toBe(200);
   });
 
+  it("accepts the query token next to a proxy's own Authorization header", async () => {
+    expect(
+      (await get(`/api/calls?access_token=${TOKEN}`, { authorization: 'Basic cHJveHk6cHc=' }))
+        .status,
+    ).toBe(200);
+  });
+
+  it('answers unknown routes with 404 ROUTE_NOT_FOUND without echoing the URL query', async () => {
+    const res = await get(`/api/nope?access_token=${TOKEN}`);
+    expect(res.status).toBe(404);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({
+      code: 'ROUTE_NOT_FOUND',
+      message: 'no route for GET /api/nope',
+    });
+    expect(text).not.toContain(TOKEN);
+  });
+
   it('keeps the token out of the logs', async () => {
     await get(`/api/calls?access_token=${TOKEN}`);
     await get('/api/calls', { authorization: `Bearer ${TOKEN}` });

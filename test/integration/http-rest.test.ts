@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../src/domain/call-event.js';
@@ -374,5 +375,38 @@ describe('health and metrics', () => {
     expect(res.body).toMatch(
       /callscribe_control_events_total\{type="START_CALL_PROCESSING",status="applied",code=""\} \d+/,
     );
+  });
+});
+
+describe('web UI assets', () => {
+  it('serves the static build at / next to the API and PutEvents', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callscribe-ui-'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>callscribe-ui-marker</title>');
+    const g = await startHttpServer({ staticDir: dir });
+    try {
+      const page = await fetch(`${g.baseUrl}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await page.text()).toContain('callscribe-ui-marker');
+      expect((await fetch(`${g.baseUrl}/api/calls`)).status).toBe(200);
+      const putEvents = await fetch(`${g.baseUrl}/`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'AWSEvents.PutEvents',
+        },
+        body: JSON.stringify({ Entries: [{ Source: 'my.app', DetailType: 'X', Detail: '{}' }] }),
+      });
+      expect(putEvents.status).toBe(200);
+    } finally {
+      await g.close();
+    }
+    const off = await startHttpServer({ staticDir: dir, config: { webUi: false } });
+    try {
+      expect((await fetch(`${off.baseUrl}/`)).status).toBe(404);
+    } finally {
+      await off.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -105,7 +105,10 @@ async function startNode(nodeId: string, keyPrefix: string, rtpBase: number) {
     preRollMs: config.preRollMs,
     publicUrl: 'http://127.0.0.1',
     now: Date.now,
-    onCallArrived: (callId, originalCallId) => router.callArrived(callId, originalCallId),
+    onCallArrived: (callId, originalCallId) => {
+      router.callArrived(callId, originalCallId);
+      redis.announceCallArrived(callId, originalCallId);
+    },
   });
   const mediaSessions = new UdpMediaSessions({ config, log, metrics });
   const sip = createSipServer({ config, log, metrics, callSessions: service, mediaSessions });

@@ -113,6 +113,30 @@ describe.skipIf(!available)('control events routed between two nodes on one Redi
     expect((await a.redis.store.get('call-1'))?.call.state).toBe('PAUSED');
   });
 
+  it('applies a START that reached node B before the INVITE reached node A', async () => {
+    fresh();
+    const a = await start('node-a');
+    const b = await start('node-b');
+    const early = await b.router.submit(
+      {
+        type: 'START_CALL_PROCESSING',
+        detail: { callId: 'orig-early' },
+        ingress: 'putevents',
+        eventId: 'evt-early',
+      },
+      { holdIfUnknown: true },
+    );
+    expect(early.status).toBe('pending');
+    // The hook renames the call; the held event names the original id.
+    await a.parkedCall('orig-early', { callId: 'orig-early' });
+    const applied = await waitFor(async () => {
+      const outcome = await b.router.outcome('evt-early');
+      return outcome?.status === 'pending' ? undefined : outcome;
+    }, 'the held event to be applied');
+    expect(applied).toMatchObject({ status: 'applied', callId: 'orig-early' });
+    expect(a.pipelines.starts.has('orig-early')).toBe(true);
+  });
+
   it('resolves a pre-hook callId on the receiving node and forwards the renamed call', async () => {
     fresh();
     const a = await start('node-a');

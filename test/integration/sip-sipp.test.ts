@@ -104,41 +104,63 @@ describe.skipIf(!sipp.available)('sipp as the SIPREC SRC', () => {
 
   const common = async (transport: 'u1' | 't1', port: number): Promise<string[]> => [
     `127.0.0.1:${port}`,
-    '-m', '1',
-    '-t', transport,
-    '-i', '127.0.0.1',
-    '-p', String(await freePort()),
-    '-mi', '127.0.0.1',
-    '-mp', String(await freePort()),
-    '-timeout', '25s',
+    '-m',
+    '1',
+    '-t',
+    transport,
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(await freePort()),
+    '-mi',
+    '127.0.0.1',
+    '-mp',
+    String(await freePort()),
+    '-timeout',
+    '25s',
     '-nostdin',
   ];
 
   it.each([
     ['u1', 'udpPort'],
     ['t1', 'tcpPort'],
-  ] as const)('sipp -t %s: call set up, recorded with two streams, ended by BYE', async (transport, portKey) => {
-    const before = calls.sessions.length;
-    const result = await runSipp(['-sf', scenario, ...(await common(transport, ports[portKey] ?? 0))], workDir);
-    expect(result.code, result.output).toBe(0);
-    expect(calls.sessions).toHaveLength(before + 1);
-    const session = calls.sessions[before];
-    expect(session?.streams.map((s) => s.label)).toEqual(['1', '2']);
-    expect(session?.streams.map((s) => s.role)).toEqual(['CALLER', 'AGENT']);
-    expect(session?.siprecMetadataXml).toContain('participantstreamassoc');
-    await expect.poll(() => calls.handles[before]?.endReasons).toEqual(['bye']);
-    expect(server.dialogCount()).toBe(0);
-  });
+  ] as const)(
+    'sipp -t %s: call set up, recorded with two streams, ended by BYE',
+    async (transport, portKey) => {
+      const before = calls.sessions.length;
+      const result = await runSipp(
+        ['-sf', scenario, ...(await common(transport, ports[portKey] ?? 0))],
+        workDir,
+      );
+      expect(result.code, result.output).toBe(0);
+      expect(calls.sessions).toHaveLength(before + 1);
+      const session = calls.sessions[before];
+      expect(session?.streams.map((s) => s.label)).toEqual(['1', '2']);
+      expect(session?.streams.map((s) => s.role)).toEqual(['CALLER', 'AGENT']);
+      expect(session?.siprecMetadataXml).toContain('participantstreamassoc');
+      await expect.poll(() => calls.handles[before]?.endReasons).toEqual(['bye']);
+      expect(server.dialogCount()).toBe(0);
+    },
+  );
 
   it('sipp -t t1 with RTP on both m-lines: the decoded audio reaches CALLER and AGENT bit-exact', async () => {
     const before = calls.sessions.length;
     const args = [
-      '-sf', mediaScenario,
+      '-sf',
+      mediaScenario,
       ...(await common('t1', ports.tcpPort ?? 0)),
-      '-key', 'sender', sender,
-      '-key', 'caller_audio', callerAudio,
-      '-key', 'agent_audio', agentAudio,
-      '-key', 'media_seconds', String(MEDIA_SECONDS),
+      '-key',
+      'sender',
+      sender,
+      '-key',
+      'caller_audio',
+      callerAudio,
+      '-key',
+      'agent_audio',
+      agentAudio,
+      '-key',
+      'media_seconds',
+      String(MEDIA_SECONDS),
     ];
     const result = await runSipp(args, workDir);
     expect(result.code, result.output).toBe(0);
@@ -155,7 +177,9 @@ describe.skipIf(!sipp.available)('sipp as the SIPREC SRC', () => {
       expect(got.length).toBeLessThanOrEqual(expectedSamples);
       const source = readFileSync(file).subarray(0, got.length);
       const decoded = Int16Array.from(source, (byte) => ULAW_TO_LINEAR[byte] ?? 0);
-      expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(decoded.buffer))).toBe(true);
+      expect(
+        Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(decoded.buffer)),
+      ).toBe(true);
     }
   }, 40_000);
 });

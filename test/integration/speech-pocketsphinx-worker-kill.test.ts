@@ -24,7 +24,12 @@ describe.skipIf(!pocketsphinx.available)('pocketsphinx worker death', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'callscribe-ps-kill-'));
     engine = await PocketsphinxEngine.create(
-      { dataDir, pocketsphinxModelDir: '/usr/share/pocketsphinx/model/en-us', pocketsphinxWorkers: 2, pocketsphinxLanguageModel: undefined },
+      {
+        dataDir,
+        pocketsphinxModelDir: '/usr/share/pocketsphinx/model/en-us',
+        pocketsphinxWorkers: 2,
+        pocketsphinxLanguageModel: undefined,
+      },
       log,
     );
   }, 120_000);
@@ -38,15 +43,23 @@ describe.skipIf(!pocketsphinx.available)('pocketsphinx worker death', () => {
     const errors: Record<Channel, (Error & { retryable?: boolean })[]> = { CALLER: [], AGENT: [] };
     const open = (channel: Channel) =>
       engine.open({
-        callId: 'kill-direct', channel, sampleRateHz: 8000, languageCode: 'en-US', log,
+        callId: 'kill-direct',
+        channel,
+        sampleRateHz: 8000,
+        languageCode: 'en-US',
+        log,
         onResult: (r) => results[channel].push(r),
         onError: (e) => errors[channel].push(e),
       });
     const caller = await open('CALLER');
     const agent = await open('AGENT');
     const before = engine.workers();
-    const callerWorker = before.find((w) => w.streams.some((s) => s.callId === 'kill-direct' && s.channel === 'CALLER'));
-    const agentWorker = before.find((w) => w.streams.some((s) => s.callId === 'kill-direct' && s.channel === 'AGENT'));
+    const callerWorker = before.find((w) =>
+      w.streams.some((s) => s.callId === 'kill-direct' && s.channel === 'CALLER'),
+    );
+    const agentWorker = before.find((w) =>
+      w.streams.some((s) => s.callId === 'kill-direct' && s.channel === 'AGENT'),
+    );
     expect(callerWorker).toBeDefined();
     expect(agentWorker?.index).not.toBe(callerWorker?.index);
 
@@ -59,19 +72,25 @@ describe.skipIf(!pocketsphinx.available)('pocketsphinx worker death', () => {
     expect(errors.CALLER[0]?.retryable).toBe(true);
 
     // The other worker's stream goes on to its final.
-    for (let ms = 3000; ms < 6000; ms += 20) agent.write(sample.pcm.AGENT.slice(ms * 8, ms * 8 + 160));
+    for (let ms = 3000; ms < 6000; ms += 20)
+      agent.write(sample.pcm.AGENT.slice(ms * 8, ms * 8 + 160));
     await agent.finish();
     expect(errors.AGENT).toEqual([]);
     expect(results.AGENT.filter((r) => !r.isPartial).length).toBeGreaterThanOrEqual(1);
     const after = engine.workers();
     expect(after.find((w) => w.index === agentWorker?.index)?.threadId).toBe(agentWorker?.threadId);
-    expect(after.find((w) => w.index === callerWorker?.index)?.threadId).not.toBe(callerWorker?.threadId);
+    expect(after.find((w) => w.index === callerWorker?.index)?.threadId).not.toBe(
+      callerWorker?.threadId,
+    );
   }, 120_000);
 
   it('the pipeline reconnects the killed channel and keeps transcribing it', async () => {
     const metrics = createMetrics();
     const factory = new TranscriptionPipelineFactory({
-      engine, log, metrics, config: { savePartialTranscripts: false, engineReconnectMaxMs: 1000 },
+      engine,
+      log,
+      metrics,
+      config: { savePartialTranscripts: false, engineReconnectMaxMs: 1000 },
     });
     const segments: Omit<AddTranscriptSegmentEvent, 'CallId' | 'CreatedAt' | 'EventType'>[] = [];
     const call = { callId: 'kill-pipeline', languageCode: 'en-US' } as CallData;
@@ -86,11 +105,30 @@ describe.skipIf(!pocketsphinx.available)('pocketsphinx worker death', () => {
       }
     };
     await play(0, 11_000);
-    await expect.poll(() => engine.workers().flatMap((w) => w.streams).filter((s) => s.callId === 'kill-pipeline').length, { timeout: 60_000 }).toBe(2);
-    const callerWorker = engine.workers().find((w) => w.streams.some((s) => s.callId === 'kill-pipeline' && s.channel === 'CALLER'));
+    await expect
+      .poll(
+        () =>
+          engine
+            .workers()
+            .flatMap((w) => w.streams)
+            .filter((s) => s.callId === 'kill-pipeline').length,
+        { timeout: 60_000 },
+      )
+      .toBe(2);
+    const callerWorker = engine
+      .workers()
+      .find((w) => w.streams.some((s) => s.callId === 'kill-pipeline' && s.channel === 'CALLER'));
     await engine.terminateWorker(callerWorker?.index ?? -1);
     await expect
-      .poll(() => engine.workers().some((w) => w.streams.some((s) => s.callId === 'kill-pipeline' && s.channel === 'CALLER')), { timeout: 60_000 })
+      .poll(
+        () =>
+          engine
+            .workers()
+            .some((w) =>
+              w.streams.some((s) => s.callId === 'kill-pipeline' && s.channel === 'CALLER'),
+            ),
+        { timeout: 60_000 },
+      )
       .toBe(true);
     await play(11_000, 19_500);
     await pipeline.finish();
@@ -101,6 +139,8 @@ describe.skipIf(!pocketsphinx.available)('pocketsphinx worker death', () => {
     expect(late.length).toBeGreaterThanOrEqual(1);
     expect(late[0]?.StartTime).toBeGreaterThan(14.8);
     expect(late[0]?.StartTime).toBeLessThan(16);
-    expect(segments.some((s) => s.Channel === 'AGENT' && !s.IsPartial && s.StartTime > 10)).toBe(true);
+    expect(segments.some((s) => s.Channel === 'AGENT' && !s.IsPartial && s.StartTime > 10)).toBe(
+      true,
+    );
   }, 180_000);
 });

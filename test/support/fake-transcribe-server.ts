@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import {
+  createServer,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { pino } from 'pino';
 import { FakeSpeechEngine } from '../../src/adapters/speech/fake/fake-engine.js';
-import { parseFakeScript, type FakeScriptInput } from '../../src/adapters/speech/fake/fake-script.js';
+import {
+  parseFakeScript,
+  type FakeScriptInput,
+} from '../../src/adapters/speech/fake/fake-script.js';
 import type { SpeechResult, SpeechStream } from '../../src/ports/speech-engine.js';
 
 /**
@@ -38,7 +46,9 @@ const utf8 = {
   fromUtf8: (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8')),
 };
 
-export async function startFakeTranscribeServer(options: FakeTranscribeOptions = {}): Promise<FakeTranscribeServer> {
+export async function startFakeTranscribeServer(
+  options: FakeTranscribeOptions = {},
+): Promise<FakeTranscribeServer> {
   const engine = new FakeSpeechEngine(parseFakeScript(options.script ?? {}));
   const requests: FakeTranscribeRequest[] = [];
   const server: Http2Server = createServer();
@@ -59,7 +69,11 @@ export async function startFakeTranscribeServer(options: FakeTranscribeOptions =
     requests.push(request);
     const sampleRateHz = Number(headers['x-amzn-transcribe-sample-rate'] ?? 8000);
     const codec = new EventStreamCodec(utf8.toUtf8, utf8.fromUtf8);
-    const sendEvent = (eventType: string, messageType: 'event' | 'exception', body: unknown): void => {
+    const sendEvent = (
+      eventType: string,
+      messageType: 'event' | 'exception',
+      body: unknown,
+    ): void => {
       const typeHeader = messageType === 'event' ? ':event-type' : ':exception-type';
       stream.write(
         codec.encode({
@@ -77,13 +91,17 @@ export async function startFakeTranscribeServer(options: FakeTranscribeOptions =
       'content-type': 'application/vnd.amazon.eventstream',
       'x-amzn-request-id': randomUUID(),
       'x-amzn-transcribe-session-id': randomUUID(),
-      'x-amzn-transcribe-language-code': String(headers['x-amzn-transcribe-language-code'] ?? 'en-US'),
+      'x-amzn-transcribe-language-code': String(
+        headers['x-amzn-transcribe-language-code'] ?? 'en-US',
+      ),
       'x-amzn-transcribe-sample-rate': String(sampleRateHz),
       'x-amzn-transcribe-media-encoding': 'pcm',
     });
     // The real service sends result-less TranscriptEvents while it hears nothing.
     sendEvent('TranscriptEvent', 'event', { Transcript: { Results: [] } });
-    const channel = (options.channelFor ?? ((i) => (i % 2 === 0 ? 'CALLER' : 'AGENT')))(request.index);
+    const channel = (options.channelFor ?? ((i) => (i % 2 === 0 ? 'CALLER' : 'AGENT')))(
+      request.index,
+    );
     let failed = false;
     const fake: SpeechStream = await engine.open({
       callId: `request-${Math.floor(request.index / 2)}`,
@@ -92,7 +110,8 @@ export async function startFakeTranscribeServer(options: FakeTranscribeOptions =
       languageCode: 'en-US',
       log: pino({ level: 'silent' }),
       onResult: (result) => {
-        if (!failed && !stream.closed) sendEvent('TranscriptEvent', 'event', transcriptEvent(result));
+        if (!failed && !stream.closed)
+          sendEvent('TranscriptEvent', 'event', transcriptEvent(result));
       },
       onError: () => undefined,
     });

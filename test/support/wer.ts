@@ -9,15 +9,41 @@ export interface WerResult {
   referenceWords: number;
 }
 
-const ones = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
+const ones = [
+  'zero',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+  'thirteen',
+  'fourteen',
+  'fifteen',
+  'sixteen',
+  'seventeen',
+  'eighteen',
+  'nineteen',
+];
 const tens = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
 
 export function numberToWords(n: number): string[] {
   if (n < 20) return [ones[n] ?? ''];
   if (n < 100) return [tens[Math.floor(n / 10)] ?? '', ...(n % 10 ? [ones[n % 10] ?? ''] : [])];
-  if (n < 1000) return [ones[Math.floor(n / 100)] ?? '', 'hundred', ...(n % 100 ? numberToWords(n % 100) : [])];
+  if (n < 1000)
+    return [ones[Math.floor(n / 100)] ?? '', 'hundred', ...(n % 100 ? numberToWords(n % 100) : [])];
   if (n < 1_000_000) {
-    return [...numberToWords(Math.floor(n / 1000)), 'thousand', ...(n % 1000 ? numberToWords(n % 1000) : [])];
+    return [
+      ...numberToWords(Math.floor(n / 1000)),
+      'thousand',
+      ...(n % 1000 ? numberToWords(n % 1000) : []),
+    ];
   }
   // Longer digit strings are account or phone numbers, read digit by digit.
   return String(n)
@@ -48,5 +74,9 @@ export function wordErrorRate(reference: string, hypothesis: string): WerResult 
     previous = current;
   }
   const errors = previous[hyp.length] ?? 0;
-  return { wer: ref.length === 0 ? (hyp.length === 0 ? 0 : 1) : errors / ref.length, errors, referenceWords: ref.length };
+  return {
+    wer: ref.length === 0 ? (hyp.length === 0 ? 0 : 1) : errors / ref.length,
+    errors,
+    referenceWords: ref.length,
+  };
 }

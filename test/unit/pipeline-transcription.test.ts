@@ -1,7 +1,10 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FakeSpeechEngine } from '../../src/adapters/speech/fake/fake-engine.js';
-import { parseFakeScript, type FakeScriptInput } from '../../src/adapters/speech/fake/fake-script.js';
+import {
+  parseFakeScript,
+  type FakeScriptInput,
+} from '../../src/adapters/speech/fake/fake-script.js';
 import { TranscriptionPipelineFactory } from '../../src/app/transcription-pipeline.js';
 import type { AddTranscriptSegmentEvent } from '../../src/domain/call-event.js';
 import type { CallData, Channel } from '../../src/domain/call.js';
@@ -31,7 +34,12 @@ function callData(callId: string): CallData {
     agentId: null,
     metadatajson: null,
     languageCode: 'en-US',
-    channelMapping: { callerStreamLabel: '1', agentStreamLabel: '2', rule: 'label-order', swappedByHook: false },
+    channelMapping: {
+      callerStreamLabel: '1',
+      agentStreamLabel: '2',
+      rule: 'label-order',
+      swappedByHook: false,
+    },
     startCallProcessingEvent: null,
     endReason: null,
     ownerNodeId: 'test',
@@ -40,8 +48,12 @@ function callData(callId: string): CallData {
   };
 }
 
-function setup(options: { script?: FakeScriptInput; savePartials?: boolean; engine?: FakeSpeechEngine } = {}) {
-  const engine = options.engine ?? new FakeSpeechEngine(parseFakeScript({ texts: referenceTexts(sample), ...options.script }));
+function setup(
+  options: { script?: FakeScriptInput; savePartials?: boolean; engine?: FakeSpeechEngine } = {},
+) {
+  const engine =
+    options.engine ??
+    new FakeSpeechEngine(parseFakeScript({ texts: referenceTexts(sample), ...options.script }));
   const metrics = createMetrics();
   const factory = new TranscriptionPipelineFactory({
     engine,
@@ -161,7 +173,11 @@ describe('TranscriptionPipeline', () => {
 
   it('upsamples for an engine that only takes 16 kHz', async () => {
     class WidebandFake extends FakeSpeechEngine {
-      override readonly capabilities: SpeechEngineCapabilities = { sampleRatesHz: [16_000], partials: true, languages: ['en-US'] };
+      override readonly capabilities: SpeechEngineCapabilities = {
+        sampleRatesHz: [16_000],
+        partials: true,
+        languages: ['en-US'],
+      };
     }
     const engine = new WidebandFake(parseFakeScript({ texts: referenceTexts(sample) }));
     const { pipeline, segments, callId } = setup({ engine });

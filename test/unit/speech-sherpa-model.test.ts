@@ -20,11 +20,16 @@ describe('sherpa-onnx model directory', () => {
   };
 
   it('refuses a missing setting, naming it', async () => {
-    await expect(findSherpaModelFiles(undefined)).rejects.toMatchObject({ code: 'ENGINE_MODEL_MISSING', details: { missing: ['sherpaModelDir'] } });
+    await expect(findSherpaModelFiles(undefined)).rejects.toMatchObject({
+      code: 'ENGINE_MODEL_MISSING',
+      details: { missing: ['sherpaModelDir'] },
+    });
   });
 
   it('refuses a directory that does not exist', async () => {
-    await expect(findSherpaModelFiles('/nonexistent/sherpa-model')).rejects.toMatchObject({ code: 'ENGINE_MODEL_MISSING' });
+    await expect(findSherpaModelFiles('/nonexistent/sherpa-model')).rejects.toMatchObject({
+      code: 'ENGINE_MODEL_MISSING',
+    });
   });
 
   it('names the missing files of a malformed directory', async () => {
@@ -58,7 +63,12 @@ describe('sherpa-onnx model directory', () => {
   });
 
   it('createSpeechEngine fails fast with ENGINE_MODEL_MISSING when engine=sherpa-onnx has no model', async () => {
-    const config = loadConfig({ env: {}, overrides: { engine: 'sherpa-onnx', sherpaModelDir: '/nonexistent/sherpa-model' } });
-    await expect(createSpeechEngine(config, pino({ level: 'silent' }))).rejects.toMatchObject({ code: 'ENGINE_MODEL_MISSING' });
+    const config = loadConfig({
+      env: {},
+      overrides: { engine: 'sherpa-onnx', sherpaModelDir: '/nonexistent/sherpa-model' },
+    });
+    await expect(createSpeechEngine(config, pino({ level: 'silent' }))).rejects.toMatchObject({
+      code: 'ENGINE_MODEL_MISSING',
+    });
   });
 });

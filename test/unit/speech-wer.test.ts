@@ -3,7 +3,12 @@ import { normalizeWords, wordErrorRate } from '../support/wer.js';
 
 describe('wordErrorRate', () => {
   it('is zero for identical text modulo case, punctuation and digits', () => {
-    expect(wordErrorRate('it should be resolved within the next twenty four hours', 'It should be resolved, within the next 24 hours.').wer).toBe(0);
+    expect(
+      wordErrorRate(
+        'it should be resolved within the next twenty four hours',
+        'It should be resolved, within the next 24 hours.',
+      ).wer,
+    ).toBe(0);
   });
 
   it('counts substitutions, insertions and deletions', () => {
@@ -15,7 +20,24 @@ describe('wordErrorRate', () => {
   });
 
   it('spells long digit strings digit by digit', () => {
-    expect(normalizeWords('account 4572')).toEqual(['account', 'four', 'thousand', 'five', 'hundred', 'seventy', 'two']);
-    expect(normalizeWords('45728913')).toEqual(['four', 'five', 'seven', 'two', 'eight', 'nine', 'one', 'three']);
+    expect(normalizeWords('account 4572')).toEqual([
+      'account',
+      'four',
+      'thousand',
+      'five',
+      'hundred',
+      'seventy',
+      'two',
+    ]);
+    expect(normalizeWords('45728913')).toEqual([
+      'four',
+      'five',
+      'seven',
+      'two',
+      'eight',
+      'nine',
+      'one',
+      'three',
+    ]);
   });
 });

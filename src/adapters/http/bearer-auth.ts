@@ -29,13 +29,10 @@ export function createBearerAuth(apiToken: string | undefined) {
 }
 
 function presentedToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (header !== undefined) {
-    const m = /^Bearer\s+(.+)$/i.exec(header.trim());
-    return m?.[1];
-  }
-  const query = request.query as Record<string, unknown> | undefined;
-  const fromQuery = query?.access_token;
+  const fromHeader = /^Bearer\s+(.+)$/i.exec(request.headers.authorization?.trim() ?? '')?.[1];
+  if (fromHeader !== undefined) return fromHeader;
+  // A proxy may add its own (e.g. Basic) Authorization; the query token still counts then.
+  const fromQuery = (request.query as Record<string, unknown> | undefined)?.access_token;
   return typeof fromQuery === 'string' && fromQuery !== '' ? fromQuery : undefined;
 }
 

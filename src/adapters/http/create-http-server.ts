@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { apiErrorHandler } from './api-errors.js';
+import { AppError } from '../../domain/errors.js';
+import { apiErrorHandler, sendAppError } from './api-errors.js';
 import { createBearerAuth } from './bearer-auth.js';
 import type { HttpServerDeps } from './http-server-deps.js';
 import { callRoutes } from './routes/calls.js';
@@ -49,6 +50,16 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
     );
   });
 
+  // Fastify's default echoes the URL, which may hold ?access_token=.
+  app.setNotFoundHandler((request, reply) =>
+    sendAppError(
+      reply,
+      new AppError(
+        'ROUTE_NOT_FOUND',
+        `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`,
+      ),
+    ),
+  );
   void app.register(fastifyWebsocket);
   void app.register(
     putEventsRoutes({ config: deps.config, controlEvents: deps.controlEvents, now }),

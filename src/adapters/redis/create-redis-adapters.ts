@@ -2,12 +2,11 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../../config/schema.js';
 import { AppError } from '../../domain/errors.js';
-import type { ControlEvents } from '../../ports/control-events.js';
 import { OwnerLossReaper } from './owner-loss-reaper.js';
 import { RedisCallEventStream } from './redis-call-event-stream.js';
 import { RedisCallStore } from './redis-call-store.js';
 import { openRedis } from './redis-connection.js';
-import { RedisControlForwarder } from './redis-control-forwarder.js';
+import { RedisControlForwarder, type ControlListenerTarget } from './redis-control-forwarder.js';
 import { RedisKeys } from './redis-keys.js';
 import { createRedisMetrics } from './redis-metrics.js';
 import { RedisNodeRegistry } from './redis-node-registry.js';
@@ -101,7 +100,11 @@ export function createRedisAdapters(
     nodeRegistry,
     forwarder,
     reaper,
-    async start(router: ControlEvents): Promise<void> {
+    /** For CallService's `onCallArrived`, next to the local `router.callArrived`. */
+    announceCallArrived(callId: string, originalCallId: string): void {
+      void forwarder.announceCallArrived(callId, originalCallId);
+    },
+    async start(router: ControlListenerTarget): Promise<void> {
       await nodeRegistry.start();
       await forwarder.startControlListener(router);
       reaper.start();

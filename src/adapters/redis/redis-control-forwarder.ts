@@ -23,6 +23,17 @@ interface ReplyMessage {
   error?: { code: string; message: string };
 }
 
+interface ArrivalMessage {
+  from: string;
+  callId: string;
+  originalCallId: string;
+}
+
+/** The owner side of forwarding: the node's router, and where held events wait for calls. */
+export interface ControlListenerTarget extends ControlEvents {
+  callArrived?(callId: string, originalCallId: string): void;
+}
+
 interface Waiting {
   resolve(outcome: ControlOutcome): void;
   fail(code: string, message: string): void;
@@ -56,7 +67,7 @@ export class RedisControlForwarder implements ControlForwarder {
   readonly #waiting = new Map<string, Waiting>();
   readonly #replyTimeoutMs: number;
   readonly #republishMs: number;
-  #router: ControlEvents | undefined;
+  #router: ControlListenerTarget | undefined;
   #started: Promise<void> | undefined;
   #closed = false;
 
@@ -77,11 +88,31 @@ export class RedisControlForwarder implements ControlForwarder {
     return this.#started;
   }
 
-  /** The owner side: control events forwarded to this node go through `router`. */
-  async startControlListener(router: ControlEvents): Promise<void> {
+  /**
+   * The owner side: control events forwarded to this node go through `router`, and arrivals of
+   * calls on other nodes release the events `router` holds for them (which it then forwards).
+   */
+  async startControlListener(router: ControlListenerTarget): Promise<void> {
     this.#router = router;
     await this.start();
-    await this.#o.subscriber.subscribe(this.#o.keys.controlChannel(this.#o.nodeId));
+    await this.#o.subscriber.subscribe(
+      this.#o.keys.controlChannel(this.#o.nodeId),
+      this.#o.keys.callArrivalChannel,
+    );
+  }
+
+  /**
+   * Tells every node that a call arrived here, so a START that reached another node before the
+   * INVITE reached this one is applied now instead of expiring there. Best effort: if it is
+   * lost, the held event is rejected after `pendingEventTtlMs`, as on a single node.
+   */
+  async announceCallArrived(callId: string, originalCallId: string): Promise<void> {
+    const message: ArrivalMessage = { from: this.#o.nodeId, callId, originalCallId };
+    try {
+      await this.#o.redis.publish(this.#o.keys.callArrivalChannel, JSON.stringify(message));
+    } catch (err) {
+      this.#o.log.warn({ err, callId }, 'call arrival could not be announced to other nodes');
+    }
   }
 
   async forward(ownerNodeId: string, request: ForwardedRequest): Promise<ControlOutcome> {
@@ -201,6 +232,7 @@ export class RedisControlForwarder implements ControlForwarder {
       this.#onReply(parsed as ReplyMessage);
     else if (channel === this.#o.keys.controlChannel(this.#o.nodeId))
       void this.#onRequest(parsed as RequestMessage);
+    else if (channel === this.#o.keys.callArrivalChannel) this.#onArrival(parsed as ArrivalMessage);
   }
 
   #onReply(reply: ReplyMessage): void {
@@ -213,6 +245,12 @@ export class RedisControlForwarder implements ControlForwarder {
         reply.error?.code ?? 'INTERNAL_ERROR',
         reply.error?.message ?? 'the owning node failed',
       );
+  }
+
+  #onArrival(message: ArrivalMessage): void {
+    if (message.from === this.#o.nodeId || typeof message.callId !== 'string') return;
+    if (typeof message.originalCallId !== 'string') return;
+    this.#router?.callArrived?.(message.callId, message.originalCallId);
   }
 
   async #onRequest(message: RequestMessage): Promise<void> {

@@ -72,6 +72,11 @@ export class RedisKeys {
     return `${this.prefix}ctl:${nodeId}`;
   }
 
+  /** Every node hears of every call's arrival here, to release control events it holds. */
+  get callArrivalChannel(): string {
+    return `${this.prefix}ctl-arrivals`;
+  }
+
   controlReplyChannel(nodeId: string): string {
     return `${this.prefix}ctl-reply:${nodeId}`;
   }

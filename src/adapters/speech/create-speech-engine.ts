@@ -7,7 +7,11 @@ import type { SpeechEngine } from '../../ports/speech-engine.js';
  * Builds the configured engine. Each engine is imported only when chosen, so the AWS SDK,
  * sherpa-onnx's native addon or koffi load only for the deployments that use them.
  */
-export async function createSpeechEngine(config: Readonly<Config>, log: Logger, _metrics?: Metrics): Promise<SpeechEngine> {
+export async function createSpeechEngine(
+  config: Readonly<Config>,
+  log: Logger,
+  _metrics?: Metrics,
+): Promise<SpeechEngine> {
   switch (config.engine) {
     case 'pocketsphinx': {
       const { PocketsphinxEngine } = await import('./pocketsphinx/pocketsphinx-engine.js');

@@ -130,7 +130,10 @@ export class ChannelTranscriber {
           this.#stream = stream;
           this.#state = 'open';
           if (this.#outageStartMs !== undefined) {
-            log.info({ gapMs: baseMs - this.#outageStartMs, attempt: this.#attempt }, 'engine stream reconnected');
+            log.info(
+              { gapMs: baseMs - this.#outageStartMs, attempt: this.#attempt },
+              'engine stream reconnected',
+            );
             this.#outageStartMs = undefined;
           }
           for (const held of this.#pending) stream.write(this.#resampler.process(held));
@@ -145,7 +148,9 @@ export class ChannelTranscriber {
   }
 
   #failed(error: unknown): void {
-    const retryable = isAppError(error) ? error.retryable : (error as { retryable?: boolean }).retryable === true;
+    const retryable = isAppError(error)
+      ? error.retryable
+      : (error as { retryable?: boolean }).retryable === true;
     this.#stream = undefined;
     this.#pending = [];
     this.#pendingMs = 0;
@@ -155,13 +160,19 @@ export class ChannelTranscriber {
     }
     if (!retryable) {
       this.#state = 'failed';
-      this.#deps.log.error({ err: error }, 'engine stream failed permanently; channel no longer transcribed');
+      this.#deps.log.error(
+        { err: error },
+        'engine stream failed permanently; channel no longer transcribed',
+      );
       return;
     }
     const delayMs = Math.min(this.#deps.reconnectMaxMs, FIRST_BACKOFF_MS * 2 ** this.#attempt);
     this.#attempt += 1;
     this.#state = 'backoff';
-    this.#deps.log.warn({ err: error, delayMs, attempt: this.#attempt }, 'engine stream failed; reconnecting');
+    this.#deps.log.warn(
+      { err: error, delayMs, attempt: this.#attempt },
+      'engine stream failed; reconnecting',
+    );
     const session = this.#session;
     this.#timer = setTimeout(() => {
       if (session === this.#session && this.#state === 'backoff') this.#open();

@@ -14,9 +14,13 @@ export class FirUpsampler {
 
   constructor(fromRateHz: number, toRateHz: number, tapsPerPhase = 16) {
     if (toRateHz < fromRateHz || toRateHz % fromRateHz !== 0) {
-      throw new AppError('ENGINE_UNAVAILABLE', 'engine sample rate is not an integer multiple of the input rate', {
-        details: { fromRateHz, toRateHz },
-      });
+      throw new AppError(
+        'ENGINE_UNAVAILABLE',
+        'engine sample rate is not an integer multiple of the input rate',
+        {
+          details: { fromRateHz, toRateHz },
+        },
+      );
     }
     this.factor = toRateHz / fromRateHz;
     this.#tapsPerPhase = tapsPerPhase;
@@ -56,7 +60,9 @@ function designPolyphase(factor: number, tapsPerPhase: number): Float32Array[] {
     const x = i - centre;
     const sinc = x === 0 ? 2 * cutoff : Math.sin(2 * Math.PI * cutoff * x) / (Math.PI * x);
     const blackman =
-      0.42 - 0.5 * Math.cos((2 * Math.PI * i) / (length - 1)) + 0.08 * Math.cos((4 * Math.PI * i) / (length - 1));
+      0.42 -
+      0.5 * Math.cos((2 * Math.PI * i) / (length - 1)) +
+      0.08 * Math.cos((4 * Math.PI * i) / (length - 1));
     proto[i] = sinc * blackman * factor;
   }
   const phases: Float32Array[] = [];

@@ -21,7 +21,11 @@ import { classifyTranscribeError } from './classify-transcribe-error.js';
 
 export type AwsTranscribeConfig = Pick<
   Config,
-  'awsRegion' | 'awsTranscribeEndpoint' | 'awsVocabularyName' | 'awsPiiRedaction' | 'awsPiiEntityTypes'
+  | 'awsRegion'
+  | 'awsTranscribeEndpoint'
+  | 'awsVocabularyName'
+  | 'awsPiiRedaction'
+  | 'awsPiiEntityTypes'
 >;
 
 const CHUNK_MS = 100;
@@ -37,14 +41,31 @@ export class AwsTranscribeEngine implements SpeechEngine {
   readonly capabilities: SpeechEngineCapabilities = {
     sampleRatesHz: [8000, 16_000],
     partials: true,
-    languages: ['en-US', 'en-GB', 'en-AU', 'es-US', 'fr-CA', 'fr-FR', 'de-DE', 'it-IT', 'pt-BR', 'ja-JP', 'ko-KR', 'zh-CN'],
+    languages: [
+      'en-US',
+      'en-GB',
+      'en-AU',
+      'es-US',
+      'fr-CA',
+      'fr-FR',
+      'de-DE',
+      'it-IT',
+      'pt-BR',
+      'ja-JP',
+      'ko-KR',
+      'zh-CN',
+    ],
   };
   readonly #client: TranscribeStreamingClient;
   readonly #config: AwsTranscribeConfig;
   readonly #log: Logger;
 
   /** `clientOverrides` is for tests and operators with unusual credential setups. */
-  constructor(config: AwsTranscribeConfig, log: Logger, clientOverrides: Partial<TranscribeStreamingClientConfig> = {}) {
+  constructor(
+    config: AwsTranscribeConfig,
+    log: Logger,
+    clientOverrides: Partial<TranscribeStreamingClientConfig> = {},
+  ) {
     this.#config = config;
     this.#log = log.child({ engine: 'aws-transcribe' });
     const sdkLog = this.#log.child({ component: 'aws-sdk' });
@@ -79,7 +100,9 @@ export class AwsTranscribeEngine implements SpeechEngine {
       MediaEncoding: 'pcm',
       AudioStream: queue,
       ...(this.#config.awsVocabularyName ? { VocabularyName: this.#config.awsVocabularyName } : {}),
-      ...(redact ? { ContentRedactionType: 'PII', PiiEntityTypes: this.#config.awsPiiEntityTypes } : {}),
+      ...(redact
+        ? { ContentRedactionType: 'PII', PiiEntityTypes: this.#config.awsPiiEntityTypes }
+        : {}),
       EnablePartialResultsStabilization: true,
       PartialResultsStability: 'medium',
     });
@@ -88,7 +111,11 @@ export class AwsTranscribeEngine implements SpeechEngine {
       .then(async (response) => {
         options.log.debug({ sessionId: response.SessionId }, 'transcribe stream opened');
         if (!response.TranscriptResultStream) {
-          throw new AppError('ENGINE_STREAM_FAILED', 'Amazon Transcribe returned no result stream', { retryable: true });
+          throw new AppError(
+            'ENGINE_STREAM_FAILED',
+            'Amazon Transcribe returned no result stream',
+            { retryable: true },
+          );
         }
         await consume(response.TranscriptResultStream, options, closed);
       })
@@ -97,7 +124,10 @@ export class AwsTranscribeEngine implements SpeechEngine {
         state = 'closed';
         queue.end();
         const failure = classifyTranscribeError(error);
-        this.#log.warn({ err: failure, callId: options.callId, channel: options.channel }, 'transcribe stream failed');
+        this.#log.warn(
+          { err: failure, callId: options.callId, channel: options.channel },
+          'transcribe stream failed',
+        );
         options.onError(failure);
       });
     return {
@@ -160,6 +190,8 @@ function mapResult(result: TranscribeResult): SpeechResult | undefined {
     startMs,
     endMs: Math.max(startMs, Math.round((result.EndTime ?? 0) * 1000)),
     isPartial: result.IsPartial ?? false,
-    ...(confidences.length > 0 ? { confidence: confidences.reduce((a, b) => a + b, 0) / confidences.length } : {}),
+    ...(confidences.length > 0
+      ? { confidence: confidences.reduce((a, b) => a + b, 0) / confidences.length }
+      : {}),
   };
 }

@@ -23,12 +23,17 @@ const permanentNames = new Set([
 export function classifyTranscribeError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   const name = error instanceof Error ? error.name : 'UnknownError';
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
+    ?.httpStatusCode;
   const code = (error as { code?: unknown } | undefined)?.code;
   let retryable: boolean;
   if (retryableNames.has(name)) retryable = true;
   else if (permanentNames.has(name)) retryable = false;
-  else if (typeof code === 'string' && /^(ECONN|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|ERR_HTTP2)/.test(code)) retryable = true;
+  else if (
+    typeof code === 'string' &&
+    /^(ECONN|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|ERR_HTTP2)/.test(code)
+  )
+    retryable = true;
   else if (status !== undefined) retryable = status >= 500 || status === 429;
   else retryable = true;
   return new AppError('ENGINE_STREAM_FAILED', 'Amazon Transcribe stream failed', {

@@ -76,7 +76,11 @@ export class FakeSpeechEngine implements SpeechEngine {
     let failed = 0;
     for (const entry of [...this.#open]) {
       if (options.channel !== undefined && entry.options.channel !== options.channel) continue;
-      entry.fail(new AppError('ENGINE_STREAM_FAILED', 'injected failure', { retryable: options.retryable ?? true }));
+      entry.fail(
+        new AppError('ENGINE_STREAM_FAILED', 'injected failure', {
+          retryable: options.retryable ?? true,
+        }),
+      );
       failed += 1;
     }
     return failed;
@@ -93,13 +97,16 @@ export class FakeSpeechEngine implements SpeechEngine {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const entry of [...this.#open]) entry.fail(new AppError('ENGINE_UNAVAILABLE', 'engine closed'));
+    for (const entry of [...this.#open])
+      entry.fail(new AppError('ENGINE_UNAVAILABLE', 'engine closed'));
   }
 
   #nextText(key: string, channel: Channel): string {
     const index = this.#cursors.get(key) ?? 0;
     this.#cursors.set(key, index + 1);
-    return this.#script.texts[channel]?.[index] ?? `${channel.toLowerCase()} utterance ${index + 1}`;
+    return (
+      this.#script.texts[channel]?.[index] ?? `${channel.toLowerCase()} utterance ${index + 1}`
+    );
   }
 
   #maybeFail(channel: Channel, streamMs: number, entry: OpenStream): void {
@@ -109,7 +116,9 @@ export class FakeSpeechEngine implements SpeechEngine {
     const failure = this.#failures[index];
     if (!failure) return;
     this.#failures.splice(index, 1);
-    entry.fail(new AppError('ENGINE_STREAM_FAILED', 'scripted failure', { retryable: failure.retryable }));
+    entry.fail(
+      new AppError('ENGINE_STREAM_FAILED', 'scripted failure', { retryable: failure.retryable }),
+    );
   }
 }
 
@@ -118,7 +127,11 @@ const FRAME_MS = 20;
 class FakeStream implements SpeechStream {
   readonly #options: SpeechStreamOptions;
   readonly #script: FakeScript;
-  readonly #hooks: { nextText(): string; audioWritten(ms: number, streamMs: number): void; closed(): void };
+  readonly #hooks: {
+    nextText(): string;
+    audioWritten(ms: number, streamMs: number): void;
+    closed(): void;
+  };
   readonly #framer: PcmFramer;
   readonly #gate = new EnergyGate();
   #delivery: Promise<void> = Promise.resolve();
@@ -182,7 +195,8 @@ class FakeStream implements SpeechStream {
       this.#lastVoicedEndMs = this.#timeMs;
       this.#voicedMs += FRAME_MS;
       this.#quietMs = 0;
-      if (this.#text === '' && this.#voicedMs >= this.#script.minUtteranceMs) this.#text = this.#hooks.nextText();
+      if (this.#text === '' && this.#voicedMs >= this.#script.minUtteranceMs)
+        this.#text = this.#hooks.nextText();
       const due = Math.floor((this.#timeMs - this.#startMs) / this.#script.partialEveryMs);
       if (this.#text !== '' && due > this.#partials) {
         this.#partials = due;
@@ -215,7 +229,9 @@ class FakeStream implements SpeechStream {
 
   #result(isPartial: boolean): SpeechResult {
     const words = this.#text.split(' ');
-    const shown = isPartial ? words.slice(0, Math.max(1, Math.min(words.length - 1, this.#partials * 2))) : words;
+    const shown = isPartial
+      ? words.slice(0, Math.max(1, Math.min(words.length - 1, this.#partials * 2)))
+      : words;
     const startMs = this.#startMs ?? 0;
     return {
       resultId: String(this.#utterance),

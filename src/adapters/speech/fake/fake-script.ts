@@ -50,7 +50,10 @@ export async function loadFakeScript(path: string | undefined): Promise<FakeScri
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));
   } catch (cause) {
-    throw new AppError('CONFIG_INVALID', 'cannot read the fake engine script', { cause, details: { path } });
+    throw new AppError('CONFIG_INVALID', 'cannot read the fake engine script', {
+      cause,
+      details: { path },
+    });
   }
   return parseFakeScript(raw);
 }

@@ -73,11 +73,15 @@ export class DecoderPool {
   async warmUp(decodersPerWorker: number): Promise<void> {
     await Promise.all(this.#slots.map((slot) => slot.ready));
     for (const slot of this.#slots) {
-      for (let i = slot.idle.length; i < decodersPerWorker; i++) slot.idle.push(await this.#initDecoder(slot));
+      for (let i = slot.idle.length; i < decodersPerWorker; i++)
+        slot.idle.push(await this.#initDecoder(slot));
     }
   }
 
-  async openStream(sink: PooledStreamSink, sampleRateHz: number): Promise<{ streamId: number; workerIndex: number }> {
+  async openStream(
+    sink: PooledStreamSink,
+    sampleRateHz: number,
+  ): Promise<{ streamId: number; workerIndex: number }> {
     if (this.#closing) throw new AppError('ENGINE_UNAVAILABLE', 'speech engine is closed');
     const slot = this.#leastLoaded();
     slot.opening += 1;
@@ -88,7 +92,8 @@ export class DecoderPool {
     } finally {
       slot.opening -= 1;
     }
-    if (!slot.alive) throw new AppError('ENGINE_UNAVAILABLE', 'decoder worker died', { retryable: true });
+    if (!slot.alive)
+      throw new AppError('ENGINE_UNAVAILABLE', 'decoder worker died', { retryable: true });
     const streamId = this.#nextId++;
     slot.streams.set(streamId, { streamId, decoderId, sink });
     this.#post(slot, { type: 'open', streamId, decoderId, sampleRateHz });
@@ -97,7 +102,8 @@ export class DecoderPool {
 
   write(workerIndex: number, streamId: number, pcm: Int16Array): void {
     const slot = this.#slots[workerIndex];
-    if (slot?.alive && slot.streams.has(streamId)) this.#post(slot, { type: 'audio', streamId, pcm });
+    if (slot?.alive && slot.streams.has(streamId))
+      this.#post(slot, { type: 'audio', streamId, pcm });
   }
 
   finish(workerIndex: number, streamId: number): Promise<void> {
@@ -123,7 +129,10 @@ export class DecoderPool {
       index: slot.index,
       threadId: slot.worker.threadId,
       decoders: slot.idle.length + slot.resetting + slot.streams.size,
-      streams: [...slot.streams.values()].map((s) => ({ callId: s.sink.callId, channel: s.sink.channel })),
+      streams: [...slot.streams.values()].map((s) => ({
+        callId: s.sink.callId,
+        channel: s.sink.channel,
+      })),
     }));
   }
 
@@ -160,8 +169,12 @@ export class DecoderPool {
       streams: new Map(),
       opening: 0,
     };
-    worker.on('message', (message: FromWorker) => this.#onMessage(slot, message, readyResolve, readyReject));
-    worker.on('error', (error) => this.#log.error({ err: error, worker: index }, 'decoder worker crashed'));
+    worker.on('message', (message: FromWorker) =>
+      this.#onMessage(slot, message, readyResolve, readyReject),
+    );
+    worker.on('error', (error) =>
+      this.#log.error({ err: error, worker: index }, 'decoder worker crashed'),
+    );
     worker.on('exit', (exitCode) => {
       readyReject(new AppError('ENGINE_UNAVAILABLE', 'decoder worker exited before it was ready'));
       this.#onExit(slot, exitCode);
@@ -169,7 +182,12 @@ export class DecoderPool {
     return slot;
   }
 
-  #onMessage(slot: Slot, message: FromWorker, readyResolve: () => void, readyReject: (e: AppError) => void): void {
+  #onMessage(
+    slot: Slot,
+    message: FromWorker,
+    readyResolve: () => void,
+    readyReject: (e: AppError) => void,
+  ): void {
     switch (message.type) {
       case 'ready':
         slot.started = true;
@@ -184,7 +202,9 @@ export class DecoderPool {
         slot.requests.delete(message.decoderId);
         return;
       case 'decoder-failed':
-        slot.requests.get(message.decoderId)?.reject(new AppError(message.code as ErrorCode, message.message));
+        slot.requests
+          .get(message.decoderId)
+          ?.reject(new AppError(message.code as ErrorCode, message.message));
         slot.requests.delete(message.decoderId);
         return;
       case 'result':
@@ -226,7 +246,10 @@ export class DecoderPool {
     slot.waiters = [];
     slot.streams.clear();
     if (this.#closing) return;
-    this.#log.warn({ worker: slot.index, exitCode, streams: streams.length }, 'decoder worker exited; replacing it');
+    this.#log.warn(
+      { worker: slot.index, exitCode, streams: streams.length },
+      'decoder worker exited; replacing it',
+    );
     for (const entry of streams) {
       entry.finished?.();
       entry.sink.onError(failure);
@@ -236,7 +259,10 @@ export class DecoderPool {
     const replacement = this.#spawn(slot.index);
     this.#slots[slot.index] = replacement;
     replacement.ready.catch((error: unknown) =>
-      this.#log.error({ err: error, worker: slot.index }, 'replacement decoder worker failed to start'),
+      this.#log.error(
+        { err: error, worker: slot.index },
+        'replacement decoder worker failed to start',
+      ),
     );
   }
 
@@ -265,7 +291,9 @@ export class DecoderPool {
 
   #initDecoder(slot: Slot): Promise<number> {
     const decoderId = this.#nextId++;
-    return this.#exclusive(slot, { type: 'init', decoderId, argv: this.#argv }, decoderId).then(() => decoderId);
+    return this.#exclusive(slot, { type: 'init', decoderId, argv: this.#argv }, decoderId).then(
+      () => decoderId,
+    );
   }
 
   #release(slot: Slot, entry: StreamEntry): void {
@@ -280,7 +308,8 @@ export class DecoderPool {
       },
       (error: unknown) => {
         slot.resetting -= 1;
-        if (slot.alive) this.#log.warn({ err: error, worker: slot.index }, 'decoder reset failed; dropped it');
+        if (slot.alive)
+          this.#log.warn({ err: error, worker: slot.index }, 'decoder reset failed; dropped it');
         const waiter = slot.waiters.shift();
         if (waiter) this.#initDecoder(slot).then(waiter.resolve, waiter.reject);
       },

@@ -20,7 +20,11 @@ try {
   lib = loadPocketsphinx();
   send({ type: 'ready' });
 } catch (error) {
-  send({ type: 'fatal', code: isAppError(error) ? error.code : 'ENGINE_UNAVAILABLE', message: String(error) });
+  send({
+    type: 'fatal',
+    code: isAppError(error) ? error.code : 'ENGINE_UNAVAILABLE',
+    message: String(error),
+  });
 }
 
 port.on('message', (message: ToWorker) => {
@@ -57,14 +61,18 @@ function handle(ps: PocketsphinxLib, message: ToWorker): void {
         send({ type: 'stream-failed', streamId: message.streamId, message: 'unknown decoder' });
         return;
       }
-      streams.set(message.streamId, new PocketsphinxStreamDecoder(ps, decoder, { inputRateHz: message.sampleRateHz }));
+      streams.set(
+        message.streamId,
+        new PocketsphinxStreamDecoder(ps, decoder, { inputRateHz: message.sampleRateHz }),
+      );
       return;
     }
     case 'audio': {
       const stream = streams.get(message.streamId);
       if (!stream) return;
       guarded(message.streamId, () => {
-        for (const result of stream.write(message.pcm)) send({ type: 'result', streamId: message.streamId, result });
+        for (const result of stream.write(message.pcm))
+          send({ type: 'result', streamId: message.streamId, result });
       });
       return;
     }
@@ -73,7 +81,8 @@ function handle(ps: PocketsphinxLib, message: ToWorker): void {
       streams.delete(message.streamId);
       if (stream) {
         guarded(message.streamId, () => {
-          for (const result of stream.finish()) send({ type: 'result', streamId: message.streamId, result });
+          for (const result of stream.finish())
+            send({ type: 'result', streamId: message.streamId, result });
         });
       }
       send({ type: 'finished', streamId: message.streamId });

@@ -46,7 +46,11 @@ export class PocketsphinxEngine implements SpeechEngine {
       modelDir: config.pocketsphinxModelDir,
       languageModel: config.pocketsphinxLanguageModel,
     });
-    const pool = new DecoderPool({ workers: config.pocketsphinxWorkers, argv, log: log.child({ engine: 'pocketsphinx' }) });
+    const pool = new DecoderPool({
+      workers: config.pocketsphinxWorkers,
+      argv,
+      log: log.child({ engine: 'pocketsphinx' }),
+    });
     try {
       await pool.warmUp(1);
     } catch (error) {

@@ -30,11 +30,17 @@ export function loadPocketsphinx(): PocketsphinxLib {
     sb = koffi.load(libraryNames.sphinxbase);
     ps = koffi.load(libraryNames.pocketsphinx);
   } catch (cause) {
-    throw new AppError('ENGINE_UNAVAILABLE', 'cannot load libpocketsphinx3 (apt-get install libpocketsphinx3)', {
-      cause,
-    });
+    throw new AppError(
+      'ENGINE_UNAVAILABLE',
+      'cannot load libpocketsphinx3 (apt-get install libpocketsphinx3)',
+      {
+        cause,
+      },
+    );
   }
-  const cmdLnParseR = sb.func('void *cmd_ln_parse_r(void *, const void *, int, const char **, int)');
+  const cmdLnParseR = sb.func(
+    'void *cmd_ln_parse_r(void *, const void *, int, const char **, int)',
+  );
   const errSetLogfp = sb.func('void err_set_logfp(void *)');
   const psArgs = ps.func('const void *ps_args()');
   const psInit = ps.func('void *ps_init(void *)');
@@ -54,11 +60,13 @@ export function loadPocketsphinx(): PocketsphinxLib {
       const config: unknown = cmdLnParseR(null, psArgs(), argv.length, [...argv], 1);
       if (!config) throw new AppError('ENGINE_UNAVAILABLE', 'pocketsphinx rejected its arguments');
       const decoder: unknown = psInit(config);
-      if (!decoder) throw new AppError('ENGINE_MODEL_MISSING', 'pocketsphinx could not load its model');
+      if (!decoder)
+        throw new AppError('ENGINE_MODEL_MISSING', 'pocketsphinx could not load its model');
       return decoder;
     },
     reinit(decoder) {
-      if (psReinit(decoder, null) < 0) throw new AppError('ENGINE_UNAVAILABLE', 'pocketsphinx reinit failed');
+      if (psReinit(decoder, null) < 0)
+        throw new AppError('ENGINE_UNAVAILABLE', 'pocketsphinx reinit failed');
     },
     startUtt(decoder) {
       psStartUtt(decoder);
@@ -69,7 +77,9 @@ export function loadPocketsphinx(): PocketsphinxLib {
     processRaw(decoder, pcm16k) {
       if (pcm16k.length === 0) return;
       if (psProcessRaw(decoder, pcm16k, pcm16k.length, 0, 0) < 0) {
-        throw new AppError('ENGINE_STREAM_FAILED', 'pocketsphinx failed to process audio', { retryable: true });
+        throw new AppError('ENGINE_STREAM_FAILED', 'pocketsphinx failed to process audio', {
+          retryable: true,
+        });
       }
     },
     inSpeech(decoder) {

@@ -7,7 +7,8 @@ import { AppError } from '../../../domain/errors.js';
  * from the pocketsphinx log after decoding a phone-band call (research notes, §5). The model's
  * own vector is for wideband audio and costs several WER points on the first utterances.
  */
-export const PHONE_BAND_CMNINIT = '46.70,24.58,-40.58,33.30,-26.68,-22.48,5.54,-40.76,1.66,-4.94,-19.52,10.38,-13.46';
+export const PHONE_BAND_CMNINIT =
+  '46.70,24.58,-40.58,33.30,-26.68,-22.48,5.54,-40.76,1.66,-4.94,-19.52,10.38,-13.46';
 
 /**
  * In this pocketsphinx version the model's feat.params overrides feature options given on the

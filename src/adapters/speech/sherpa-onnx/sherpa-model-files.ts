@@ -14,9 +14,13 @@ export type SherpaModelFiles =
  */
 export async function findSherpaModelFiles(dir: string | undefined): Promise<SherpaModelFiles> {
   if (dir === undefined || dir === '') {
-    throw new AppError('ENGINE_MODEL_MISSING', 'sherpa-onnx needs sherpaModelDir (CALLSCRIBE_SHERPA_MODEL_DIR)', {
-      details: { missing: ['sherpaModelDir'] },
-    });
+    throw new AppError(
+      'ENGINE_MODEL_MISSING',
+      'sherpa-onnx needs sherpaModelDir (CALLSCRIBE_SHERPA_MODEL_DIR)',
+      {
+        details: { missing: ['sherpaModelDir'] },
+      },
+    );
   }
   let names: string[];
   try {
@@ -42,9 +46,13 @@ export async function findSherpaModelFiles(dir: string | undefined): Promise<She
     ...(tokens ? [] : ['tokens.txt']),
   ];
   if (missing.length > 0 || !encoder || !decoder || !tokens) {
-    throw new AppError('ENGINE_MODEL_MISSING', `sherpa-onnx model incomplete, missing: ${missing.join(', ')}`, {
-      details: { dir, missing },
-    });
+    throw new AppError(
+      'ENGINE_MODEL_MISSING',
+      `sherpa-onnx model incomplete, missing: ${missing.join(', ')}`,
+      {
+        details: { dir, missing },
+      },
+    );
   }
   return joiner
     ? { kind: 'transducer', encoder, decoder, joiner, tokens }

@@ -43,7 +43,10 @@ export class SherpaOnnxEngine implements SpeechEngine {
     worker.on('exit', (exitCode) => this.#onExit(exitCode));
   }
 
-  static async create(config: Pick<Config, 'sherpaModelDir'>, log: Logger): Promise<SherpaOnnxEngine> {
+  static async create(
+    config: Pick<Config, 'sherpaModelDir'>,
+    log: Logger,
+  ): Promise<SherpaOnnxEngine> {
     const model = await findSherpaModelFiles(config.sherpaModelDir);
     const data: SherpaWorkerData = { model, numThreads: Math.min(4, availableParallelism()) };
     const worker = spawnModuleWorker(import.meta.url, 'sherpa-worker', data);
@@ -55,7 +58,10 @@ export class SherpaOnnxEngine implements SpeechEngine {
           void worker.terminate();
           reject(
             new AppError('ENGINE_MODEL_MISSING', 'sherpa-onnx could not load the model', {
-              details: { dir: config.sherpaModelDir, reason: message.type === 'fatal' ? message.message : message.type },
+              details: {
+                dir: config.sherpaModelDir,
+                reason: message.type === 'fatal' ? message.message : message.type,
+              },
             }),
           );
         }
@@ -119,7 +125,9 @@ export class SherpaOnnxEngine implements SpeechEngine {
     if (!this.#alive) return;
     this.#alive = false;
     this.#log.error({ exitCode }, 'sherpa-onnx worker exited');
-    const failure = new AppError('ENGINE_UNAVAILABLE', 'sherpa-onnx worker exited', { retryable: true });
+    const failure = new AppError('ENGINE_UNAVAILABLE', 'sherpa-onnx worker exited', {
+      retryable: true,
+    });
     for (const entry of this.#streams.values()) {
       entry.finished?.();
       entry.options.onError(failure);

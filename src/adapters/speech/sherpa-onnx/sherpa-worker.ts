@@ -73,7 +73,11 @@ port.on('message', (message: ToSherpaWorker) => {
     handle(recognizer, message);
   } catch (error) {
     streams.delete(message.streamId);
-    send({ type: 'stream-failed', streamId: message.streamId, message: error instanceof Error ? error.message : String(error) });
+    send({
+      type: 'stream-failed',
+      streamId: message.streamId,
+      message: error instanceof Error ? error.message : String(error),
+    });
   }
 });
 
@@ -93,7 +97,10 @@ function handle(r: OnlineRecognizer, message: ToSherpaWorker): void {
     case 'audio': {
       const state = streams.get(message.streamId);
       if (!state) return;
-      state.stream.acceptWaveform({ samples: toFloat(message.pcm), sampleRate: state.sampleRateHz });
+      state.stream.acceptWaveform({
+        samples: toFloat(message.pcm),
+        sampleRate: state.sampleRateHz,
+      });
       state.timeMs += (message.pcm.length * 1000) / state.sampleRateHz;
       decode(r, message.streamId, state, false);
       return;
@@ -122,7 +129,10 @@ function decode(r: OnlineRecognizer, streamId: number, state: StreamState, final
   const text = (result.text ?? '').trim().toLowerCase();
   const timestamps = result.timestamps ?? [];
   const startMs = state.segmentStartMs + Math.round((timestamps[0] ?? 0) * 1000);
-  const endMs = Math.min(state.timeMs, state.segmentStartMs + Math.round((timestamps.at(-1) ?? 0) * 1000) + 200);
+  const endMs = Math.min(
+    state.timeMs,
+    state.segmentStartMs + Math.round((timestamps.at(-1) ?? 0) * 1000) + 200,
+  );
   const emit = (isPartial: boolean): void => {
     const out: SpeechResult = {
       resultId: String(state.utterance),
@@ -144,7 +154,11 @@ function decode(r: OnlineRecognizer, streamId: number, state: StreamState, final
     }
     return;
   }
-  if (text !== '' && text !== state.lastText && state.timeMs - state.lastPartialAtMs >= PARTIAL_INTERVAL_MS) {
+  if (
+    text !== '' &&
+    text !== state.lastText &&
+    state.timeMs - state.lastPartialAtMs >= PARTIAL_INTERVAL_MS
+  ) {
     state.lastText = text;
     state.lastPartialAtMs = state.timeMs;
     emit(true);

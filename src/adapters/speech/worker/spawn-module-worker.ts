@@ -5,7 +5,11 @@ import { Worker } from 'node:worker_threads';
  * sources (tests, tsx) the worker registers the tsx loader first: in Node 20 a worker thread
  * inherits neither the parent's loader hooks nor a working `--import`.
  */
-export function spawnModuleWorker(callerUrl: string, baseName: string, workerData?: unknown): Worker {
+export function spawnModuleWorker(
+  callerUrl: string,
+  baseName: string,
+  workerData?: unknown,
+): Worker {
   if (callerUrl.endsWith('.ts')) {
     const entry = new URL(`./${baseName}.ts`, callerUrl).href;
     const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
+import { createRedisAdapters } from './adapters/redis/create-redis-adapters.js';
 import { createHttpServer } from './adapters/http/create-http-server.js';
 import { createCallInitHook } from './adapters/hook/create-hook.js';
 import { WavCallRecorder } from './adapters/recording/wav-call-recorder.js';
@@ -45,9 +46,13 @@ export async function buildServer(config: Readonly<Config>, options: { log?: Log
   const liveCalls = new LiveCalls();
   const metrics = createMetrics({ callCounts: () => liveCalls.countsByState() });
 
-  const database = SqliteDatabase.open({ dataDir: config.dataDir });
-  const store = new SqliteCallStore({ database, ttlMs: config.callTtlMs, now });
-  const eventStream = new SqliteCallEventStream({ database, ttlMs: config.callTtlMs, now, log: log.child({ component: 'events' }) });
+  // Redis when configured (several nodes share calls), otherwise the embedded SQLite default.
+  const redis = config.redisUrl ? createRedisAdapters(config, log, { nodeId, registry: metrics.registry, now }) : undefined;
+  const database = redis ? undefined : SqliteDatabase.open({ dataDir: config.dataDir });
+  const store = redis?.store ?? new SqliteCallStore({ database: database!, ttlMs: config.callTtlMs, now });
+  const eventStream =
+    redis?.eventStream ??
+    new SqliteCallEventStream({ database: database!, ttlMs: config.callTtlMs, now, log: log.child({ component: 'events' }) });
   const recorder = new WavCallRecorder({ dataDir: config.dataDir, log: log.child({ component: 'recorder' }) });
   const engine = await createSpeechEngine(config, log.child({ component: 'engine' }), metrics);
   const pipelines = new TranscriptionPipelineFactory({ engine, log, metrics, config, now });
@@ -61,6 +66,7 @@ export async function buildServer(config: Readonly<Config>, options: { log?: Log
     nodeId,
     pendingEventTtlMs: config.pendingEventTtlMs,
     now,
+    forwarder: redis?.forwarder,
   });
   const callService = new CallService({
     store,
@@ -81,7 +87,10 @@ export async function buildServer(config: Readonly<Config>, options: { log?: Log
     preRollMs: config.preRollMs,
     publicUrl: config.publicUrl ?? `http://${config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost}:${config.httpPort}`,
     now,
-    onCallArrived: (callId, originalCallId) => router.callArrived(callId, originalCallId),
+    onCallArrived: (callId, originalCallId) => {
+      router.callArrived(callId, originalCallId);
+      redis?.announceCallArrived(callId, originalCallId);
+    },
   });
   const mediaSessions = new UdpMediaSessions({ config, log: log.child({ component: 'rtp' }), metrics });
   const sip = createSipServer({ config, log: log.child({ component: 'sip' }), metrics, callSessions: callService, mediaSessions });
@@ -102,6 +111,8 @@ export async function buildServer(config: Readonly<Config>, options: { log?: Log
     config,
     log,
     async start() {
+      // Take the node lease and listen for forwarded control events before any call can arrive.
+      await redis?.start(router);
       const bound = await sip.start();
       const sipPorts = { udp: bound.udpPort, tcp: bound.tcpPort };
       await http.listen({ host: config.httpHost, port: config.httpPort });
@@ -121,7 +132,8 @@ export async function buildServer(config: Readonly<Config>, options: { log?: Log
       await engine.close();
       await eventStream.close();
       await store.close();
-      database.close();
+      await redis?.close();
+      database?.close();
       log.info('callscribe stopped');
     },
   };

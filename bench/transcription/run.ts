@@ -55,7 +55,15 @@ async function makeEngine(name: string, dataDir: string): Promise<SpeechEngine> 
 async function warmUp(engine: SpeechEngine): Promise<void> {
   const streams = await Promise.all(
     Array.from({ length: calls * channels.length }, (_, i) =>
-      engine.open({ callId: `warm-${i}`, channel: channels[i % 2] ?? 'CALLER', sampleRateHz: 8000, languageCode: 'en-US', log, onResult: () => undefined, onError: () => undefined }),
+      engine.open({
+        callId: `warm-${i}`,
+        channel: channels[i % 2] ?? 'CALLER',
+        sampleRateHz: 8000,
+        languageCode: 'en-US',
+        log,
+        onResult: () => undefined,
+        onError: () => undefined,
+      }),
     ),
   );
   await Promise.all(streams.map((s) => s.finish()));

@@ -1,0 +1,15 @@
+import { pino } from 'pino';
+import { createSipServer } from '/work/main/src/adapters/sip/sip-server.js';
+import { UdpMediaSessions } from '/work/main/src/adapters/rtp/udp-media-sessions.js';
+import { configSchema } from '/work/main/src/config/schema.js';
+import { createMetrics } from '/work/main/src/observability/metrics.js';
+import { FakeCallSessions } from '/work/main/test/sipp/support/fake-call-sessions.js';
+const config = configSchema.parse({ sipHost: '127.0.0.1', sipPort: 0, rtpHost: '127.0.0.1', rtpPorts: '44100-44199' });
+const log = pino({ level: 'debug' });
+const metrics = createMetrics();
+const media = new UdpMediaSessions({ config, log, metrics });
+const calls = new FakeCallSessions();
+const server = createSipServer({ config, log, metrics, callSessions: calls, mediaSessions: media });
+const ports = await server.start();
+console.log('PORTS', JSON.stringify(ports));
+setTimeout(async () => { console.log('sessions', calls.sessions.length, calls.handles.map(h => h.endReasons)); await server.close(); await media.close(); console.log('closed'); }, 8000);

@@ -47,7 +47,7 @@ export async function buildServer(config: Readonly<Config>, options: { log?: Log
   const metrics = createMetrics({ callCounts: () => liveCalls.countsByState() });
 
   // Redis when configured (several nodes share calls), otherwise the embedded SQLite default.
-  const redis = config.redisUrl ? createRedisAdapters(config, log, { nodeId, registry: metrics.registry, now }) : undefined;
+  const redis = config.redisUrl ? createRedisAdapters(config, log, { nodeId, registry: metrics.registry, now, keyPrefix: config.redisKeyPrefix }) : undefined;
   const database = redis ? undefined : SqliteDatabase.open({ dataDir: config.dataDir });
   const store = redis?.store ?? new SqliteCallStore({ database: database!, ttlMs: config.callTtlMs, now });
   const eventStream =

@@ -32,6 +32,8 @@ export class LiveCall implements LiveCallHandle {
   private processingSinceMs: number | undefined;
   private ending: Promise<void> | undefined;
   private startPublished = false;
+  /** State changes run one at a time: a resume waits for the pause's flush, so events stay in order. */
+  private transitions: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly deps: LiveCallDeps,
@@ -86,7 +88,11 @@ export class LiveCall implements LiveCallHandle {
   }
 
   /** The store now says PROCESSING (auto-start, START or resume). */
-  async begin(call: CallData): Promise<void> {
+  begin(call: CallData): Promise<void> {
+    return this.serially(() => this.doBegin(call));
+  }
+
+  private async doBegin(call: CallData): Promise<void> {
     if (this.state === 'ENDED') return;
     this.call = call;
     this.state = 'PROCESSING';
@@ -110,8 +116,13 @@ export class LiveCall implements LiveCallHandle {
     this.log.info({ offsetMs: call.processedMsBeforePause }, 'processing started');
   }
 
-  /** The store now says PAUSED. */
-  async pause(call: CallData): Promise<void> {
+  /** The store now says PAUSED. Audio stops at once; the state event follows the engine's flush. */
+  pause(call: CallData): Promise<void> {
+    this.state = 'PAUSED';
+    return this.serially(() => this.doPause(call));
+  }
+
+  private async doPause(call: CallData): Promise<void> {
     this.call = call;
     this.state = 'PAUSED';
     this.processingSinceMs = undefined;
@@ -120,9 +131,11 @@ export class LiveCall implements LiveCallHandle {
     this.log.info('processing paused');
   }
 
-  async agentUpdated(call: CallData): Promise<void> {
-    this.call = call;
-    if (call.agentId) await this.events.publish({ EventType: 'UPDATE_AGENT', AgentId: call.agentId });
+  agentUpdated(call: CallData): Promise<void> {
+    return this.serially(async () => {
+      this.call = call;
+      if (call.agentId) await this.events.publish({ EventType: 'UPDATE_AGENT', AgentId: call.agentId });
+    });
   }
 
   /** The call was refused at set-up (hook failure with policy `reject`): nothing is kept. */
@@ -132,13 +145,22 @@ export class LiveCall implements LiveCallHandle {
   }
 
   end(reason: string): Promise<void> {
-    this.ending ??= this.finish(reason);
+    if (!this.ending) {
+      // Audio stops now; the end itself waits for any transition in flight.
+      const wasActive = this.state !== 'ENDED';
+      this.state = 'ENDED';
+      this.ending = this.serially(() => this.finish(reason, wasActive));
+    }
     return this.ending;
   }
 
-  private async finish(reason: string): Promise<void> {
-    const wasActive = this.state !== 'ENDED';
-    this.state = 'ENDED';
+  private serially<T>(step: () => Promise<T>): Promise<T> {
+    const next = this.transitions.then(step);
+    this.transitions = next.catch(() => undefined);
+    return next;
+  }
+
+  private async finish(reason: string, wasActive: boolean): Promise<void> {
     try {
       if (wasActive) {
         const stored = await this.deps.persistEnd(this.callId, reason);

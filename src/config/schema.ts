@@ -167,6 +167,11 @@ export const configSchema = z.object({
 
   redisUrl: z.string().optional().describe('redis:// URL. When set, call store, event stream and control-event routing use Redis so several nodes can share calls.'),
   nodeLeaseMs: positiveMs.default(10_000).describe('Node heartbeat lease in Redis; a node silent this long is considered gone.'),
+  redisKeyPrefix: z
+    .string()
+    .min(1)
+    .default('callscribe:')
+    .describe('Prefix of every Redis key and channel name, so several deployments (or test runs) can share one Redis.'),
 
   webUi: bool.default(true).describe('Serve the web UI at /.'),
 });

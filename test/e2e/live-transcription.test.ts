@@ -40,7 +40,7 @@ const sleepUntil = (t0: number, ms: number) => new Promise((r) => setTimeout(r, 
  */
 describe.skipIf(!sphinx.available || !boto3.available)('live transcription end to end (pocketsphinx)', () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
-  const timeline: { mediaStartedWallMs?: number } = {};
+  const timeline: { mediaStartedWallMs?: number; stopSentS?: number; resumeSentS?: number } = {};
   let events: { id: string; event: CallEvent }[] = [];
 
   beforeAll(async () => {
@@ -75,11 +75,14 @@ describe.skipIf(!sphinx.available || !boto3.available)('live transcription end t
       },
     });
     await sleepUntil(t0, 15_000);
-    const stop = await fetch(`${server.baseUrl}/api/calls/${CALL_ID}/stop`, { method: 'POST' });
-    expect(stop.status).toBe(200);
+    timeline.stopSentS = (performance.now() - t0) / 1000;
+    // Not awaited: the answer waits for the engine's flush, which may outlast the pause on a busy machine.
+    const stop = fetch(`${server.baseUrl}/api/calls/${CALL_ID}/stop`, { method: 'POST' });
     await sleepUntil(t0, 19_250);
+    timeline.resumeSentS = (performance.now() - t0) / 1000;
     const resume = await fetch(`${server.baseUrl}/api/calls/${CALL_ID}/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(resume.status).toBe(200);
+    expect((await stop).status).toBe(200);
     await call;
     await waitFor(() => sse.messages.some((m) => m.event === 'END'), { timeoutMs: 20_000, what: 'END' });
     await sse.stop();
@@ -109,39 +112,36 @@ describe.skipIf(!sphinx.available || !boto3.available)('live transcription end t
 
   it('transcribes the sample words on the right channel (WER printed and bounded)', () => {
     const finals = events.flatMap((e) => (e.event.EventType === 'ADD_TRANSCRIPT_SEGMENT' && !e.event.IsPartial ? [e.event] : []));
-    // Processed windows in call time, from the server's own state changes.
+    // Processed windows in call time: START as the server published it (the audio gate opens
+    // then); STOP and resume as sent, since the gate moves at once while the PAUSED event waits
+    // for the engine to flush its finals.
     const at = (e: CallEvent | undefined) => (Date.parse(e?.CreatedAt ?? '') - timeline.mediaStartedWallMs!) / 1000;
     const states = events.map((e) => e.event).filter((e) => e.EventType === 'CALL_STATE' || e.EventType === 'START');
     const w1Start = at(states.find((e) => e.EventType === 'START'));
-    const w1End = at(states.find((e) => e.EventType === 'CALL_STATE' && e.State === 'PAUSED'));
-    const w2Start = at(states.filter((e) => e.EventType === 'CALL_STATE' && e.State === 'PROCESSING')[1]);
+    const w1End = timeline.stopSentS!;
+    const w2Start = timeline.resumeSentS!;
     const windows = [
       [w1Start, w1End],
       [w2Start, 28],
     ] as const;
     console.log(`processed windows (s of call time): ${windows.map(([a, b]) => `${a.toFixed(2)}–${b.toFixed(2)}`).join(', ')}`);
-    const inside = (u: Utterance) => windows.some(([a, b]) => u.startS >= a && u.endS <= b);
-    // A segment's StartTime counts processed seconds; map it back to call time per window.
-    const callTime = (offsetS: number) => (offsetS < w1End - w1Start ? w1Start + offsetS : w2Start + offsetS - (w1End - w1Start));
-    for (const f of finals) console.log(`final ${f.Channel} at ${callTime(f.StartTime).toFixed(2)} s: ${f.Transcript}`);
-    const counted = (channel: Utterance['channel']) =>
-      finals.filter((s) => {
-        const t = callTime(s.StartTime);
-        return s.Channel === channel && dialog.some((u) => u.channel === channel && inside(u) && t >= u.startS - 0.7 && t <= u.endS);
-      });
+    // Utterances the processed windows touch, even partly: a cut utterance costs some deletions,
+    // but segment times are not mapped back to call time (pacing under load makes that fragile).
+    const touched = (u: Utterance) => windows.some(([a, b]) => u.endS > a + 0.3 && u.startS < b - 0.3);
+    for (const f of finals) console.log(`final ${f.Channel} ${f.StartTime.toFixed(2)} s: ${f.Transcript}`);
     const results: Record<string, number> = {};
     for (const channel of ['CALLER', 'AGENT'] as const) {
-      const reference = dialog.filter((u) => u.channel === channel && inside(u)).map((u) => u.text).join(' ');
-      const other = dialog.filter((u) => u.channel !== channel && inside(u)).map((u) => u.text).join(' ');
-      const hypothesis = counted(channel).map((s) => s.Transcript).join(' ');
+      const reference = dialog.filter((u) => u.channel === channel && touched(u)).map((u) => u.text).join(' ');
+      const other = dialog.filter((u) => u.channel !== channel && touched(u)).map((u) => u.text).join(' ');
+      const hypothesis = finals.filter((s) => s.Channel === channel).map((s) => s.Transcript).join(' ');
       const wer = wordErrorRate(reference, hypothesis).wer;
       const crossWer = wordErrorRate(other, hypothesis).wer;
       results[channel] = wer;
       console.log(`WER ${channel}: ${(wer * 100).toFixed(1)}% (against the other channel's words: ${(crossWer * 100).toFixed(1)}%)`);
       console.log(`  reference:  ${reference}\n  hypothesis: ${hypothesis}`);
-      // Measured 25–45 % here; the bound leaves room for run-to-run variation on a loaded machine.
-      expect(wer).toBeLessThan(0.6);
-      expect(crossWer).toBeGreaterThan(0.8);
+      // Measured 22–55 % per channel here (cut utterances included); the bound leaves room for a loaded machine.
+      expect(wer).toBeLessThan(0.7);
+      expect(crossWer).toBeGreaterThan(0.85);
     }
   });
 

@@ -1,295 +1,300 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpServer } from '../../src/adapters/http/create-http-server.js';
-import { createRedisAdapters } from '../../src/adapters/redis/create-redis-adapters.js';
-import { WavCallRecorder } from '../../src/adapters/recording/wav-call-recorder.js';
-import { UdpMediaSessions } from '../../src/adapters/rtp/udp-media-sessions.js';
-import { createSipServer } from '../../src/adapters/sip/sip-server.js';
-import { createSpeechEngine } from '../../src/adapters/speech/create-speech-engine.js';
-import { CallService } from '../../src/app/call-service.js';
-import { ControlRouter } from '../../src/app/control-router.js';
-import { HookRunner } from '../../src/app/hook-runner.js';
-import { LiveCalls } from '../../src/app/live-calls.js';
-import { TranscriptionPipelineFactory } from '../../src/app/transcription-pipeline.js';
-import { loadConfig } from '../../src/config/load.js';
-import type { StoredCallEvent } from '../../src/domain/call-event.js';
-import { createMetrics } from '../../src/observability/metrics.js';
-import { placeSiprecCall } from '../../src/sbc-sim/place-siprec-call.js';
-import { captureLog } from '../support/capture-log.js';
+import type { AddTranscriptSegmentEvent, CallEvent } from '../../src/domain/call-event.js';
 import { REDIS_URL, redisAvailable } from '../support/redis.js';
-import { tools } from '../support/tools.js';
+import { commandWorks, requireTool, tools } from '../support/tools.js';
+import { EventFeed } from './multi-node/event-feed.js';
+import { PrivateRedis } from './multi-node/private-redis.js';
+import { SbcCall } from './multi-node/sbc-call.js';
+import { ServerProcess } from './multi-node/server-process.js';
 import { deleteKeys } from './redis-test-keys.js';
 
 /**
- * Acceptance for scale-out: two recorder nodes sharing one Redis, each with its real SIP, RTP
- * and HTTP edges and the fake engine, wired as src/composition-root.ts wires a node (with the
- * Redis adapters in place of SQLite). A SIPREC call lands on node A and is parked by the
- * hook; LCA's boto3 seed script sends START_CALL_PROCESSING to node B; node A transcribes;
- * node B's SSE feed shows the transcript; node A dies and the call ends, readable on node B.
+ * Scale-out acceptance with real server processes: two `callscribe serve` children share one
+ * Redis, each with its own SIP, RTP and HTTP ports. A SIPREC call lands on node A and is parked
+ * by the park-all hook; LCA's boto3 seed script, unchanged, sends START_CALL_PROCESSING to node
+ * B; node A transcribes; node B's SSE feed shows it. Then node A is SIGKILLed, and the call ends
+ * (owner-lost) and stays readable on node B. A second case restarts a private Redis mid-call.
  */
 const run = promisify(execFile);
-const available = await redisAvailable();
+const sharedRedis = await redisAvailable();
 const boto3 = tools.python3Boto3();
+const redisServer = requireTool('redis-server', () => commandWorks('redis-server', ['--version']));
 const SEED_SCRIPT = fileURLToPath(
   new URL('../fixtures/clients/lca_start_call.py', import.meta.url),
 );
-const CALL_ID = 'Your-CallId-Here';
-const callerAudio = readFileSync(
-  new URL('../../samples/support-call/caller.pcmu', import.meta.url),
-);
-const agentAudio = readFileSync(new URL('../../samples/support-call/agent.pcmu', import.meta.url));
-const parkAllHook = fileURLToPath(new URL('../../examples/hooks/park-all.mjs', import.meta.url));
+const PARK_ALL_HOOK = fileURLToPath(new URL('../../examples/hooks/park-all.mjs', import.meta.url));
+/** The callId the seed script names; the SBC must send it as the Call-ID. */
+const SEED_CALL_ID = 'Your-CallId-Here';
+const LEASE_MS = 2000;
 
-async function startNode(nodeId: string, keyPrefix: string, rtpBase: number) {
-  const dataDir = mkdtempSync(join(tmpdir(), `callscribe-${nodeId}-`));
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      nodeId,
-      dataDir,
-      redisUrl: REDIS_URL,
-      nodeLeaseMs: 1500,
-      httpHost: '127.0.0.1',
-      httpPort: 0,
-      sipHost: '127.0.0.1',
-      sipPort: 0,
-      sipTransports: ['udp'],
-      rtpHost: '127.0.0.1',
-      rtpPorts: `${rtpBase}-${rtpBase + 19}`,
-      engine: 'fake',
-      hook: parkAllHook,
-      recordCalls: false,
-      webUi: false,
-      logLevel: 'silent',
-    },
-  });
-  const { log } = captureLog('info');
-  const liveCalls = new LiveCalls();
-  const metrics = createMetrics({ callCounts: () => liveCalls.countsByState() });
-  const redis = createRedisAdapters(config, log, { nodeId, registry: metrics.registry, keyPrefix });
-  const engine = await createSpeechEngine(config, log, metrics);
-  const router = new ControlRouter({
-    store: redis.store,
-    liveCalls,
-    metrics,
-    log,
-    nodeId,
-    pendingEventTtlMs: config.pendingEventTtlMs,
-    now: Date.now,
-    forwarder: redis.forwarder,
-  });
-  const { createCallInitHook } = await import('../../src/adapters/hook/create-hook.js');
-  const service = new CallService({
-    store: redis.store,
-    eventStream: redis.eventStream,
-    hookRunner: new HookRunner({
-      hook: await createCallInitHook(config.hook),
-      timeoutMs: config.hookTimeoutMs,
-      policy: config.hookFailurePolicy,
-      metrics,
-    }),
-    liveCalls,
-    pipelines: new TranscriptionPipelineFactory({ engine, log, metrics, config, now: Date.now }),
-    recorder: new WavCallRecorder({ dataDir, log }),
-    log,
-    nodeId,
-    languageCode: config.languageCode,
-    recordCalls: config.recordCalls,
-    preRollMs: config.preRollMs,
-    publicUrl: 'http://127.0.0.1',
-    now: Date.now,
-    onCallArrived: (callId, originalCallId) => {
-      router.callArrived(callId, originalCallId);
-      redis.announceCallArrived(callId, originalCallId);
-    },
-  });
-  const mediaSessions = new UdpMediaSessions({ config, log, metrics });
-  const sip = createSipServer({ config, log, metrics, callSessions: service, mediaSessions });
-  const http = createHttpServer({
-    config,
-    log,
-    controlEvents: router,
-    callStore: redis.store,
-    eventStream: redis.eventStream,
-    metrics,
-    recordings: new WavCallRecorder({ dataDir, log }),
-    nodeId,
-  });
-  await redis.start(router);
-  const sipPorts = await sip.start();
-  await http.listen({ host: '127.0.0.1', port: 0 });
-  const address = http.server.address();
-  const httpPort = typeof address === 'object' && address ? address.port : 0;
-  let down = false;
-  const shutDown = async (crash: boolean) => {
-    if (down) return;
-    down = true;
-    // A crash loses Redis first: nothing this node does afterwards reaches the others.
-    if (crash) redis.disconnect();
-    await sip.close();
-    await service.endAll('shutdown');
-    router.close();
-    await http.close();
-    await mediaSessions.close();
-    await engine.close();
-    if (!crash) await redis.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  return {
-    nodeId,
-    redis,
-    baseUrl: `http://127.0.0.1:${httpPort}`,
-    sipPort: sipPorts.udpPort ?? 0,
-    crash: () => shutDown(true),
-    close: () => shutDown(false),
-  };
+/** Two disjoint RTP ranges per test run, so parallel runs rarely collide (the pool skips busy ports anyway). */
+function rtpBases(): [number, number] {
+  const base = 42_000 + 40 * Math.floor(Math.random() * 150);
+  return [base, base + 20];
 }
 
-/** Reads an SSE feed into `into` until aborted. */
-async function readSse(url: string, into: StoredCallEvent[], signal: AbortSignal): Promise<void> {
-  const res = await fetch(url, { signal, headers: { accept: 'text/event-stream' } });
-  if (!res.body) throw new Error('no SSE body');
-  const decoder = new TextDecoder();
-  let buffer = '';
-  try {
-    for await (const chunk of res.body) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const id = /^id: ?(.*)$/m.exec(frame)?.[1];
-        const data = frame
-          .split('\n')
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => line.replace(/^data: ?/, ''))
-          .join('\n');
-        if (id !== undefined && data)
-          into.push({ id, event: JSON.parse(data) as StoredCallEvent['event'] });
-      }
-    }
-  } catch (error) {
-    if (!signal.aborted) throw error;
+async function startPair(
+  redisUrl: string,
+  extra: { redisKeyPrefix?: string; nodeLeaseMs?: number },
+) {
+  const [rtpA, rtpB] = rtpBases();
+  const common = { redisUrl, hook: PARK_ALL_HOOK, ...extra };
+  const started = await Promise.allSettled([
+    ServerProcess.start({ ...common, nodeId: 'node-a', rtpBasePort: rtpA }),
+    ServerProcess.start({ ...common, nodeId: 'node-b', rtpBasePort: rtpB }),
+  ]);
+  const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    throw failed.reason;
   }
+  return { a: nodes[0]!, b: nodes[1]! };
 }
 
-async function waitFor<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
+async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function poll<T>(
+  probe: () => Promise<T | undefined>,
   what: string,
   timeoutMs = 15_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value !== undefined && value !== false) return value;
+    if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
-describe.skipIf(!available || !boto3.available)('two nodes, one Redis (acceptance)', () => {
-  const keyPrefix = `cs-test-${randomUUID()}:`;
-  const rtpBase = 42_000 + 2 * Math.floor(Math.random() * 2000);
-  let a: Awaited<ReturnType<typeof startNode>>;
-  let b: Awaited<ReturnType<typeof startNode>>;
-  let redis: Redis;
+/** Resolves with the call record once `accept` takes it. */
+function callRecordOn(
+  node: ServerProcess,
+  callId: string,
+  accept: (call: Record<string, unknown>) => boolean,
+  what: string,
+) {
+  return poll(async () => {
+    const { status, body } = await getJson(
+      `${node.baseUrl}/api/calls/${encodeURIComponent(callId)}`,
+    );
+    return status === 200 && accept(body) ? body : undefined;
+  }, what);
+}
 
-  beforeAll(async () => {
-    redis = new Redis(REDIS_URL);
-    a = await startNode('node-a', keyPrefix, rtpBase);
-    b = await startNode('node-b', keyPrefix, rtpBase + 20);
-  });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await deleteKeys(redis, keyPrefix);
-    await redis.quit();
-  });
+const isFinalSegment = (e: CallEvent): e is AddTranscriptSegmentEvent =>
+  e.EventType === 'ADD_TRANSCRIPT_SEGMENT' && !e.IsPartial;
 
-  it('SIPREC on A, PutEvents on B, transcript on B, A dies, the call ends and stays readable', async () => {
-    const sbc = new AbortController();
-    const sse = new AbortController();
-    const placing = placeSiprecCall({
-      target: { host: '127.0.0.1', port: a.sipPort },
-      transport: 'udp',
-      callId: CALL_ID,
-      callerAudio,
-      agentAudio,
-      loop: true,
-      signal: sbc.signal,
-    }).catch((error: unknown) => error);
-    try {
-      const parked = await waitFor(
-        () => b.redis.store.get(CALL_ID),
-        'the call on the shared store',
+/** Runs the seed's boto3 script unchanged, with only the endpoint pointed at `baseUrl`. */
+async function runSeedScript(baseUrl: string): Promise<void> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env))
+    if (!key.startsWith('AWS_')) env[key] = value;
+  await run('python3', [SEED_SCRIPT], {
+    timeout: 30_000,
+    env: {
+      ...env,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: baseUrl,
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'unused',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_CONFIG_FILE: '/nonexistent/aws-config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+    },
+  });
+}
+
+describe.skipIf(!sharedRedis || !boto3.available)(
+  'two node processes, one Redis (acceptance)',
+  () => {
+    const keyPrefix = `cs-test-${randomUUID()}:`;
+    let redis: Redis;
+    let nodes: Awaited<ReturnType<typeof startPair>> | undefined;
+    let sbc: SbcCall | undefined;
+    let feed: EventFeed | undefined;
+
+    beforeAll(async () => {
+      redis = new Redis(REDIS_URL);
+      nodes = await startPair(REDIS_URL, { redisKeyPrefix: keyPrefix, nodeLeaseMs: LEASE_MS });
+      // A dist/ built before CALLSCRIBE_REDIS_KEY_PREFIX existed would write under the shared prefix.
+      expect(await redis.exists(`${keyPrefix}node#node-a`, `${keyPrefix}node#node-b`)).toBe(2);
+    });
+    afterAll(async () => {
+      await feed?.close();
+      await sbc?.kill();
+      await Promise.all([nodes?.a.stop(), nodes?.b.stop()]);
+      await deleteKeys(redis, keyPrefix);
+      await redis.quit();
+    });
+
+    it('SIPREC on A, boto3 PutEvents on B, transcript on B, A killed: the call ends and stays readable', async () => {
+      const { a, b } = nodes!;
+      sbc = await SbcCall.place({ host: '127.0.0.1', port: a.sipPort }, SEED_CALL_ID);
+
+      const parked = await callRecordOn(b, SEED_CALL_ID, () => true, 'the parked call on node B');
+      expect(parked).toMatchObject({ state: 'PENDING', ownerNodeId: 'node-a' });
+
+      feed = new EventFeed(`${b.baseUrl}/api/calls/${SEED_CALL_ID}/events`);
+      await runSeedScript(b.baseUrl);
+      const processing = await callRecordOn(
+        b,
+        SEED_CALL_ID,
+        (c) => c.state === 'PROCESSING',
+        'PROCESSING',
       );
-      expect(parked.call).toMatchObject({ state: 'PENDING', ownerNodeId: 'node-a' });
+      expect(processing).toMatchObject({ agentId: 'Bob the Builder', ownerNodeId: 'node-a' });
 
-      const seenOnB: StoredCallEvent[] = [];
-      const reading = readSse(`${b.baseUrl}/api/calls/${CALL_ID}/events`, seenOnB, sse.signal);
+      await feed.waitFor((e) => e.EventType === 'START', 'START on node B');
+      await feed.waitFor(isFinalSegment, 'a final transcript segment on node B');
+      expect(feed.types.indexOf('START')).toBeLessThan(
+        feed.types.indexOf('ADD_TRANSCRIPT_SEGMENT'),
+      );
 
-      const env: NodeJS.ProcessEnv = {};
-      for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
-      await run('python3', [SEED_SCRIPT], {
-        timeout: 60_000,
-        env: {
-          ...env,
-          AWS_ENDPOINT_URL_EVENTBRIDGE: b.baseUrl,
-          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-          AWS_SECRET_ACCESS_KEY: 'unused',
-          AWS_REGION: 'us-east-1',
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_CONFIG_FILE: '/nonexistent/aws-config',
-          AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-        },
-      });
-      const processing = await b.redis.store.get(CALL_ID);
-      expect(processing?.call).toMatchObject({
-        state: 'PROCESSING',
-        agentId: 'Bob the Builder',
+      await a.kill('SIGKILL');
+      // The SBC's BYE to the dead node would only time out; it goes away with it.
+      await sbc.kill();
+      const end = await feed.waitFor(
+        (e) => e.EventType === 'END',
+        'END on node B after node A died',
+      );
+      const endedState = feed.events.find(
+        (e) => e.event.EventType === 'CALL_STATE' && e.event.State === 'ENDED',
+      );
+      expect(endedState).toBeDefined();
+      expect(Number(endedState!.id)).toBeLessThan(Number(end.id));
+
+      const ended = await getJson(`${b.baseUrl}/api/calls/${SEED_CALL_ID}`);
+      expect(ended.status).toBe(200);
+      expect(ended.body).toMatchObject({
+        callId: SEED_CALL_ID,
+        state: 'ENDED',
+        endReason: 'owner-lost',
         ownerNodeId: 'node-a',
       });
 
-      await waitFor(
-        () =>
-          seenOnB.some((e) => e.event.EventType === 'ADD_TRANSCRIPT_SEGMENT' && !e.event.IsPartial),
-        'a final transcript segment on node B',
+      const transcript = await getJson(`${b.baseUrl}/api/calls/${SEED_CALL_ID}/transcript`);
+      expect(transcript.status).toBe(200);
+      const segments = transcript.body.segments as unknown[];
+      expect(segments.length).toBeGreaterThan(0);
+      expect(segments.length).toBe(
+        new Set(
+          feed.events
+            .filter((e) => isFinalSegment(e.event))
+            .map((e) => (e.event as AddTranscriptSegmentEvent).SegmentId),
+        ).size,
       );
-      expect(seenOnB.map((e) => e.event.EventType).slice(0, 3)).toEqual([
-        'CALL_STATE',
-        'START',
-        'CALL_STATE',
-      ]);
 
-      await a.crash();
-      const ended = await waitFor(async () => {
-        const stored = await b.redis.store.get(CALL_ID);
-        return stored?.call.state === 'ENDED' ? stored : undefined;
-      }, 'the call to end after node A is gone');
-      expect(ended.call.endReason).toBe('owner-lost');
-
-      const record = await fetch(`${b.baseUrl}/api/calls/${CALL_ID}`);
-      expect(record.status).toBe(200);
-      expect(await record.json()).toMatchObject({ callId: CALL_ID, state: 'ENDED' });
-      await waitFor(() => seenOnB.some((e) => e.event.EventType === 'END'), 'END on node B');
-      const history = await b.redis.eventStream.read({ callId: CALL_ID });
+      // Ids only ever grow on the feed, across both writers (node A, then node B's reaper).
+      const ids = feed.events.map((e) => BigInt(e.id));
+      expect(ids.every((id, i) => i === 0 || id > ids[i - 1]!)).toBe(true);
+      expect(b.running).toBe(true);
       expect(
-        history.filter((e) => e.event.EventType === 'ADD_TRANSCRIPT_SEGMENT').length,
-      ).toBeGreaterThan(0);
-      expect(history.at(-1)?.event.EventType).toBe('END');
-      sse.abort();
-      await reading;
+        b.logs.some((l) => l.msg === 'call ended: its owning node stopped renewing its lease'),
+      ).toBe(true);
+    }, 60_000);
+  },
+);
+
+describe.skipIf(!redisServer.available)('two node processes, Redis restarted mid-call', () => {
+  let redis: PrivateRedis;
+  let nodes: Awaited<ReturnType<typeof startPair>> | undefined;
+  let sbc: SbcCall | undefined;
+  let feed: EventFeed | undefined;
+  const callId = `restart-${randomUUID()}`;
+
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    // The default lease (10 s) outlasts the outage, so no node is taken for dead.
+    nodes = await startPair(redis.url, {});
+  });
+  afterAll(async () => {
+    await feed?.close();
+    await sbc?.kill();
+    await Promise.all([nodes?.a.stop(), nodes?.b.stop()]);
+    await redis?.destroy();
+  });
+
+  it('nodes reconnect, the call record survives, and no event is dropped', async () => {
+    const { a, b } = nodes!;
+    sbc = await SbcCall.place({ host: '127.0.0.1', port: a.sipPort }, callId);
+    await callRecordOn(b, callId, (c) => c.state === 'PENDING', 'the parked call on node B');
+    feed = new EventFeed(`${b.baseUrl}/api/calls/${callId}/events`);
+    const started = await fetch(`${b.baseUrl}/api/calls/${callId}/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ agentId: 'agent-7' }),
+    });
+    expect(started.status).toBeLessThan(300);
+    await feed.waitFor(isFinalSegment, 'a final transcript segment before the restart');
+    const before = await callRecordOn(b, callId, (c) => c.state === 'PROCESSING', 'PROCESSING');
+
+    const lastBefore = feed.events.at(-1)!;
+    const outageStartMs = Date.now();
+    await redis.kill();
+    // Speech keeps arriving on node A during the outage; its events must wait, not vanish.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await redis.start();
+    const [restoredOnA] = await Promise.all(
+      [a, b].map((node) =>
+        node.waitForLog(
+          (l) =>
+            l.msg === 'redis connection restored' &&
+            l.connection === `callscribe:${node.nodeId}:commands`,
+          `${node.nodeId} to reconnect`,
+        ),
+      ),
+    );
+    // Node A's writes queued from the kill until its reconnect (ioredis backs off, so after the restart).
+    const reconnectedAtMs = Number(restoredOnA!.time);
+    const afterRestart = await getJson(`${b.baseUrl}/api/calls/${callId}`);
+    expect(afterRestart.body).toMatchObject({
+      state: 'PROCESSING',
+      ownerNodeId: 'node-a',
+      agentId: 'agent-7',
+    });
+    expect(afterRestart.body.version).toBeGreaterThanOrEqual(before.version as number);
+    await feed.waitFor(
+      (e) => isFinalSegment(e) && Date.parse(e.CreatedAt) > reconnectedAtMs,
+      'a final segment made after node A reconnected, live on node B',
+    );
+
+    expect(await sbc.hangUp()).toMatchObject({ type: 'ended' });
+    sbc = undefined;
+    await feed.waitFor((e) => e.EventType === 'END', 'END on node B');
+    const ended = await callRecordOn(b, callId, (c) => c.state === 'ENDED', 'ENDED');
+    expect(ended.endReason).not.toBe('owner-lost');
+
+    // Events node A made while it had no connection were stored after it came back...
+    const duringOutage = feed.events.filter((e) => {
+      const at = Date.parse(e.event.CreatedAt);
+      return at > outageStartMs && at < reconnectedAtMs;
+    });
+    expect(duringOutage.length).toBeGreaterThan(0);
+    expect(Number(duringOutage[0]!.id)).toBeGreaterThan(Number(lastBefore.id));
+    // ...and the live feed, which rode out the restart, holds exactly what Redis holds.
+    const history = new EventFeed(`${b.baseUrl}/api/calls/${callId}/events`);
+    try {
+      await history.waitFor((e) => e.EventType === 'END', 'the stored history up to END');
+      expect(history.events.map((e) => e.id)).toEqual(feed.events.map((e) => e.id));
     } finally {
-      sse.abort();
-      sbc.abort();
-      await placing;
+      await history.close();
+    }
+    for (const node of [a, b]) {
+      expect(node.running).toBe(true);
+      expect(node.logs.filter((l) => l.msg === 'call event not stored: redis unavailable')).toEqual(
+        [],
+      );
+      const metrics = await (await fetch(`${node.baseUrl}/metrics`)).text();
+      expect(metrics).not.toMatch(/^callscribe_redis_failures_total\{[^}]*\} [1-9]/m);
     }
   }, 60_000);
 });

@@ -23,23 +23,21 @@ const callerAudio = here('../../samples/support-call/caller.pcmu');
 const agentAudio = here('../../samples/support-call/agent.pcmu');
 const MEDIA_SECONDS = 3;
 
-/** A port free for both UDP and TCP on 127.0.0.1, for sipp's own -p / -mp. */
+/** An even port free for both UDP and TCP on 127.0.0.1, for sipp's own -p / -mp. */
 async function freePort(): Promise<number> {
   for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
+    const port = 46_000 + 2 * Math.floor(Math.random() * 2000);
+    const tcpFree = await new Promise<boolean>((resolve) => {
       const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
     const udpFree = await new Promise<boolean>((resolve) => {
       const socket = createSocket('udp4');
       socket.once('error', () => resolve(false));
       socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
     });
-    if (udpFree && port % 2 === 0) return port;
+    if (tcpFree && udpFree) return port;
   }
 }
 

@@ -23,6 +23,6 @@ describeSpeechEngineContract(
     );
     return { engine, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
   },
-  // Measured 0.39 on this slice (the first utterance of each party is the weakest: CMN warm-up).
+  // Measured 0.415 on this slice (the first utterance of each party is the weakest: CMN warm-up).
   { maxWer: 0.5, skip: !pocketsphinx.available },
 );

@@ -12,7 +12,7 @@ import {
 import { parseSipMessage } from '../../src/adapters/sip/sip-parser.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
-import { FakeCallSessions } from '../sipp/support/fake-call-sessions.js';
+import { FakeCallSessions, type RecordingHandle } from '../sipp/support/fake-call-sessions.js';
 import { FakeMediaSessions } from '../sipp/support/fake-media-sessions.js';
 import { siprecBody, sipRequest } from '../sipp/support/sip-requests.js';
 import { loadVendorInvite, vendorInviteNames } from '../sipp/support/vendor-invites.js';
@@ -243,19 +243,14 @@ describe('SIP fuzzing: mutated vendor and generated messages', () => {
     expect(outcome).toBe('ok');
   }
 
-  let liveDialog: { callId: string; toTag: string; fromTag: string } | undefined;
+  let liveDialog:
+    { callId: string; toTag: string; fromTag: string; handle: RecordingHandle } | undefined;
 
   /** A dialog for in-dialog seeds, reused until a mutated message happens to end it. */
   async function currentDialog(
     run: number,
   ): Promise<{ callId: string; toTag: string; fromTag: string }> {
-    const live = liveDialog;
-    if (
-      live !== undefined &&
-      calls.handles.find((h) => h.callId === live.callId)?.endReasons.length === 0
-    ) {
-      return live;
-    }
+    if (liveDialog !== undefined && liveDialog.handle.endReasons.length === 0) return liveDialog;
     const { contentType, body } = siprecBody();
     const callId = `dialog-${run}`;
     const sent: Buffer[] = [];
@@ -276,7 +271,10 @@ describe('SIP fuzzing: mutated vendor and generated messages', () => {
       .find((m) => m.kind === 'response' && m.status === 200);
     const toTag = /;tag=([^;]+)/.exec(ok === undefined ? '' : (headerValue(ok, 'to') ?? ''))?.[1];
     expect(toTag).toBeDefined();
-    liveDialog = { callId, toTag: toTag ?? '', fromTag: 'src-tag' };
+    const handle = calls.handles.at(-1);
+    expect(handle?.callId).toBe(callId);
+    if (handle === undefined) throw new Error('no call handle for the dialog');
+    liveDialog = { callId, toTag: toTag ?? '', fromTag: 'src-tag', handle };
     return liveDialog;
   }
 

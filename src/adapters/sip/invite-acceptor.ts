@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
+import { isAppError } from '../../domain/errors.js';
 import type { CallSessions, LiveCallHandle, NewSession } from '../../ports/call-sessions.js';
 import type { MediaSession, MediaSessions } from '../rtp/media-sessions.js';
 import { buildSdpAnswer } from '../siprec/sdp-answer.js';
@@ -97,7 +98,14 @@ export async function acceptInvite(
       request.body.toString('utf8'),
     );
   } catch (error) {
-    log.info({ err: error }, 'recording offer refused');
+    // Only code and message: error details can quote the body (participant AORs).
+    log.info(
+      {
+        code: isAppError(error) ? error.code : undefined,
+        reason: error instanceof Error ? error.message : undefined,
+      },
+      'recording offer refused',
+    );
     reply(statusForError(error));
     return;
   }

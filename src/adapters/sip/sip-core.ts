@@ -54,14 +54,20 @@ export function createSipCore(deps: SipCoreDeps): SipCore {
     log,
     onAckTimeout: (transaction) => ua.ackTimeout(transaction),
     onFinalResponse: (transaction, status) =>
-      metrics.sipRequests.inc({ method: metricMethod(transaction.request.method), status: String(status) }),
+      metrics.sipRequests.inc({
+        method: metricMethod(transaction.request.method),
+        status: String(status),
+      }),
   });
   const clientTransactions = new ClientTransactions({ timers, log });
   const endpoint = new SipEndpoint({
     log,
     metrics,
     allowed: sourceAllowlist(config.sipAllowlist),
-    rateLimiter: new SourceRateLimiter({ perSecond: config.sipRateLimitPerSecond, now: deps.now ?? Date.now }),
+    rateLimiter: new SourceRateLimiter({
+      perSecond: config.sipRateLimitPerSecond,
+      now: deps.now ?? Date.now,
+    }),
     serverTransactions,
     clientTransactions,
   });

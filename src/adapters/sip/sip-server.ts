@@ -12,7 +12,8 @@ import { startUdpTransport, type UdpTransport } from './udp-transport.js';
 const DEFAULT_TCP_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 
 export interface SipServerDeps {
-  config: SipCoreConfig & Pick<Config, 'sipHost' | 'sipPort' | 'sipTransports' | 'sipMaxMessageBytes'>;
+  config: SipCoreConfig &
+    Pick<Config, 'sipHost' | 'sipPort' | 'sipTransports' | 'sipMaxMessageBytes'>;
   log: Logger;
   metrics: SipMetrics;
   callSessions: CallSessions;
@@ -52,9 +53,15 @@ export function createSipServer(deps: SipServerDeps): SipServer {
   return {
     async start() {
       const transports = new Set(config.sipTransports);
-      const common = { host: config.sipHost, maxMessageBytes: config.sipMaxMessageBytes, inbound: core.endpoint, log };
+      const common = {
+        host: config.sipHost,
+        maxMessageBytes: config.sipMaxMessageBytes,
+        inbound: core.endpoint,
+        log,
+      };
       try {
-        if (transports.has('udp')) udp = await startUdpTransport({ ...common, port: config.sipPort });
+        if (transports.has('udp'))
+          udp = await startUdpTransport({ ...common, port: config.sipPort });
         if (transports.has('tcp')) {
           tcp = await startTcpTransport({
             ...common,

@@ -53,9 +53,11 @@ export class FakeMediaSessions implements MediaSessions {
   #nextPort = 30000;
 
   allocate(streamCount: number): Promise<MediaSession> {
-    const open = this.sessions.filter((s) => !s.closed).reduce((n, s) => n + s.ports.length, 0);
-    if (open + streamCount > this.capacityStreams) {
-      return Promise.reject(new AppError('RTP_PORTS_EXHAUSTED', 'no free RTP ports'));
+    if (Number.isFinite(this.capacityStreams)) {
+      const open = this.sessions.filter((s) => !s.closed).reduce((n, s) => n + s.ports.length, 0);
+      if (open + streamCount > this.capacityStreams) {
+        return Promise.reject(new AppError('RTP_PORTS_EXHAUSTED', 'no free RTP ports'));
+      }
     }
     const ports = Array.from({ length: streamCount }, () => {
       const port = this.#nextPort;

@@ -81,7 +81,9 @@ export function loadVendorInvite(name: (typeof vendorInviteNames)[number]): Vend
     );
     const lines = text.replace(/\n$/, '').split(/\r?\n/);
     const bodyStart = lines.findIndex((line) => line.startsWith('--uniqueBoundary'));
-    const head = lines.slice(0, bodyStart).map((line) => (line === 'REGISTER' ? ' REGISTER' : line));
+    const head = lines
+      .slice(0, bodyStart)
+      .map((line) => (line === 'REGISTER' ? ' REGISTER' : line));
     const bodyLines: string[] = [];
     let inPartHeaders = false;
     for (const raw of lines.slice(bodyStart)) {

@@ -1,0 +1,155 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.js';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const cli = join(repoRoot, 'bin', 'callscribe.js');
+const STOP_GRACE_MS = 5_000;
+
+export interface ServerProcessOptions {
+  nodeId: string;
+  redisUrl: string;
+  redisKeyPrefix?: string;
+  nodeLeaseMs?: number;
+  /** First port of this node's RTP range (even). */
+  rtpBasePort: number;
+  /** Ports in the RTP range; each call takes four (two streams, RTP + RTCP). Default 20. */
+  rtpPortCount?: number;
+  hook: string;
+}
+
+/** One pino line of the child's stdout. */
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+/**
+ * `callscribe serve` as its own process, configured only through CALLSCRIBE_* variables as an
+ * operator would, so the test covers the CLI, the config loader and the composition root.
+ */
+export class ServerProcess {
+  readonly logs: LogLine[] = [];
+  readonly #stderr: string[] = [];
+  readonly #exited: Promise<void>;
+
+  private constructor(
+    readonly nodeId: string,
+    readonly httpPort: number,
+    readonly sipPort: number,
+    readonly dataDir: string,
+    readonly child: ChildProcess,
+  ) {
+    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    if (child.stdout) {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.#stderr.push(line);
+        }
+      });
+    }
+    child.stderr?.on('data', (chunk: Buffer) => this.#stderr.push(chunk.toString('utf8')));
+  }
+
+  static async start(options: ServerProcessOptions): Promise<ServerProcess> {
+    if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) {
+      throw new Error('dist/ is missing: run `npm run build` before this test');
+    }
+    const httpPort = await freePort('tcp');
+    const sipPort = await freePort('udp');
+    const dataDir = mkdtempSync(join(tmpdir(), `callscribe-${options.nodeId}-`));
+    const env: NodeJS.ProcessEnv = {};
+    // The developer's own CALLSCRIBE_* settings must not leak into the nodes under test.
+    for (const [key, value] of Object.entries(process.env)) {
+      if (!key.startsWith('CALLSCRIBE_')) env[key] = value;
+    }
+    Object.assign(env, {
+      CALLSCRIBE_NODE_ID: options.nodeId,
+      CALLSCRIBE_REDIS_URL: options.redisUrl,
+      ...(options.redisKeyPrefix ? { CALLSCRIBE_REDIS_KEY_PREFIX: options.redisKeyPrefix } : {}),
+      ...(options.nodeLeaseMs ? { CALLSCRIBE_NODE_LEASE_MS: String(options.nodeLeaseMs) } : {}),
+      CALLSCRIBE_HTTP_HOST: '127.0.0.1',
+      CALLSCRIBE_HTTP_PORT: String(httpPort),
+      CALLSCRIBE_SIP_HOST: '127.0.0.1',
+      CALLSCRIBE_SIP_PORT: String(sipPort),
+      CALLSCRIBE_SIP_TRANSPORTS: 'udp',
+      CALLSCRIBE_RTP_HOST: '127.0.0.1',
+      CALLSCRIBE_RTP_PORTS: `${options.rtpBasePort}-${options.rtpBasePort + (options.rtpPortCount ?? 20) - 1}`,
+      CALLSCRIBE_ENGINE: 'fake',
+      CALLSCRIBE_HOOK: options.hook,
+      CALLSCRIBE_DATA_DIR: dataDir,
+      CALLSCRIBE_RECORD_CALLS: 'false',
+      CALLSCRIBE_WEB_UI: 'false',
+      CALLSCRIBE_LOG_LEVEL: 'info',
+    });
+    const child = spawn(process.execPath, [cli, 'serve'], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const node = new ServerProcess(options.nodeId, httpPort, sipPort, dataDir, child);
+    try {
+      await node.waitForLog((line) => line.msg === 'callscribe started', 'startup', 20_000);
+    } catch (error) {
+      await node.stop();
+      throw error;
+    }
+    return node;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async waitForLog(
+    match: (line: LogLine) => boolean,
+    what: string,
+    timeoutMs = 15_000,
+  ): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.logs.find(match);
+      if (found) return found;
+      if (!this.running)
+        throw new Error(`${this.nodeId} exited waiting for ${what}\n${this.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.nodeId}: timed out waiting for ${what}\n${this.tail()}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  /** Sends a signal and waits for the process to be gone. */
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    if (!this.running) return;
+    this.child.kill(signal);
+    await this.#exited;
+  }
+
+  /** SIGTERM (a clean shutdown), SIGKILL if it hangs; then removes the data dir. */
+  async stop(): Promise<void> {
+    if (this.running) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
+      await this.#exited;
+      clearTimeout(timer);
+    }
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** The last log lines and stderr, for failure messages. */
+  tail(lines = 20): string {
+    const logText = this.logs.slice(-lines).map((l) => JSON.stringify(l));
+    return [...logText, ...this.#stderr.slice(-lines)].join('\n');
+  }
+}

@@ -51,7 +51,7 @@ export class HookRunner {
       log.info(
         {
           durationMs: Math.round(performance.now() - startedAt),
-          renamed: decision.callId !== undefined,
+          renamed: decision.callId !== undefined && decision.callId !== event.detail.callId,
           shouldProcessCall: decision.shouldProcessCall,
           isCaller: decision.isCaller,
           pii: { response: decision },

@@ -86,10 +86,14 @@ describe('SSE', () => {
     );
   });
 
-  it('answers 404 for the events of an unknown call', async () => {
-    const res = await fetch(`${f.baseUrl}/api/calls/nobody/events`);
-    expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ code: 'CALL_NOT_FOUND' });
+  it('streams the events of a call that arrives after the subscription', async () => {
+    const pending = readSse(`${f.baseUrl}/api/calls/later/events`, 2);
+    await new Promise((r) => setTimeout(r, 200));
+    await f.storedCall('later');
+    await appendMany('later', 2);
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.messages.map((m) => (m.data as CallEvent).CallId)).toEqual(['later', 'later']);
   });
 });
 
@@ -121,10 +125,14 @@ describe('WebSocket', () => {
     expect(messages).toEqual(stored.map((s) => ({ id: s.id, event: s.event })));
   });
 
-  it('closes with 4404 for an unknown call', async () => {
+  it('streams a call that is not known yet once its events arrive', async () => {
     const wsUrl = f.baseUrl.replace('http:', 'ws:');
-    const result = await collectWs(`${wsUrl}/api/ws?callId=nobody`, 1);
-    expect(result).toEqual({ messages: [], closeCode: 4404 });
+    const pending = collectWs(`${wsUrl}/api/ws?callId=ws-later`, 1);
+    await new Promise((r) => setTimeout(r, 200));
+    await f.storedCall('ws-later');
+    await appendMany('ws-later', 1);
+    const result = await pending;
+    expect(result.messages.map((m) => m.event.CallId)).toEqual(['ws-later']);
   });
 });
 

@@ -11,6 +11,7 @@ import { createSipServer, type SipServer } from '../../src/adapters/sip/sip-serv
 import { UdpMediaSessions } from '../../src/adapters/rtp/udp-media-sessions.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createMetrics } from '../../src/observability/metrics.js';
+import { freePort, runSipp } from '../support/sipp-runner.js';
 import { FakeCallSessions } from '../sipp/support/fake-call-sessions.js';
 import { tools } from '../support/tools.js';
 
@@ -22,38 +23,6 @@ const sender = here('../sipp/send-rtp.mjs');
 const callerAudio = here('../../samples/support-call/caller.pcmu');
 const agentAudio = here('../../samples/support-call/agent.pcmu');
 const MEDIA_SECONDS = 3;
-
-/** An even port free for both UDP and TCP on 127.0.0.1, for sipp's own -p / -mp. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 46_000 + 2 * Math.floor(Math.random() * 2000);
-    const tcpFree = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const socket = createSocket('udp4');
-      socket.once('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-    });
-    if (tcpFree && udpFree) return port;
-  }
-}
-
-function runSipp(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('sipp', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
 
 const ULAW_TO_LINEAR = Int16Array.from({ length: 256 }, (_, i) => {
   const u = ~i & 0xff;

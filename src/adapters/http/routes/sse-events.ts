@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../../domain/errors.js';
 import type { CallEventStream } from '../../../ports/call-event-stream.js';
 import type { CallStore } from '../../../ports/call-store.js';
 import { formatSseEvent, lastEventIdFrom } from '../sse-format.js';
@@ -31,11 +30,11 @@ export function sseRoutes(deps: SseRoutesDeps) {
 
     app.get('/api/events', async (request, reply) => stream(request, reply, undefined));
 
-    app.get<{ Params: { callId: string } }>('/api/calls/:callId/events', async (request, reply) => {
-      const stored = await deps.callStore.get(request.params.callId);
-      if (!stored) throw new AppError('CALL_NOT_FOUND', 'no such call');
-      return stream(request, reply, request.params.callId);
-    });
+    // A call that is not known yet still streams: clients (the demo, an IVR integration) may
+    // subscribe before the SBC's INVITE arrives, and its events appear when it does.
+    app.get<{ Params: { callId: string } }>('/api/calls/:callId/events', async (request, reply) =>
+      stream(request, reply, request.params.callId),
+    );
   };
 
   function stream(

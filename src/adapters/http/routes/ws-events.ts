@@ -16,7 +16,6 @@ export interface WsRoutesDeps {
 
 const DEFAULT_PING_INTERVAL_MS = 15_000;
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
-export const WS_CLOSE_CALL_NOT_FOUND = 4404;
 const WS_CLOSE_TRY_AGAIN_LATER = 1013;
 
 export function wsRoutes(deps: WsRoutesDeps) {
@@ -39,10 +38,6 @@ export function wsRoutes(deps: WsRoutesDeps) {
       socket.on('error', (error) => request.log.warn({ err: error }, 'WebSocket error'));
 
       const start = async () => {
-        if (callId !== undefined && !(await deps.callStore.get(callId))) {
-          socket.close(WS_CLOSE_CALL_NOT_FOUND, 'CALL_NOT_FOUND');
-          return;
-        }
         if (closed) return;
         unsubscribe = deps.eventStream.subscribe(
           { ...(callId ? { callId } : {}), ...(afterId ? { afterId } : {}) },

@@ -1,0 +1,4 @@
+/** Epoch ms with sub-ms precision, comparable across processes on one machine. */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}

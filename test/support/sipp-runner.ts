@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+
+/** An even port free for both UDP and TCP on 127.0.0.1, for sipp's own -p / -mp. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 46_000 + 2 * Math.floor(Math.random() * 2000);
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const socket = createSocket('udp4');
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+    });
+    if (tcpFree && udpFree) return port;
+  }
+}
+
+/** Runs sipp to completion (killed after `timeoutMs`), returning its exit code and output. */
+export function runSipp(
+  args: string[],
+  cwd: string,
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('sipp', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}

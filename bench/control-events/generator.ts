@@ -6,7 +6,7 @@ import {
   type PhaseSpec,
   type PrepareCommand,
 } from './protocol.js';
-import { putEventsSigner, type SignedRequest } from './signed-put-events.js';
+import { putEventsSigner, type SignedRequest } from '../../src/cli/put-events-signer.js';
 
 /**
  * The load generator, in its own process so its HTTP client work never shares the server's
@@ -20,7 +20,7 @@ const updateAgentPool: { key: string; request: SignedRequest }[] = [];
 
 async function prepare(command: PrepareCommand): Promise<void> {
   const t0 = performance.now();
-  const sign = putEventsSigner(command);
+  const sign = putEventsSigner({ ...command, baseUrl: `http://127.0.0.1:${command.httpPort}` });
   for (const callId of command.startCallIds)
     startPool.set(callId, await sign('START_CALL_PROCESSING', { callId }));
   // Two passes with different agents: cycling through the pool always changes the agent, so every request writes.

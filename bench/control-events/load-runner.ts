@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { epochMs, type PhaseResult, type PhaseSpec } from './protocol.js';
-import type { SignedRequest } from './signed-put-events.js';
+import type { SignedRequest } from '../../src/cli/put-events-signer.js';
 
 const SUCCESS_MARKER = '"FailedEntryCount":0';
 

@@ -19,7 +19,11 @@ export class CallEventPublisher {
   ) {}
 
   publish(body: EventBody<CallEvent>): Promise<void> {
-    const event = { ...body, CallId: this.callId, CreatedAt: new Date(this.deps.now()).toISOString() } as CallEvent;
+    const event = {
+      ...body,
+      CallId: this.callId,
+      CreatedAt: new Date(this.deps.now()).toISOString(),
+    } as CallEvent;
     const next = this.tail.then(() => this.deps.stream.append(event));
     this.tail = next.catch((err: unknown) => {
       this.deps.log.error({ err, eventType: event.EventType }, 'call event could not be stored');

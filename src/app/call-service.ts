@@ -48,7 +48,10 @@ export class CallService implements CallSessions {
     const { deps } = this;
     const startedAt = new Date(deps.now()).toISOString();
     const setupLog = deps.log.child({ callId: session.callId });
-    setupLog.info({ streams: session.streams.length, mappingRule: session.channelMapping.rule }, 'new recording session');
+    setupLog.info(
+      { streams: session.streams.length, mappingRule: session.channelMapping.rule },
+      'new recording session',
+    );
 
     const hookResult = await deps.hookRunner.run(hookEventFor(session, startedAt), setupLog);
     let decision: HookDecision;
@@ -66,7 +69,8 @@ export class CallService implements CallSessions {
 
     const callId = decision.callId ?? session.callId;
     const log = deps.log.child({ callId });
-    if (callId !== session.callId) log.info({ originalCallId: session.callId }, 'hook renamed the call');
+    if (callId !== session.callId)
+      log.info({ originalCallId: session.callId }, 'hook renamed the call');
     const processNow = !refused && decision.shouldProcessCall !== false;
     let call: CallData = {
       callId,
@@ -82,14 +86,16 @@ export class CallService implements CallSessions {
       agentId: decision.agentId ?? null,
       metadatajson: decision.metadatajson ?? null,
       languageCode: decision.transcribeLanguageCode ?? deps.languageCode,
-      channelMapping: decision.isCaller === false ? swap(session.channelMapping) : session.channelMapping,
+      channelMapping:
+        decision.isCaller === false ? swap(session.channelMapping) : session.channelMapping,
       startCallProcessingEvent: null,
       endReason: null,
       ownerNodeId: deps.nodeId,
       siprec: session.siprec,
       processedMsBeforePause: 0,
     };
-    if (decision.isCaller === false) log.info('hook returned isCaller=false; caller and agent channels swapped');
+    if (decision.isCaller === false)
+      log.info('hook returned isCaller=false; caller and agent channels swapped');
     if (refused) {
       const ended = endCall(call, 'hook-failed', startedAt);
       if (ended.ok) call = ended.value;
@@ -105,7 +111,10 @@ export class CallService implements CallSessions {
         reason: error instanceof Error ? error.message : String(error),
       };
     }
-    log.info({ state: call.state, pii: { fromNumber: call.fromNumber, toNumber: call.toNumber } }, 'call stored');
+    log.info(
+      { state: call.state, pii: { fromNumber: call.fromNumber, toNumber: call.toNumber } },
+      'call stored',
+    );
 
     const events = new CallEventPublisher({ stream: deps.eventStream, log, now: deps.now }, callId);
     const live = new LiveCall(
@@ -119,7 +128,9 @@ export class CallService implements CallSessions {
         persistEnd: (id, reason) => this.persistEnd(id, reason),
         persistSiprec: async (id, siprec) => {
           await updateCall(deps.store, id, (current) =>
-            current.call.state === 'ENDED' ? { noop: null } : { write: { ...current.call, siprec }, outcome: null },
+            current.call.state === 'ENDED'
+              ? { noop: null }
+              : { write: { ...current.call, siprec }, outcome: null },
           );
         },
         forget: (id) => deps.liveCalls.delete(id),
@@ -162,7 +173,6 @@ export class CallService implements CallSessions {
       return undefined;
     }
   }
-
 }
 
 function swap(mapping: ChannelMapping): ChannelMapping {

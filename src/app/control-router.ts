@@ -1,17 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { endCall, pauseProcessing, startProcessing, updateAgent } from '../domain/call-lifecycle.js';
+import {
+  endCall,
+  pauseProcessing,
+  startProcessing,
+  updateAgent,
+} from '../domain/call-lifecycle.js';
 import type { ControlOutcome, ControlOutcomeStatus } from '../domain/control-event.js';
 import { AppError, toAppError } from '../domain/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ControlEvents, ControlRequest } from '../ports/control-events.js';
-import type { CallStore } from '../ports/call-store.js';
+import type { CallStore, StoredCall } from '../ports/call-store.js';
 import type { LiveCalls } from './live-calls.js';
 import { fromResult, updateCall } from './update-call.js';
 
 /** Delivers a control event to the node that holds the call (multi-node deployments). */
 export interface ControlForwarder {
-  forward(ownerNodeId: string, request: ControlRequest & { eventId: string }): Promise<ControlOutcome>;
+  forward(
+    ownerNodeId: string,
+    request: ControlRequest & { eventId: string },
+  ): Promise<ControlOutcome>;
 }
 
 export interface ControlRouterDeps {
@@ -41,7 +49,10 @@ export class ControlRouter implements ControlEvents {
 
   constructor(private readonly deps: ControlRouterDeps) {}
 
-  async submit(request: ControlRequest, options: { holdIfUnknown: boolean }): Promise<ControlOutcome> {
+  async submit(
+    request: ControlRequest,
+    options: { holdIfUnknown: boolean },
+  ): Promise<ControlOutcome> {
     const withId = { ...request, eventId: request.eventId ?? randomUUID() };
     const receivedAt = new Date(this.deps.now()).toISOString();
     const log = this.deps.log.child({ eventId: withId.eventId, callId: withId.detail.callId });
@@ -82,24 +93,35 @@ export class ControlRouter implements ControlEvents {
     log: Logger,
     holdIfUnknown: boolean,
   ): Promise<ControlOutcome> {
-    const make = (status: ControlOutcomeStatus, callId: string | null, reason: string, code: string | null = null) =>
-      this.outcomeOf(request, receivedAt, status, callId, reason, code);
+    const make = (
+      status: ControlOutcomeStatus,
+      callId: string | null,
+      reason: string,
+      code: string | null = null,
+    ) => this.outcomeOf(request, receivedAt, status, callId, reason, code);
     try {
       if (request.type === 'START_CALL_PROCESSING') {
         log.info('START_CALL_PROCESSING event received, retrieving stored callData');
       }
-      const callId = await this.resolve(request.detail.callId);
-      if (!callId) {
+      const stored = await this.resolve(request.detail.callId);
+      if (!stored) {
         if (holdIfUnknown) {
           this.hold(request, receivedAt, log);
-          return make('pending', null, `call not known yet; held for ${this.deps.pendingEventTtlMs} ms`);
+          return make(
+            'pending',
+            null,
+            `call not known yet; held for ${this.deps.pendingEventTtlMs} ms`,
+          );
         }
         log.warn('no callData stored for this callId');
         return make('rejected', null, 'no such call', 'CALL_NOT_FOUND');
       }
-      const stored = await this.deps.store.get(callId);
-      if (stored && stored.call.ownerNodeId !== this.deps.nodeId && this.deps.forwarder) {
-        log.info({ ownerNodeId: stored.call.ownerNodeId }, 'forwarding control event to the owning node');
+      const callId = stored.call.callId;
+      if (stored.call.ownerNodeId !== this.deps.nodeId && this.deps.forwarder) {
+        log.info(
+          { ownerNodeId: stored.call.ownerNodeId },
+          'forwarding control event to the owning node',
+        );
         return await this.deps.forwarder.forward(stored.call.ownerNodeId, {
           ...request,
           ingress: 'forwarded',
@@ -108,11 +130,11 @@ export class ControlRouter implements ControlEvents {
       }
       switch (request.type) {
         case 'START_CALL_PROCESSING':
-          return await this.start(request, callId, log, make);
+          return await this.start(request, stored, log, make);
         case 'STOP_CALL_PROCESSING':
-          return await this.stop(callId, log, make);
+          return await this.stop(stored, log, make);
         case 'UPDATE_AGENT':
-          return await this.updateAgent(request, callId, log, make);
+          return await this.updateAgent(request, stored, log, make);
       }
     } catch (error) {
       const appError = toAppError(error, 'STORE_UNAVAILABLE');
@@ -123,57 +145,99 @@ export class ControlRouter implements ControlEvents {
 
   private async start(
     request: ControlRequest,
-    callId: string,
+    stored: StoredCall,
     log: Logger,
     make: OutcomeMaker,
   ): Promise<ControlOutcome> {
+    const callId = stored.call.callId;
     const { detail } = request;
-    if (detail.agentId) log.info({ pii: { agentId: detail.agentId } }, 'START_CALL_PROCESSING event contains agentId');
-    if (detail.fromNumber) log.info({ pii: { fromNumber: detail.fromNumber } }, 'START_CALL_PROCESSING event contains fromNumber');
-    if (detail.toNumber) log.info({ pii: { toNumber: detail.toNumber } }, 'START_CALL_PROCESSING event contains toNumber');
+    if (detail.agentId)
+      log.info(
+        { pii: { agentId: detail.agentId } },
+        'START_CALL_PROCESSING event contains agentId',
+      );
+    if (detail.fromNumber)
+      log.info(
+        { pii: { fromNumber: detail.fromNumber } },
+        'START_CALL_PROCESSING event contains fromNumber',
+      );
+    if (detail.toNumber)
+      log.info(
+        { pii: { toNumber: detail.toNumber } },
+        'START_CALL_PROCESSING event contains toNumber',
+      );
     const live = this.deps.liveCalls.get(callId);
     if (!live) return this.orphaned(callId, log, make);
     const nowIso = new Date(this.deps.now()).toISOString();
-    const { stored, outcome, written } = await updateCall(this.deps.store, callId, (current) =>
-      fromResult(startProcessing(current.call, { ...detail, callId }, nowIso), (o) => o === 'already-processing'),
+    const {
+      stored: startedCall,
+      outcome,
+      written,
+    } = await updateCall(
+      this.deps.store,
+      callId,
+      (current) =>
+        fromResult(
+          startProcessing(current.call, { ...detail, callId }, nowIso),
+          (o) => o === 'already-processing',
+        ),
+      stored,
     );
     if (!written) {
       log.info('call is already processing; duplicate START ignored');
       return make('noop', callId, 'call is already processing');
     }
     log.info('write callData');
-    await live.begin(stored.call);
+    await live.begin(startedCall.call);
     log.info('ready to start processing call');
-    return make('applied', callId, outcome === 'resumed' ? 'processing resumed' : 'processing started');
+    return make(
+      'applied',
+      callId,
+      outcome === 'resumed' ? 'processing resumed' : 'processing started',
+    );
   }
 
-  private async stop(callId: string, log: Logger, make: OutcomeMaker): Promise<ControlOutcome> {
+  private async stop(stored: StoredCall, log: Logger, make: OutcomeMaker): Promise<ControlOutcome> {
+    const callId = stored.call.callId;
     const live = this.deps.liveCalls.get(callId);
     if (!live) return this.orphaned(callId, log, make);
-    const { stored, written } = await updateCall(this.deps.store, callId, (current) =>
-      fromResult(pauseProcessing(current.call, live.processingElapsedMs()), (o) => o === 'already-paused'),
+    const result = await updateCall(
+      this.deps.store,
+      callId,
+      (current) =>
+        fromResult(
+          pauseProcessing(current.call, live.processingElapsedMs()),
+          (o) => o === 'already-paused',
+        ),
+      stored,
     );
-    if (!written) return make('noop', callId, 'call is already paused');
-    await live.pause(stored.call);
+    if (!result.written) return make('noop', callId, 'call is already paused');
+    await live.pause(result.stored.call);
     log.info('processing paused by STOP_CALL_PROCESSING');
     return make('applied', callId, 'processing paused');
   }
 
   private async updateAgent(
     request: ControlRequest,
-    callId: string,
+    stored: StoredCall,
     log: Logger,
     make: OutcomeMaker,
   ): Promise<ControlOutcome> {
+    const callId = stored.call.callId;
     const agentId = request.detail.agentId;
     if (!agentId) throw new AppError('INVALID_CONTROL_EVENT', 'UPDATE_AGENT needs agentId');
-    const { stored, written } = await updateCall(this.deps.store, callId, (current) => {
-      if (current.call.agentId === agentId) return { noop: null };
-      const next = updateAgent(current.call, agentId);
-      return next.ok ? { write: next.value, outcome: null } : { refuse: next.error };
-    });
-    if (!written) return make('noop', callId, 'agent unchanged');
-    await this.deps.liveCalls.get(callId)?.agentUpdated(stored.call);
+    const result = await updateCall(
+      this.deps.store,
+      callId,
+      (current) => {
+        if (current.call.agentId === agentId) return { noop: null };
+        const next = updateAgent(current.call, agentId);
+        return next.ok ? { write: next.value, outcome: null } : { refuse: next.error };
+      },
+      stored,
+    );
+    if (!result.written) return make('noop', callId, 'agent unchanged');
+    await this.deps.liveCalls.get(callId)?.agentUpdated(result.stored.call);
     log.info({ pii: { agentId } }, 'agent updated');
     return make('applied', callId, 'agent updated');
   }
@@ -192,24 +256,47 @@ export class ControlRouter implements ControlEvents {
       stored.call.endReason === 'owner-lost'
         ? 'the node that held this call is gone'
         : `call ended (${stored.call.endReason ?? 'unknown reason'})`;
-    log.warn({ endReason: stored.call.endReason }, 'control event for a call whose media is not held here');
-    return make('rejected', callId, reason, stored.call.endReason === 'owner-lost' ? 'CALL_OWNER_UNAVAILABLE' : 'CALL_ENDED');
+    log.warn(
+      { endReason: stored.call.endReason },
+      'control event for a call whose media is not held here',
+    );
+    return make(
+      'rejected',
+      callId,
+      reason,
+      stored.call.endReason === 'owner-lost' ? 'CALL_OWNER_UNAVAILABLE' : 'CALL_ENDED',
+    );
   }
 
-  private async resolve(requestedCallId: string): Promise<string | undefined> {
-    if (await this.deps.store.get(requestedCallId)) return requestedCallId;
-    return this.deps.store.resolveOriginalCallId(requestedCallId);
+  /** The call by its current id, or by its pre-hook id through `cm#`. */
+  private async resolve(requestedCallId: string): Promise<StoredCall | undefined> {
+    const direct = await this.deps.store.get(requestedCallId);
+    if (direct) return direct;
+    const mapped = await this.deps.store.resolveOriginalCallId(requestedCallId);
+    return mapped === undefined ? undefined : this.deps.store.get(mapped);
   }
 
-  private hold(request: ControlRequest & { eventId: string }, receivedAt: string, log: Logger): void {
+  private hold(
+    request: ControlRequest & { eventId: string },
+    receivedAt: string,
+    log: Logger,
+  ): void {
     const key = request.detail.callId;
     const timer = setTimeout(() => {
-      const waiting = this.held.get(key)?.filter((h) => h.request.eventId !== request.eventId) ?? [];
+      const waiting =
+        this.held.get(key)?.filter((h) => h.request.eventId !== request.eventId) ?? [];
       if (waiting.length > 0) this.held.set(key, waiting);
       else this.held.delete(key);
       log.warn('held control event expired: no such call arrived');
       void this.record(
-        this.outcomeOf(request, receivedAt, 'rejected', null, `no call arrived within ${this.deps.pendingEventTtlMs} ms`, 'CALL_NOT_FOUND'),
+        this.outcomeOf(
+          request,
+          receivedAt,
+          'rejected',
+          null,
+          `no call arrived within ${this.deps.pendingEventTtlMs} ms`,
+          'CALL_NOT_FOUND',
+        ),
         log,
       );
     }, this.deps.pendingEventTtlMs);
@@ -221,7 +308,11 @@ export class ControlRouter implements ControlEvents {
   }
 
   private async record(outcome: ControlOutcome, log: Logger): Promise<ControlOutcome> {
-    this.deps.metrics.controlEvents.inc({ type: outcome.type, status: outcome.status, code: outcome.code ?? '' });
+    this.deps.metrics.controlEvents.inc({
+      type: outcome.type,
+      status: outcome.status,
+      code: outcome.code ?? '',
+    });
     try {
       await this.deps.store.putControlOutcome(outcome);
     } catch (err) {
@@ -252,4 +343,9 @@ export class ControlRouter implements ControlEvents {
   }
 }
 
-type OutcomeMaker = (status: ControlOutcomeStatus, callId: string | null, reason: string, code?: string | null) => ControlOutcome;
+type OutcomeMaker = (
+  status: ControlOutcomeStatus,
+  callId: string | null,
+  reason: string,
+  code?: string | null,
+) => ControlOutcome;

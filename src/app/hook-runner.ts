@@ -36,7 +36,9 @@ export class HookRunner {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         // Reject before aborting: a hook that settles on abort must not win the race.
-        reject(new AppError('HOOK_TIMEOUT', `hook did not answer within ${this.deps.timeoutMs} ms`));
+        reject(
+          new AppError('HOOK_TIMEOUT', `hook did not answer within ${this.deps.timeoutMs} ms`),
+        );
         controller.abort();
       }, this.deps.timeoutMs);
     });

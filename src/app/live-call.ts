@@ -134,7 +134,8 @@ export class LiveCall implements LiveCallHandle {
   agentUpdated(call: CallData): Promise<void> {
     return this.serially(async () => {
       this.call = call;
-      if (call.agentId) await this.events.publish({ EventType: 'UPDATE_AGENT', AgentId: call.agentId });
+      if (call.agentId)
+        await this.events.publish({ EventType: 'UPDATE_AGENT', AgentId: call.agentId });
     });
   }
 

@@ -22,7 +22,8 @@ export class LiveCalls {
 
   countsByState(): Record<string, number> {
     const counts: Record<string, number> = { PENDING: 0, PROCESSING: 0, PAUSED: 0, ENDED: 0 };
-    for (const call of this.calls.values()) counts[call.current.state] = (counts[call.current.state] ?? 0) + 1;
+    for (const call of this.calls.values())
+      counts[call.current.state] = (counts[call.current.state] ?? 0) + 1;
     return counts;
   }
 

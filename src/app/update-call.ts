@@ -4,9 +4,7 @@ import type { CallData } from '../domain/call.js';
 import type { CallStore, StoredCall } from '../ports/call-store.js';
 
 export type UpdateDecision<T> =
-  | { write: CallData; outcome: T }
-  | { noop: T }
-  | { refuse: AppError };
+  { write: CallData; outcome: T } | { noop: T } | { refuse: AppError };
 
 const MAX_ATTEMPTS = 8;
 
@@ -18,9 +16,11 @@ export async function updateCall<T>(
   store: CallStore,
   callId: string,
   decide: (current: StoredCall) => UpdateDecision<T>,
+  /** A record the caller just read; saves the first read (a stale one only costs a retry). */
+  alreadyRead?: StoredCall,
 ): Promise<{ stored: StoredCall; outcome: T; written: boolean }> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = await store.get(callId);
+    const current = attempt === 0 && alreadyRead ? alreadyRead : await store.get(callId);
     if (!current) throw new AppError('CALL_NOT_FOUND', `no call ${callId}`);
     const decision = decide(current);
     if ('refuse' in decision) throw decision.refuse;
@@ -28,13 +28,22 @@ export async function updateCall<T>(
     const stored = await store.compareAndSet(callId, current.version, decision.write);
     if (stored) return { stored, outcome: decision.outcome, written: true };
   }
-  throw new AppError('CONCURRENT_UPDATE', `call ${callId} kept changing; gave up after ${MAX_ATTEMPTS} attempts`, {
-    retryable: true,
-  });
+  throw new AppError(
+    'CONCURRENT_UPDATE',
+    `call ${callId} kept changing; gave up after ${MAX_ATTEMPTS} attempts`,
+    {
+      retryable: true,
+    },
+  );
 }
 
 /** Adapts a pure lifecycle function's Result to an update decision. */
-export function fromResult<T>(result: Result<{ call: CallData; outcome: T }, AppError>, isNoop: (o: T) => boolean): UpdateDecision<T> {
+export function fromResult<T>(
+  result: Result<{ call: CallData; outcome: T }, AppError>,
+  isNoop: (o: T) => boolean,
+): UpdateDecision<T> {
   if (!result.ok) return { refuse: result.error };
-  return isNoop(result.value.outcome) ? { noop: result.value.outcome } : { write: result.value.call, outcome: result.value.outcome };
+  return isNoop(result.value.outcome)
+    ? { noop: result.value.outcome }
+    : { write: result.value.call, outcome: result.value.outcome };
 }

@@ -29,7 +29,12 @@ export class ApiClient {
     return this.request<T>('POST', path, body, headers);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
     const response = await fetch(new URL(path, this.options.baseUrl), {
       method,
       headers: {
@@ -53,7 +58,9 @@ export class ApiClient {
 
 export async function isServerUp(baseUrl: string): Promise<boolean> {
   try {
-    const response = await fetch(new URL('/healthz', baseUrl), { signal: AbortSignal.timeout(1000) });
+    const response = await fetch(new URL('/healthz', baseUrl), {
+      signal: AbortSignal.timeout(1000),
+    });
     return response.ok;
   } catch {
     return false;

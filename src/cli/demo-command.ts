@@ -32,7 +32,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   let sipTarget: { host: string; port: number };
 
   if (options.url) {
-    if (!(await isServerUp(options.url))) throw new Error(`no callscribe server answers at ${options.url}`);
+    if (!(await isServerUp(options.url)))
+      throw new Error(`no callscribe server answers at ${options.url}`);
     baseUrl = options.url;
     sipTarget = { host: new URL(options.url).hostname, port: loadConfig().sipPort };
     out(`Using the server at ${baseUrl}; its hook decides whether the call is parked.`);
@@ -45,12 +46,19 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         logLevel: 'warn',
       },
     });
-    out(`Starting callscribe (engine: ${config.engine}, data: ${config.dataDir}) with the demo hook, which parks every call...`);
+    out(
+      `Starting callscribe (engine: ${config.engine}, data: ${config.dataDir}) with the demo hook, which parks every call...`,
+    );
     server = await buildServer(config);
     const running = await server.start();
     baseUrl = `http://127.0.0.1:${running.httpPort}`;
-    sipTarget = { host: '127.0.0.1', port: options.transport === 'udp' ? running.sipPorts.udp! : running.sipPorts.tcp! };
-    out(`Server up: web UI ${baseUrl}/  SIP ${options.transport.toUpperCase()} 127.0.0.1:${sipTarget.port}`);
+    sipTarget = {
+      host: '127.0.0.1',
+      port: options.transport === 'udp' ? running.sipPorts.udp! : running.sipPorts.tcp!,
+    };
+    out(
+      `Server up: web UI ${baseUrl}/  SIP ${options.transport.toUpperCase()} 127.0.0.1:${sipTarget.port}`,
+    );
   }
 
   const callId = `demo-${new Date().toISOString().replace(/[-:.TZ]/g, '')}`;
@@ -62,21 +70,44 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     onMessage: (message) => {
       const event = JSON.parse(message.data) as CallEvent;
       printEvent(event, out);
-      if (event.EventType === 'END' || (event.EventType === 'CALL_STATE' && event.State === 'ENDED')) sawEnd();
+      if (
+        event.EventType === 'END' ||
+        (event.EventType === 'CALL_STATE' && event.State === 'ENDED')
+      )
+        sawEnd();
     },
-  }).catch((err: unknown) => out(`event stream failed: ${err instanceof Error ? err.message : String(err)}`));
+  }).catch((err: unknown) =>
+    out(`event stream failed: ${err instanceof Error ? err.message : String(err)}`),
+  );
 
   const samples = join(packageRoot, 'samples', 'support-call');
   let startTimer: NodeJS.Timeout | undefined;
   const onEvent = (event: SbcSimEvent): void => {
-    if (event.type === 'answered') out(`SBC: recording session answered (RTP ports ${event.answerPorts.join(', ')})`);
+    if (event.type === 'answered')
+      out(`SBC: recording session answered (RTP ports ${event.answerPorts.join(', ')})`);
     if (event.type === 'media-started') {
-      out(`SBC: streaming caller and agent audio; START_CALL_PROCESSING in ${options.startAfterMs / 1000} s`);
+      out(
+        `SBC: streaming caller and agent audio; START_CALL_PROCESSING in ${options.startAfterMs / 1000} s`,
+      );
       startTimer = setTimeout(() => {
-        out('Control: sending START_CALL_PROCESSING through the PutEvents API (agentId "demo-agent")');
-        putControlEvent({ baseUrl, detailType: 'START_CALL_PROCESSING', detail: { callId, agentId: 'demo-agent' } })
-          .then((r) => out(r.errorCode ? `PutEvents entry failed: ${r.errorCode} ${r.errorMessage ?? ''}` : `PutEvents accepted, EventId ${r.eventId ?? '?'}`))
-          .catch((err: unknown) => out(`PutEvents failed: ${err instanceof Error ? err.message : String(err)}`));
+        out(
+          'Control: sending START_CALL_PROCESSING through the PutEvents API (agentId "demo-agent")',
+        );
+        putControlEvent({
+          baseUrl,
+          detailType: 'START_CALL_PROCESSING',
+          detail: { callId, agentId: 'demo-agent' },
+        })
+          .then((r) =>
+            out(
+              r.errorCode
+                ? `PutEvents entry failed: ${r.errorCode} ${r.errorMessage ?? ''}`
+                : `PutEvents accepted, EventId ${r.eventId ?? '?'}`,
+            ),
+          )
+          .catch((err: unknown) =>
+            out(`PutEvents failed: ${err instanceof Error ? err.message : String(err)}`),
+          );
       }, options.startAfterMs);
     }
     if (event.type === 'bye-sent') out('SBC: call over, BYE sent');
@@ -94,7 +125,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       onEvent,
     });
     await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-    out(`Done. Transcript: ${baseUrl}/api/calls/${encodeURIComponent(callId)}/transcript?format=text  Recording: ${baseUrl}/api/calls/${encodeURIComponent(callId)}/recording`);
+    out(
+      `Done. Transcript: ${baseUrl}/api/calls/${encodeURIComponent(callId)}/transcript?format=text  Recording: ${baseUrl}/api/calls/${encodeURIComponent(callId)}/recording`,
+    );
   } finally {
     clearTimeout(startTimer);
     sseAbort.abort();
@@ -106,13 +139,18 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 function printEvent(event: CallEvent, out: (line: string) => void): void {
   switch (event.EventType) {
     case 'CALL_STATE':
-      out(`Call: ${event.State}${event.State === 'PENDING' ? ' (parked by the hook: audio received, not transcribed)' : ''}`);
+      out(
+        `Call: ${event.State}${event.State === 'PENDING' ? ' (parked by the hook: audio received, not transcribed)' : ''}`,
+      );
       break;
     case 'START':
       out(`Call: START event, agent ${event.AgentId ?? '-'}`);
       break;
     case 'ADD_TRANSCRIPT_SEGMENT':
-      if (!event.IsPartial) out(`  [${event.StartTime.toFixed(1).padStart(5)} s] ${event.Channel.padEnd(6)} ${event.Transcript}`);
+      if (!event.IsPartial)
+        out(
+          `  [${event.StartTime.toFixed(1).padStart(5)} s] ${event.Channel.padEnd(6)} ${event.Transcript}`,
+        );
       break;
     case 'END':
       out('Call: END');

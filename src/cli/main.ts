@@ -12,11 +12,20 @@ interface ClientFlags {
   config?: string;
 }
 
-/** Builds the client for commands that talk to a running server. */
-function clientFor(flags: ClientFlags): ApiClient {
+/** Builds the client for commands that talk to a running server, from the same settings it runs with. */
+function clientFor(flags: ClientFlags): {
+  client: ApiClient;
+  config: ReturnType<typeof loadConfig>;
+} {
   const config = loadConfig({ file: flags.config });
   const host = config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost;
-  return new ApiClient({ baseUrl: flags.url ?? `http://${host}:${config.httpPort}`, token: flags.token ?? config.apiToken });
+  return {
+    client: new ApiClient({
+      baseUrl: flags.url ?? `http://${host}:${config.httpPort}`,
+      token: flags.token ?? config.apiToken,
+    }),
+    config,
+  };
 }
 
 function print(value: unknown): void {
@@ -26,7 +35,9 @@ function print(value: unknown): void {
 export async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name('callscribe')
-    .description('Live call transcription server: SIPREC recorder with an LCA-compatible control surface')
+    .description(
+      'Live call transcription server: SIPREC recorder with an LCA-compatible control surface',
+    )
     .exitOverride()
     .showHelpAfterError();
 
@@ -48,7 +59,9 @@ export async function main(argv: string[]): Promise<number> {
   clientOptions(
     events
       .command('put')
-      .description('send START_CALL_PROCESSING (or STOP_CALL_PROCESSING with --stop) through the PutEvents API')
+      .description(
+        'send START_CALL_PROCESSING (or STOP_CALL_PROCESSING with --stop) through the PutEvents API',
+      )
       .requiredOption('--call-id <callId>', 'the call to start or stop')
       .option('--agent-id <agentId>')
       .option('--to-number <number>')
@@ -56,9 +69,15 @@ export async function main(argv: string[]): Promise<number> {
       .option('--stop', 'send STOP_CALL_PROCESSING instead'),
   ).action(
     async (
-      flags: ClientFlags & { callId: string; agentId?: string; toNumber?: string; fromNumber?: string; stop?: boolean },
+      flags: ClientFlags & {
+        callId: string;
+        agentId?: string;
+        toNumber?: string;
+        fromNumber?: string;
+        stop?: boolean;
+      },
     ) => {
-      const client = clientFor(flags);
+      const { client, config } = clientFor(flags);
       const detail: Record<string, string> = { callId: flags.callId };
       if (flags.agentId) detail.agentId = flags.agentId;
       if (flags.toNumber) detail.toNumber = flags.toNumber;
@@ -67,42 +86,60 @@ export async function main(argv: string[]): Promise<number> {
         baseUrl: client.baseUrl,
         detailType: flags.stop ? 'STOP_CALL_PROCESSING' : 'START_CALL_PROCESSING',
         detail,
+        // With access keys configured the server requires SigV4: sign with the first pair.
+        credentials: config.accessKeys[0],
       });
       if (result.errorCode) throw new Error(`${result.errorCode}: ${result.errorMessage ?? ''}`);
-      const outcome = result.eventId ? await client.get(`/api/control-events/${result.eventId}`) : undefined;
+      const outcome = result.eventId
+        ? await client.get(`/api/control-events/${result.eventId}`)
+        : undefined;
       print({ eventId: result.eventId, outcome });
     },
   );
 
   const calls = program.command('calls').description('inspect calls');
-  clientOptions(calls.command('list').description('list calls').option('--state <state>', 'PENDING, PROCESSING, PAUSED or ENDED')).action(
-    async (flags: ClientFlags & { state?: string }) => {
-      const query = flags.state ? `?state=${encodeURIComponent(flags.state)}` : '';
-      print(await clientFor(flags).get(`/api/calls${query}`));
-    },
-  );
+  clientOptions(
+    calls
+      .command('list')
+      .description('list calls')
+      .option('--state <state>', 'PENDING, PROCESSING, PAUSED or ENDED'),
+  ).action(async (flags: ClientFlags & { state?: string }) => {
+    const query = flags.state ? `?state=${encodeURIComponent(flags.state)}` : '';
+    print(await clientFor(flags).client.get(`/api/calls${query}`));
+  });
   clientOptions(calls.command('show').description('show one call').argument('<callId>')).action(
     async (callId: string, flags: ClientFlags) => {
-      print(await clientFor(flags).get(`/api/calls/${encodeURIComponent(callId)}`));
+      print(await clientFor(flags).client.get(`/api/calls/${encodeURIComponent(callId)}`));
     },
   );
 
   program
     .command('demo')
-    .description('place a sample SIPREC call that the demo hook parks, start it via PutEvents, print the transcript')
-    .option('--url <url>', 'use a server already running at this URL (it must park calls, e.g. with the demo hook)')
+    .description(
+      'place a sample SIPREC call that the demo hook parks, start it via PutEvents, print the transcript',
+    )
+    .option(
+      '--url <url>',
+      'use a server already running at this URL (it must park calls, e.g. with the demo hook)',
+    )
     .option('--transport <transport>', 'udp or tcp', 'tcp')
-    .option('--start-after-ms <ms>', 'send START_CALL_PROCESSING this long after the call begins', '3000')
+    .option(
+      '--start-after-ms <ms>',
+      'send START_CALL_PROCESSING this long after the call begins',
+      '3000',
+    )
     .option('--seconds <s>', 'how much of the sample call to play (max 44)', '44')
-    .action(async (flags: { url?: string; transport: string; startAfterMs: string; seconds: string }) => {
-      await runDemo({
-        url: flags.url,
-        transport: flags.transport === 'udp' ? 'udp' : 'tcp',
-        startAfterMs: Number(flags.startAfterMs),
-        durationMs: Math.min(44, Number(flags.seconds)) * 1000,
-        out: (line) => process.stdout.write(`${line}\n`),
-      });
-    });
+    .action(
+      async (flags: { url?: string; transport: string; startAfterMs: string; seconds: string }) => {
+        await runDemo({
+          url: flags.url,
+          transport: flags.transport === 'udp' ? 'udp' : 'tcp',
+          startAfterMs: Number(flags.startAfterMs),
+          durationMs: Math.min(44, Number(flags.seconds)) * 1000,
+          out: (line) => process.stdout.write(`${line}\n`),
+        });
+      },
+    );
 
   try {
     await program.parseAsync(argv);

@@ -14,10 +14,14 @@ export async function readSse(
   options: { token?: string; signal: AbortSignal; onMessage(message: SseMessage): void },
 ): Promise<void> {
   const response = await fetch(url, {
-    headers: { accept: 'text/event-stream', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+    headers: {
+      accept: 'text/event-stream',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
     signal: options.signal,
   });
-  if (!response.ok || !response.body) throw new Error(`event stream answered HTTP ${response.status}`);
+  if (!response.ok || !response.body)
+    throw new Error(`event stream answered HTTP ${response.status}`);
   const decoder = new TextDecoder();
   let buffer = '';
   try {

@@ -3,6 +3,7 @@ import { WavCallRecorder } from '../../src/adapters/recording/wav-call-recorder.
 import { createHttpServer } from '../../src/adapters/http/create-http-server.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
+import { sampleCall } from './sample-call.js';
 import type { CallData } from '../../src/domain/call.js';
 import { buildAppHarness, functionHook, newSession } from './app-harness.js';
 
@@ -73,34 +74,17 @@ export async function startHttpServer(
 
 export type HttpServerFixture = Awaited<ReturnType<typeof startHttpServer>>;
 
+/** An ended call record, for tests that only need something stored. */
 export function callRecord(callId: string, overrides: Partial<CallData> = {}): CallData {
-  return {
+  return sampleCall({
     callId,
     originalCallId: callId,
     state: 'ENDED',
     callStreamingStartTime: '2026-11-25T10:00:00.000Z',
-    callProcessingStartTime: '',
     callStreamingEndTime: '2026-11-25T10:05:00.000Z',
-    shouldProcessCall: false,
-    shouldRecordCall: true,
-    fromNumber: '+15551230001',
-    toNumber: '+15559870000',
-    agentId: null,
-    metadatajson: null,
-    languageCode: 'en-US',
-    channelMapping: {
-      callerStreamLabel: '1',
-      agentStreamLabel: '2',
-      rule: 'label-order',
-      swappedByHook: false,
-    },
-    startCallProcessingEvent: null,
     endReason: 'bye',
-    ownerNodeId: 'node-a',
-    siprec: null,
-    processedMsBeforePause: 0,
     ...overrides,
-  };
+  });
 }
 
 export interface SseMessage {

@@ -32,7 +32,8 @@ export interface SignedRequest {
 }
 
 export interface PutEventsSignerOptions {
-  httpPort: number;
+  /** Base URL of the server; its host and port are signed, as an SDK signs them. */
+  baseUrl: string;
   accessKeyId: string;
   secretAccessKey: string;
   region: string;
@@ -51,7 +52,7 @@ export function putEventsSigner(options: PutEventsSignerOptions) {
     sha256: NodeSha256,
     applyChecksum: true,
   });
-  const host = `127.0.0.1:${options.httpPort}`;
+  const url = new URL(options.baseUrl);
 
   return async function sign(
     detailType: string,
@@ -62,13 +63,13 @@ export function putEventsSigner(options: PutEventsSignerOptions) {
     });
     const signed = await signer.sign({
       method: 'POST',
-      protocol: 'http:',
-      hostname: '127.0.0.1',
-      port: options.httpPort,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
       path: '/',
       query: {},
       headers: {
-        host,
+        host: url.host,
         'content-type': 'application/x-amz-json-1.1',
         'x-amz-target': 'AWSEvents.PutEvents',
       },

@@ -5,24 +5,25 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, type Server } from '../../src/composition-root.js';
 import { loadConfig } from '../../src/config/load.js';
-import { placeSiprecCall } from '../../src/sbc-sim/index.js';
+import { freePort, runSipp } from '../support/sipp-runner.js';
 import { tools } from '../support/tools.js';
 import { launchChromium, type LaunchedBrowser } from './support/browser.js';
 import { buildWeb, repoRoot } from './support/build-web.js';
 
 /**
- * Acceptance: the real server (SQLite, fake engine, park-all hook) with a simulated SBC placing
+ * Acceptance: the real server (SQLite, fake engine, park-all hook) with sipp as the SBC placing
  * a SIPREC call, driven through the UI in Chromium. The call arrives PENDING, Start with an
  * agentId turns it PROCESSING and both channels transcribe, BYE ends it and the recording plays.
  */
 const chromiumCheck = tools.chromium();
+const sippCheck = tools.sipp();
 const token = 'acceptance-token';
 const screenshotDir = join(repoRoot, 'test-output', 'screenshots');
 const sampleDir = join(repoRoot, 'samples', 'support-call');
 /** The sample call's caller first speaks at 5.14 s; starting its track there makes both talk at once. */
 const callerOffsetBytes = 5 * 8000;
 
-describe.skipIf(!chromiumCheck.available)(
+describe.skipIf(!chromiumCheck.available || !sippCheck.available)(
   'web UI acceptance (real server, SIPREC call, Chromium)',
   () => {
     let dataDir: string;
@@ -71,11 +72,8 @@ describe.skipIf(!chromiumCheck.available)(
       server = await buildServer(config);
       const running = await server.start();
       baseUrl = `http://127.0.0.1:${running.httpPort}/`;
-      // RunningServer names it `udp`; the SIP server's own start() result says `udpPort`.
-      const ports = running.sipPorts as { udp?: number; udpPort?: number };
-      const udp = ports.udp ?? ports.udpPort;
-      if (udp === undefined) throw new Error('the server opened no UDP SIP port');
-      sipPort = udp;
+      if (running.sipPorts.udp === undefined) throw new Error('the server opened no UDP SIP port');
+      sipPort = running.sipPorts.udp;
       browser = await launchChromium();
     }, 120_000);
 
@@ -96,19 +94,50 @@ describe.skipIf(!chromiumCheck.available)(
         callerOffsetBytes,
       );
       const agentAudio = await readFile(join(sampleDir, 'agent.pcmu'));
-      const hangUp = new AbortController();
-      const callId = `ui-acceptance-${Date.now()}@sbc-sim`;
-      const placed = placeSiprecCall({
-        target: { host: '127.0.0.1', port: sipPort },
-        transport: 'udp',
-        callId,
-        fromNumber: '+15551230001',
-        toNumber: '+15559870001',
-        callerAudio,
-        agentAudio,
-        loop: true,
-        signal: hangUp.signal,
-      });
+      const callerPath = join(dataDir, 'caller-from-5s.pcmu');
+      await writeFile(callerPath, callerAudio);
+      const agentPath = join(dataDir, 'agent.pcmu');
+      await writeFile(agentPath, agentAudio);
+      const callId = `ui-acceptance-${Date.now()}`;
+      // sipp is the SBC: a SIPREC INVITE with both streams, RTP from its exec'd sender, BYE at 28.5 s.
+      const placed = runSipp(
+        [
+          '-sf',
+          join(repoRoot, 'test', 'sipp', 'siprec-uac-long.xml'),
+          `127.0.0.1:${sipPort}`,
+          '-m',
+          '1',
+          '-t',
+          'u1',
+          '-i',
+          '127.0.0.1',
+          '-p',
+          String(await freePort()),
+          '-mi',
+          '127.0.0.1',
+          '-mp',
+          String(await freePort()),
+          '-cid_str',
+          callId,
+          '-key',
+          'sender',
+          join(repoRoot, 'test', 'sipp', 'send-rtp.mjs'),
+          '-key',
+          'caller_audio',
+          callerPath,
+          '-key',
+          'agent_audio',
+          agentPath,
+          '-key',
+          'media_seconds',
+          '28',
+          '-timeout',
+          '60s',
+          '-nostdin',
+        ],
+        dataDir,
+        70_000,
+      );
       try {
         const row = page.locator(`tr[data-call-id="${callId}"]`);
         await row.waitFor({ timeout: 15_000 });
@@ -145,8 +174,8 @@ describe.skipIf(!chromiumCheck.available)(
         );
         await page.screenshot({ path: join(screenshotDir, 'acceptance-processing.png') });
 
-        hangUp.abort();
-        await placed;
+        const sipp = await placed;
+        expect(sipp.code, sipp.output).toBe(0);
         await expect
           .poll(() => page.locator('.call-header .badge').textContent(), { timeout: 15_000 })
           .toBe('ENDED');
@@ -171,8 +200,7 @@ describe.skipIf(!chromiumCheck.available)(
           fullPage: true,
         });
       } finally {
-        hangUp.abort();
-        await placed.catch(() => undefined);
+        await placed;
         await page.close();
       }
     }, 120_000);

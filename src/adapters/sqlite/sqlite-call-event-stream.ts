@@ -43,6 +43,11 @@ export class SqliteCallEventStream implements CallEventStream {
   readonly #database: SqliteDatabase;
   readonly #ttlMs: number;
   readonly #now: () => number;
+  #batch: {
+    event: CallEvent;
+    resolve(stored: StoredCallEvent): void;
+    reject(error: unknown): void;
+  }[] = [];
   readonly #log: Logger;
   readonly #pageSize: number;
   readonly #statements: ReturnType<typeof prepare>;
@@ -63,34 +68,63 @@ export class SqliteCallEventStream implements CallEventStream {
     this.#statements = prepare(options.database);
   }
 
+  /**
+   * Durable before it resolves, and group-committed: appends made in the same event-loop turn
+   * (many calls talking at once) share one transaction, since each commit costs far more than
+   * the rows it writes.
+   */
   async append(event: CallEvent): Promise<StoredCallEvent> {
     this.#assertOpen();
-    let stored: StoredCallEvent;
+    return new Promise<StoredCallEvent>((resolve, reject) => {
+      this.#batch.push({ event, resolve, reject });
+      if (this.#batch.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#batch;
+    this.#batch = [];
+    if (batch.length === 0) return;
+    let ids: number[];
     try {
+      this.#assertOpen();
       const nowMs = this.#now();
+      const createdAt = new Date(nowMs).toISOString();
+      const expiresAfter = expiresAfterSeconds(nowMs, this.#ttlMs);
       const s = this.#statements;
-      const write = this.#database.connection.transaction((): number => {
-        const row = s.insertEvent.get({
-          callId: event.CallId,
-          createdAt: new Date(nowMs).toISOString(),
-          data: JSON.stringify(event),
-        }) as { id: number };
-        s.upsertExpiry.run({
-          callId: event.CallId,
-          expiresAfter: expiresAfterSeconds(nowMs, this.#ttlMs),
-        });
-        return row.id;
-      });
-      stored = { id: String(write.immediate()), event };
+      ids = this.#database.connection
+        .transaction((): number[] =>
+          batch.map(({ event }) => {
+            const row = s.insertEvent.get({
+              callId: event.CallId,
+              createdAt,
+              data: JSON.stringify(event),
+            }) as {
+              id: number;
+            };
+            s.upsertExpiry.run({ callId: event.CallId, expiresAfter });
+            return row.id;
+          }),
+        )
+        .immediate();
     } catch (error) {
-      throw sqliteFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot append the call event');
+      const failure = sqliteFailure(
+        error,
+        'EVENT_STREAM_UNAVAILABLE',
+        'cannot append the call event',
+      );
+      for (const pending of batch) pending.reject(failure);
+      return;
     }
-    for (const subscriber of this.#subscribers) {
-      if (subscriber.callId !== undefined && subscriber.callId !== event.CallId) continue;
-      if (subscriber.catchingUp) subscriber.pending.push(stored);
-      else this.#deliver(subscriber, stored);
-    }
-    return stored;
+    batch.forEach((pending, i) => {
+      const stored: StoredCallEvent = { id: String(ids[i]), event: pending.event };
+      for (const subscriber of this.#subscribers) {
+        if (subscriber.callId !== undefined && subscriber.callId !== pending.event.CallId) continue;
+        if (subscriber.catchingUp) subscriber.pending.push(stored);
+        else this.#deliver(subscriber, stored);
+      }
+      pending.resolve(stored);
+    });
   }
 
   async read(query: CallEventQuery): Promise<StoredCallEvent[]> {
@@ -142,6 +176,8 @@ export class SqliteCallEventStream implements CallEventStream {
 
   /** Ends every subscription; the shared database stays open for its owner to close. */
   async close(): Promise<void> {
+    // Appends already accepted are written, not dropped.
+    if (!this.#closed && this.#database.isOpen) this.#flush();
     this.#closed = true;
     for (const subscriber of this.#subscribers) {
       subscriber.active = false;

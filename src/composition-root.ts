@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
+import type { CallEventStream } from './ports/call-event-stream.js';
+import type { CallSessions } from './ports/call-sessions.js';
 import { createRedisAdapters } from './adapters/redis/create-redis-adapters.js';
 import { createHttpServer } from './adapters/http/create-http-server.js';
 import { createCallInitHook } from './adapters/hook/create-hook.js';
@@ -31,6 +33,10 @@ export interface RunningServer {
 export interface Server {
   readonly config: Readonly<Config>;
   readonly log: Logger;
+  /** The driving port the SIP edge uses; embedders and benchmarks can hand sessions in directly. */
+  readonly callSessions: CallSessions;
+  /** The call-event stream, as SSE and WebSocket subscribers read it. */
+  readonly eventStream: CallEventStream;
   start(): Promise<RunningServer>;
   stop(): Promise<void>;
 }
@@ -39,7 +45,10 @@ export interface Server {
  * The one place that knows every adapter: builds the server from a validated config. Nothing
  * else constructs adapters or reads the environment.
  */
-export async function buildServer(config: Readonly<Config>, options: { log?: Logger; now?: () => number } = {}): Promise<Server> {
+export async function buildServer(
+  config: Readonly<Config>,
+  options: { log?: Logger; now?: () => number } = {},
+): Promise<Server> {
   const now = options.now ?? Date.now;
   const log = options.log ?? createLogger({ level: config.logLevel, redact: config.logRedact });
   const nodeId = config.nodeId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
@@ -47,13 +56,29 @@ export async function buildServer(config: Readonly<Config>, options: { log?: Log
   const metrics = createMetrics({ callCounts: () => liveCalls.countsByState() });
 
   // Redis when configured (several nodes share calls), otherwise the embedded SQLite default.
-  const redis = config.redisUrl ? createRedisAdapters(config, log, { nodeId, registry: metrics.registry, now, keyPrefix: config.redisKeyPrefix }) : undefined;
+  const redis = config.redisUrl
+    ? createRedisAdapters(config, log, {
+        nodeId,
+        registry: metrics.registry,
+        now,
+        keyPrefix: config.redisKeyPrefix,
+      })
+    : undefined;
   const database = redis ? undefined : SqliteDatabase.open({ dataDir: config.dataDir });
-  const store = redis?.store ?? new SqliteCallStore({ database: database!, ttlMs: config.callTtlMs, now });
+  const store =
+    redis?.store ?? new SqliteCallStore({ database: database!, ttlMs: config.callTtlMs, now });
   const eventStream =
     redis?.eventStream ??
-    new SqliteCallEventStream({ database: database!, ttlMs: config.callTtlMs, now, log: log.child({ component: 'events' }) });
-  const recorder = new WavCallRecorder({ dataDir: config.dataDir, log: log.child({ component: 'recorder' }) });
+    new SqliteCallEventStream({
+      database: database!,
+      ttlMs: config.callTtlMs,
+      now,
+      log: log.child({ component: 'events' }),
+    });
+  const recorder = new WavCallRecorder({
+    dataDir: config.dataDir,
+    log: log.child({ component: 'recorder' }),
+  });
   const engine = await createSpeechEngine(config, log.child({ component: 'engine' }), metrics);
   const pipelines = new TranscriptionPipelineFactory({ engine, log, metrics, config, now });
   const hook = createCallInitHook(config.hook);
@@ -85,15 +110,27 @@ export async function buildServer(config: Readonly<Config>, options: { log?: Log
     languageCode: config.languageCode,
     recordCalls: config.recordCalls,
     preRollMs: config.preRollMs,
-    publicUrl: config.publicUrl ?? `http://${config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost}:${config.httpPort}`,
+    publicUrl:
+      config.publicUrl ??
+      `http://${config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost}:${config.httpPort}`,
     now,
     onCallArrived: (callId, originalCallId) => {
       router.callArrived(callId, originalCallId);
       redis?.announceCallArrived(callId, originalCallId);
     },
   });
-  const mediaSessions = new UdpMediaSessions({ config, log: log.child({ component: 'rtp' }), metrics });
-  const sip = createSipServer({ config, log: log.child({ component: 'sip' }), metrics, callSessions: callService, mediaSessions });
+  const mediaSessions = new UdpMediaSessions({
+    config,
+    log: log.child({ component: 'rtp' }),
+    metrics,
+  });
+  const sip = createSipServer({
+    config,
+    log: log.child({ component: 'sip' }),
+    metrics,
+    callSessions: callService,
+    mediaSessions,
+  });
   const http = createHttpServer({
     config,
     log: log.child({ component: 'http' }),
@@ -110,6 +147,8 @@ export async function buildServer(config: Readonly<Config>, options: { log?: Log
   return {
     config,
     log,
+    callSessions: callService,
+    eventStream,
     async start() {
       // Take the node lease and listen for forwarded control events before any call can arrive.
       await redis?.start(router);
@@ -118,7 +157,11 @@ export async function buildServer(config: Readonly<Config>, options: { log?: Log
       await http.listen({ host: config.httpHost, port: config.httpPort });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
-      stopSweeper = startSweeper({ targets: [store, eventStream], intervalMs: config.sweepIntervalMs, log });
+      stopSweeper = startSweeper({
+        targets: [store, eventStream],
+        intervalMs: config.sweepIntervalMs,
+        log,
+      });
       log.info({ httpPort, sipPorts, nodeId, engine: engine.name }, 'callscribe started');
       return { httpPort, sipPorts, nodeId };
     },

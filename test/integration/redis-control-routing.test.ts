@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
-import { startInProcessNode, type InProcessNode } from '../../bench/scale-out/in-process-node.js';
+import { startInProcessNode, type InProcessNode } from '../support/redis-node-harness.js';
 import { sampleCall } from '../contract/call-store-contract.js';
 import { captureLog } from '../support/capture-log.js';
 import { REDIS_URL, redisAvailable } from '../support/redis.js';

@@ -15,6 +15,7 @@ import type {
   CallPipelineFactory,
 } from '../../src/ports/call-pipeline.js';
 import type { NewSession } from '../../src/ports/call-sessions.js';
+import { newSession } from './app-harness.js';
 
 /** Records when each call's processing started, instead of transcribing. */
 export class StartRecordingPipelines implements CallPipelineFactory {
@@ -113,7 +114,9 @@ export async function startInProcessNode(options: InProcessNodeOptions) {
     metrics,
     /** A call arriving over SIPREC and parked by the hook, held (with its media) by this node. */
     async parkedCall(callId: string, overrides: Partial<NewSession> = {}) {
-      const decision = await service.sessionStarted(session(callId, overrides));
+      const decision = await service.sessionStarted(
+        newSession({ callId, inviteHeaders: { 'call-id': callId }, ...overrides }),
+      );
       if (!decision.accepted) throw new Error(`call ${callId} refused: ${decision.reason}`);
       return decision.handle;
     },
@@ -138,27 +141,3 @@ export async function startInProcessNode(options: InProcessNodeOptions) {
 }
 
 export type InProcessNode = Awaited<ReturnType<typeof startInProcessNode>>;
-
-function session(callId: string, overrides: Partial<NewSession>): NewSession {
-  return {
-    callId,
-    direction: 'Inbound',
-    fromNumber: '+15551230001',
-    toNumber: '+15559870000',
-    inviteHeaders: { 'call-id': callId },
-    siprecMetadataXml: null,
-    streams: [
-      { label: '1', role: 'CALLER' },
-      { label: '2', role: 'AGENT' },
-    ],
-    channelMapping: {
-      callerStreamLabel: '1',
-      agentStreamLabel: '2',
-      rule: 'label-order',
-      swappedByHook: false,
-    },
-    siprec: null,
-    sourceAddress: '127.0.0.1',
-    ...overrides,
-  };
-}

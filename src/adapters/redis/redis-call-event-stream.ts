@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { SubscriberRegistry } from '../event-fanout/subscriber-registry.js';
 import type { CallEvent, StoredCallEvent } from '../../domain/call-event.js';
 import { AppError } from '../../domain/errors.js';
 import type { CallEventQuery, CallEventStream } from '../../ports/call-event-stream.js';
@@ -34,15 +35,6 @@ export interface RedisCallEventStreamOptions {
   historyPageSize?: number;
 }
 
-interface Subscriber {
-  callId: string | undefined;
-  lastId: number;
-  catchingUp: boolean;
-  pending: StoredCallEvent[];
-  active: boolean;
-  onEvent: (event: StoredCallEvent) => void;
-}
-
 type StreamEntry = [id: string, fields: string[]];
 
 /**
@@ -64,7 +56,7 @@ export class RedisCallEventStream implements CallEventStream {
   readonly #backstopGraceMs: number;
   readonly #blockMs: number;
   readonly #pageSize: number;
-  readonly #subscribers = new Set<Subscriber>();
+  readonly #subscribers: SubscriberRegistry;
   #reader: Promise<void> | undefined;
   #readerStopped: Promise<void> | undefined;
   #closed = false;
@@ -87,6 +79,11 @@ export class RedisCallEventStream implements CallEventStream {
     this.#backstopGraceMs = options.backstopGraceMs ?? 3_600_000;
     this.#blockMs = options.blockMs ?? 2000;
     this.#pageSize = Math.max(1, Math.trunc(options.historyPageSize ?? 500));
+    this.#subscribers = new SubscriberRegistry({
+      log: options.log,
+      pageSize: this.#pageSize,
+      readPage: (callId, afterId, limit) => this.#read(callId, afterId, limit),
+    });
   }
 
   async append(event: CallEvent): Promise<StoredCallEvent> {
@@ -142,27 +139,13 @@ export class RedisCallEventStream implements CallEventStream {
     onEvent: (event: StoredCallEvent) => void,
   ): () => void {
     this.#assertOpen();
-    const subscriber: Subscriber = {
-      callId: query.callId,
-      lastId: parseAfterId(query.afterId),
-      catchingUp: true,
-      pending: [],
-      active: true,
-      onEvent,
-    };
-    this.#subscribers.add(subscriber);
-    const readerReady = this.#startReader();
     // History is read only once the live reader has fixed its cursor: everything up to that
     // cursor is history, everything after it arrives live, so nothing falls in between.
-    void readerReady.then(
-      () => this.#catchUp(subscriber),
-      (error: unknown) => this.#drop(subscriber, error),
+    return this.#subscribers.add(
+      { callId: query.callId, afterId: parseAfterId(query.afterId) },
+      onEvent,
+      this.#startReader(),
     );
-    return () => {
-      subscriber.active = false;
-      subscriber.pending = [];
-      this.#subscribers.delete(subscriber);
-    };
   }
 
   /** Deletes the events of calls whose expiry has passed; returns how many events went. */
@@ -195,10 +178,6 @@ export class RedisCallEventStream implements CallEventStream {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const subscriber of this.#subscribers) {
-      subscriber.active = false;
-      subscriber.pending = [];
-    }
     this.#subscribers.clear();
     this.#blocking.disconnect();
     await this.#readerStopped?.catch(() => undefined);
@@ -287,7 +266,7 @@ export class RedisCallEventStream implements CallEventStream {
         failures = 0;
         for (const entry of reply?.[0]?.[1] ?? []) {
           cursor = entry[0];
-          this.#fanOut(toStoredEvent(entry));
+          this.#subscribers.publish(toStoredEvent(entry));
         }
       } catch (error) {
         if (this.#closed) return;
@@ -296,54 +275,6 @@ export class RedisCallEventStream implements CallEventStream {
           this.#log.warn({ err: error }, 'live call-event reader failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 2000)));
       }
-    }
-  }
-
-  #fanOut(stored: StoredCallEvent): void {
-    for (const subscriber of this.#subscribers) {
-      if (subscriber.callId !== undefined && subscriber.callId !== stored.event.CallId) continue;
-      if (subscriber.catchingUp) subscriber.pending.push(stored);
-      else this.#deliver(subscriber, stored);
-    }
-  }
-
-  async #catchUp(subscriber: Subscriber): Promise<void> {
-    while (subscriber.active) {
-      let page: StoredCallEvent[];
-      try {
-        page = await this.#read(subscriber.callId, subscriber.lastId, this.#pageSize);
-      } catch (error) {
-        this.#drop(subscriber, error);
-        return;
-      }
-      for (const stored of page) this.#deliver(subscriber, stored);
-      if (page.length < this.#pageSize) break;
-    }
-    const pending = subscriber.pending;
-    subscriber.pending = [];
-    subscriber.catchingUp = false;
-    for (const stored of pending) this.#deliver(subscriber, stored);
-  }
-
-  #drop(subscriber: Subscriber, error: unknown): void {
-    if (!subscriber.active) return;
-    this.#log.error(
-      { err: error, callId: subscriber.callId },
-      'event subscription stopped: history read failed',
-    );
-    subscriber.active = false;
-    this.#subscribers.delete(subscriber);
-  }
-
-  #deliver(subscriber: Subscriber, stored: StoredCallEvent): void {
-    const id = Number(stored.id);
-    if (!subscriber.active || id <= subscriber.lastId) return;
-    subscriber.lastId = id;
-    try {
-      subscriber.onEvent(stored);
-    } catch (error) {
-      // One broken subscriber (e.g. a closed SSE socket) must not stop delivery to the others.
-      this.#log.warn({ err: error, eventId: stored.id }, 'call event subscriber threw');
     }
   }
 

@@ -3,6 +3,7 @@ import type { CallEvent, StoredCallEvent } from '../../domain/call-event.js';
 import { AppError } from '../../domain/errors.js';
 import type { CallEventQuery, CallEventStream } from '../../ports/call-event-stream.js';
 import type { SqliteDatabase } from './database.js';
+import { SubscriberRegistry } from '../event-fanout/subscriber-registry.js';
 import { parseAfterId } from './event-id.js';
 import { expiresAfterSeconds, nowSeconds } from './expiry.js';
 import { sqliteFailure } from './sqlite-failure.js';
@@ -23,16 +24,6 @@ interface EventRow {
   data: string;
 }
 
-interface Subscriber {
-  callId: string | undefined;
-  lastId: number;
-  catchingUp: boolean;
-  /** Live events that arrived while history was still being read. */
-  pending: StoredCallEvent[];
-  active: boolean;
-  onEvent: (event: StoredCallEvent) => void;
-}
-
 /**
  * The LCA call-event stream on SQLite. One autoincrement id space serves every call, so the
  * all-calls feed and per-call feeds share ids. Expiry is per call: each append pushes the whole
@@ -48,10 +39,9 @@ export class SqliteCallEventStream implements CallEventStream {
     resolve(stored: StoredCallEvent): void;
     reject(error: unknown): void;
   }[] = [];
-  readonly #log: Logger;
   readonly #pageSize: number;
   readonly #statements: ReturnType<typeof prepare>;
-  readonly #subscribers = new Set<Subscriber>();
+  readonly #subscribers: SubscriberRegistry;
   #closed = false;
 
   constructor(options: SqliteCallEventStreamOptions) {
@@ -63,8 +53,15 @@ export class SqliteCallEventStream implements CallEventStream {
     this.#database = options.database;
     this.#ttlMs = options.ttlMs;
     this.#now = options.now ?? Date.now;
-    this.#log = options.log;
     this.#pageSize = Math.max(1, Math.trunc(options.historyPageSize ?? 500));
+    this.#subscribers = new SubscriberRegistry({
+      log: options.log,
+      pageSize: this.#pageSize,
+      readPage: (callId, afterId, limit) => {
+        this.#assertOpen();
+        return this.#readRows(callId, afterId, limit).map(toStoredEvent);
+      },
+    });
     this.#statements = prepare(options.database);
   }
 
@@ -118,11 +115,7 @@ export class SqliteCallEventStream implements CallEventStream {
     }
     batch.forEach((pending, i) => {
       const stored: StoredCallEvent = { id: String(ids[i]), event: pending.event };
-      for (const subscriber of this.#subscribers) {
-        if (subscriber.callId !== undefined && subscriber.callId !== pending.event.CallId) continue;
-        if (subscriber.catchingUp) subscriber.pending.push(stored);
-        else this.#deliver(subscriber, stored);
-      }
+      this.#subscribers.publish(stored);
       pending.resolve(stored);
     });
   }
@@ -139,22 +132,10 @@ export class SqliteCallEventStream implements CallEventStream {
     onEvent: (event: StoredCallEvent) => void,
   ): () => void {
     this.#assertOpen();
-    const subscriber: Subscriber = {
-      callId: query.callId,
-      lastId: parseAfterId(query.afterId),
-      catchingUp: true,
-      pending: [],
-      active: true,
+    return this.#subscribers.add(
+      { callId: query.callId, afterId: parseAfterId(query.afterId) },
       onEvent,
-    };
-    this.#subscribers.add(subscriber);
-    // History is delivered after subscribe returns, so callers can finish their own set-up first.
-    setImmediate(() => this.#catchUp(subscriber));
-    return () => {
-      subscriber.active = false;
-      subscriber.pending = [];
-      this.#subscribers.delete(subscriber);
-    };
+    );
   }
 
   /** Deletes the events of calls whose expiry has passed; returns how many events went. */
@@ -179,54 +160,7 @@ export class SqliteCallEventStream implements CallEventStream {
     // Appends already accepted are written, not dropped.
     if (!this.#closed && this.#database.isOpen) this.#flush();
     this.#closed = true;
-    for (const subscriber of this.#subscribers) {
-      subscriber.active = false;
-      subscriber.pending = [];
-    }
     this.#subscribers.clear();
-  }
-
-  /**
-   * Reads history in pages. Reads are synchronous, so nothing is appended between the read that
-   * finds the end of history and the switch to live delivery; events appended between pages are
-   * both in the next page and in `pending`, and `lastId` drops the second copy.
-   */
-  #catchUp(subscriber: Subscriber): void {
-    if (!subscriber.active) return;
-    let rows: EventRow[];
-    try {
-      this.#assertOpen();
-      rows = this.#readRows(subscriber.callId, subscriber.lastId, this.#pageSize);
-    } catch (error) {
-      this.#log.error(
-        { err: error, callId: subscriber.callId },
-        'event subscription stopped: history read failed',
-      );
-      subscriber.active = false;
-      this.#subscribers.delete(subscriber);
-      return;
-    }
-    for (const row of rows) this.#deliver(subscriber, toStoredEvent(row));
-    if (rows.length === this.#pageSize) {
-      setImmediate(() => this.#catchUp(subscriber));
-      return;
-    }
-    const pending = subscriber.pending;
-    subscriber.pending = [];
-    subscriber.catchingUp = false;
-    for (const event of pending) this.#deliver(subscriber, event);
-  }
-
-  #deliver(subscriber: Subscriber, stored: StoredCallEvent): void {
-    const id = Number(stored.id);
-    if (!subscriber.active || id <= subscriber.lastId) return;
-    subscriber.lastId = id;
-    try {
-      subscriber.onEvent(stored);
-    } catch (error) {
-      // One broken subscriber (e.g. a closed SSE socket) must not stop delivery to the others.
-      this.#log.warn({ err: error, eventId: stored.id }, 'call event subscriber threw');
-    }
   }
 
   #readRows(callId: string | undefined, afterId: number, limit: number): EventRow[] {

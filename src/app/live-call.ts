@@ -68,6 +68,10 @@ export class LiveCall implements LiveCallHandle {
   audio(channel: Channel, pcm: Int16Array): void {
     if (this.state !== 'PROCESSING') return;
     this.pipeline?.audio(channel, pcm);
+    // Opened on the first processed audio, not at START: a START costs no file creation.
+    if (!this.recording && this.deps.recordCalls && this.call.shouldRecordCall) {
+      this.recording = this.deps.recorder.open(this.call.callId);
+    }
     this.recording?.write(channel, pcm);
   }
 
@@ -104,9 +108,6 @@ export class LiveCall implements LiveCallHandle {
         void this.events.publish({ EventType: 'ADD_TRANSCRIPT_SEGMENT', ...segment });
       },
     });
-    if (!this.recording && this.deps.recordCalls && call.shouldRecordCall) {
-      this.recording = this.deps.recorder.open(call.callId);
-    }
     if (!this.startPublished) {
       this.startPublished = true;
       await this.events.publish(startEvent(call));

@@ -5,6 +5,7 @@ import type { CallEventQuery, CallEventStream } from '../../ports/call-event-str
 import type { SqliteDatabase } from './database.js';
 import { SubscriberRegistry } from '../event-fanout/subscriber-registry.js';
 import { parseAfterId } from './event-id.js';
+import { GroupCommit } from './group-commit.js';
 import { expiresAfterSeconds, nowSeconds } from './expiry.js';
 import { sqliteFailure } from './sqlite-failure.js';
 
@@ -34,11 +35,9 @@ export class SqliteCallEventStream implements CallEventStream {
   readonly #database: SqliteDatabase;
   readonly #ttlMs: number;
   readonly #now: () => number;
-  #batch: {
-    event: CallEvent;
-    resolve(stored: StoredCallEvent): void;
-    reject(error: unknown): void;
-  }[] = [];
+  readonly #appends = new GroupCommit<CallEvent, StoredCallEvent>((events) =>
+    this.#commitAppends(events),
+  );
   readonly #pageSize: number;
   readonly #statements: ReturnType<typeof prepare>;
   readonly #subscribers: SubscriberRegistry;
@@ -72,26 +71,22 @@ export class SqliteCallEventStream implements CallEventStream {
    */
   async append(event: CallEvent): Promise<StoredCallEvent> {
     this.#assertOpen();
-    return new Promise<StoredCallEvent>((resolve, reject) => {
-      this.#batch.push({ event, resolve, reject });
-      if (this.#batch.length === 1) setImmediate(() => this.#flush());
-    });
+    const stored = await this.#appends.write(event);
+    this.#subscribers.publish(stored);
+    return stored;
   }
 
-  #flush(): void {
-    const batch = this.#batch;
-    this.#batch = [];
-    if (batch.length === 0) return;
-    let ids: number[];
+  /** One transaction for every append of an event-loop turn (many calls talking at once). */
+  #commitAppends(events: CallEvent[]): StoredCallEvent[] {
     try {
       this.#assertOpen();
       const nowMs = this.#now();
       const createdAt = new Date(nowMs).toISOString();
       const expiresAfter = expiresAfterSeconds(nowMs, this.#ttlMs);
       const s = this.#statements;
-      ids = this.#database.connection
-        .transaction((): number[] =>
-          batch.map(({ event }) => {
+      return this.#database.connection
+        .transaction((): StoredCallEvent[] =>
+          events.map((event) => {
             const row = s.insertEvent.get({
               callId: event.CallId,
               createdAt,
@@ -100,24 +95,13 @@ export class SqliteCallEventStream implements CallEventStream {
               id: number;
             };
             s.upsertExpiry.run({ callId: event.CallId, expiresAfter });
-            return row.id;
+            return { id: String(row.id), event };
           }),
         )
         .immediate();
     } catch (error) {
-      const failure = sqliteFailure(
-        error,
-        'EVENT_STREAM_UNAVAILABLE',
-        'cannot append the call event',
-      );
-      for (const pending of batch) pending.reject(failure);
-      return;
+      throw sqliteFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot append the call event');
     }
-    batch.forEach((pending, i) => {
-      const stored: StoredCallEvent = { id: String(ids[i]), event: pending.event };
-      this.#subscribers.publish(stored);
-      pending.resolve(stored);
-    });
   }
 
   async read(query: CallEventQuery): Promise<StoredCallEvent[]> {
@@ -158,7 +142,7 @@ export class SqliteCallEventStream implements CallEventStream {
   /** Ends every subscription; the shared database stays open for its owner to close. */
   async close(): Promise<void> {
     // Appends already accepted are written, not dropped.
-    if (!this.#closed && this.#database.isOpen) this.#flush();
+    if (!this.#closed && this.#database.isOpen) this.#appends.flush();
     this.#closed = true;
     this.#subscribers.clear();
   }

@@ -4,6 +4,7 @@ import { AppError } from '../../domain/errors.js';
 import type { CallListQuery, CallStore, StoredCall } from '../../ports/call-store.js';
 import type { SqliteDatabase } from './database.js';
 import { expiresAfterSeconds, nowSeconds } from './expiry.js';
+import { GroupCommit } from './group-commit.js';
 import { sqliteFailure } from './sqlite-failure.js';
 
 export interface SqliteCallStoreOptions {
@@ -40,6 +41,9 @@ export class SqliteCallStore implements CallStore {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #statements: ReturnType<typeof prepare>;
+  readonly #outcomes = new GroupCommit<ControlOutcome, undefined>((outcomes) =>
+    this.#commitOutcomes(outcomes),
+  );
   #closed = false;
 
   constructor(options: SqliteCallStoreOptions) {
@@ -179,16 +183,32 @@ export class SqliteCallStore implements CallStore {
   }
 
   async putControlOutcome(outcome: ControlOutcome): Promise<void> {
-    this.#run('cannot write the control outcome', () => {
+    // Fails at once when closed, instead of queueing a write that can never commit.
+    this.#run('cannot write the control outcome', () => undefined);
+    await this.#outcomes.write(outcome);
+  }
+
+  /** Outcomes of one event-loop turn share a transaction: every control event writes one. */
+  #commitOutcomes(outcomes: ControlOutcome[]): undefined[] {
+    return this.#run('cannot write the control outcome', () => {
       const nowMs = this.#now();
-      this.#statements.upsertItem.run({
-        pk: outcomePk(outcome.eventId),
-        sk: OUTCOME_SK,
-        createdAt: new Date(nowMs).toISOString(),
-        expiresAfter: expiresAfterSeconds(nowMs, this.#ttlMs),
-        data: JSON.stringify(outcome),
-        nowSec: nowSeconds(nowMs),
-      });
+      const createdAt = new Date(nowMs).toISOString();
+      const expiresAfter = expiresAfterSeconds(nowMs, this.#ttlMs);
+      const nowSec = nowSeconds(nowMs);
+      const write = this.#database.connection.transaction(() =>
+        outcomes.map((outcome) => {
+          this.#statements.upsertItem.run({
+            pk: outcomePk(outcome.eventId),
+            sk: OUTCOME_SK,
+            createdAt,
+            expiresAfter,
+            data: JSON.stringify(outcome),
+            nowSec,
+          });
+          return undefined;
+        }),
+      );
+      return write.immediate();
     });
   }
 
@@ -211,6 +231,8 @@ export class SqliteCallStore implements CallStore {
 
   /** Stops this store; the shared database stays open for its owner to close. */
   async close(): Promise<void> {
+    // Outcomes already accepted are written, not dropped.
+    if (!this.#closed && this.#database.isOpen) this.#outcomes.flush();
     this.#closed = true;
   }
 

@@ -22,6 +22,12 @@ interface ItemRow {
   data: string;
 }
 
+interface PendingUpdate {
+  callId: string;
+  expectedVersion: number;
+  next: CallData;
+}
+
 const CALL_SK = 'BOTH';
 const MAPPING_SK = 'CALL_ID_MAPPING';
 const OUTCOME_SK = 'OUTCOME';
@@ -41,6 +47,9 @@ export class SqliteCallStore implements CallStore {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #statements: ReturnType<typeof prepare>;
+  readonly #updates = new GroupCommit<PendingUpdate, StoredCall | undefined>((updates) =>
+    this.#commitUpdates(updates),
+  );
   readonly #outcomes = new GroupCommit<ControlOutcome, undefined>((outcomes) =>
     this.#commitOutcomes(outcomes),
   );
@@ -129,37 +138,49 @@ export class SqliteCallStore implements CallStore {
     expectedVersion: number,
     next: CallData,
   ): Promise<StoredCall | undefined> {
+    // Fails at once when closed, instead of queueing a write that can never commit.
+    this.#run('cannot update the call record', () => undefined);
+    return this.#updates.write({ callId, expectedVersion, next });
+  }
+
+  /**
+   * Compare-and-sets of one event-loop turn share a transaction. They still run one after the
+   * other inside it, so two racing writers of one call see each other's version bump.
+   */
+  #commitUpdates(updates: PendingUpdate[]): (StoredCall | undefined)[] {
     return this.#run('cannot update the call record', () => {
       const nowMs = this.#now();
       const nowSec = nowSeconds(nowMs);
       const expiresAfter = expiresAfterSeconds(nowMs, this.#ttlMs);
       const s = this.#statements;
-      const write = this.#database.connection.transaction((): StoredCall | undefined => {
-        const row = s.compareAndSet.get({
-          pk: callPk(callId),
-          sk: CALL_SK,
-          expectedVersion,
-          expiresAfter,
-          state: next.state,
-          data: JSON.stringify(next),
-          nowSec,
-        }) as Omit<ItemRow, 'data'> | undefined;
-        if (row === undefined) return undefined;
-        // The mapping lives as long as the call it points to, so late START events by original id still resolve.
-        s.refreshMapping.run({
-          pk: mappingPk(next.originalCallId),
-          sk: MAPPING_SK,
-          callId,
-          expiresAfter,
-          nowSec,
-        });
-        return {
-          call: next,
-          version: row.version,
-          createdAt: row.created_at,
-          expiresAfter: row.expires_after,
-        };
-      });
+      const write = this.#database.connection.transaction(() =>
+        updates.map(({ callId, expectedVersion, next }): StoredCall | undefined => {
+          const row = s.compareAndSet.get({
+            pk: callPk(callId),
+            sk: CALL_SK,
+            expectedVersion,
+            expiresAfter,
+            state: next.state,
+            data: JSON.stringify(next),
+            nowSec,
+          }) as Omit<ItemRow, 'data'> | undefined;
+          if (row === undefined) return undefined;
+          // The mapping lives as long as the call it points to, so late START events by original id still resolve.
+          s.refreshMapping.run({
+            pk: mappingPk(next.originalCallId),
+            sk: MAPPING_SK,
+            callId,
+            expiresAfter,
+            nowSec,
+          });
+          return {
+            call: next,
+            version: row.version,
+            createdAt: row.created_at,
+            expiresAfter: row.expires_after,
+          };
+        }),
+      );
       return write.immediate();
     });
   }
@@ -232,7 +253,10 @@ export class SqliteCallStore implements CallStore {
   /** Stops this store; the shared database stays open for its owner to close. */
   async close(): Promise<void> {
     // Outcomes already accepted are written, not dropped.
-    if (!this.#closed && this.#database.isOpen) this.#outcomes.flush();
+    if (!this.#closed && this.#database.isOpen) {
+      this.#updates.flush();
+      this.#outcomes.flush();
+    }
     this.#closed = true;
   }
 

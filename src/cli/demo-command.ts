@@ -70,11 +70,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     onMessage: (message) => {
       const event = JSON.parse(message.data) as CallEvent;
       printEvent(event, out);
-      if (
-        event.EventType === 'END' ||
-        (event.EventType === 'CALL_STATE' && event.State === 'ENDED')
-      )
-        sawEnd();
+      // END is followed by the recording's URL; give it a moment before closing the stream.
+      if (event.EventType === 'ADD_S3_RECORDING_URL') sawEnd();
+      if (event.EventType === 'END') setTimeout(sawEnd, 1500).unref();
     },
   }).catch((err: unknown) =>
     out(`event stream failed: ${err instanceof Error ? err.message : String(err)}`),
@@ -124,7 +122,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       durationMs: options.durationMs,
       onEvent,
     });
-    await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    // Bounded, and unref'd so a finished demo exits at once.
+    await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
     out(
       `Done. Transcript: ${baseUrl}/api/calls/${encodeURIComponent(callId)}/transcript?format=text  Recording: ${baseUrl}/api/calls/${encodeURIComponent(callId)}/recording`,
     );

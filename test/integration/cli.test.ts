@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,5 +111,38 @@ describe.skipIf(!built)('callscribe CLI', () => {
     }).catch((e: { code: number; stderr: string }) => e);
     expect(failure).toMatchObject({ code: 2 });
     expect((failure as { stderr: string }).stderr).toContain('CALLSCRIBE_HTTP_PORT');
+  });
+});
+
+describe.skipIf(!built)('callscribe demo', () => {
+  it('parks a sample call, starts it through PutEvents and prints both channels, then END', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'callscribe-demo-'));
+    try {
+      const { stdout } = await run(
+        'node',
+        [cli, 'demo', '--seconds', '12', '--start-after-ms', '2000'],
+        {
+          cwd: dataDir,
+          env: {
+            ...process.env,
+            CALLSCRIBE_ENGINE: 'fake',
+            CALLSCRIBE_HTTP_PORT: '0',
+            CALLSCRIBE_RTP_PORTS: '42300-42399',
+          },
+          timeout: 60_000,
+        },
+      );
+      const lines = stdout.split('\n');
+      const index = (text: string) => lines.findIndex((l) => l.includes(text));
+      expect(index('Call: PENDING (parked by the hook')).toBeGreaterThanOrEqual(0);
+      expect(index('PutEvents accepted')).toBeGreaterThan(index('Call: PENDING'));
+      expect(index('Call: START event, agent demo-agent')).toBeGreaterThan(index('Call: PENDING'));
+      expect(lines.some((l) => / AGENT {2}\S/.test(l))).toBe(true);
+      expect(lines.some((l) => / CALLER \S/.test(l))).toBe(true);
+      expect(index('Call: END')).toBeGreaterThan(index('Call: START event'));
+      expect(index('Done.')).toBeGreaterThan(index('Call: END'));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

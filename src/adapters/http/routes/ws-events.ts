@@ -5,8 +5,8 @@ import type { CallStore } from '../../../ports/call-store.js';
 import { lastEventIdFrom } from '../sse-format.js';
 
 /**
- * The same stream as SSE over a WebSocket, one `{id, event}` JSON message per event. Unknown
- * calls close with 4404; slow clients close with 1013 and reconnect with their last id.
+ * The same stream as SSE over a WebSocket, one `{id, event}` JSON message per event. Calls not
+ * known yet stream once they have events; slow clients close with 1013 and reconnect with their last id.
  */
 export interface WsRoutesDeps {
   eventStream: CallEventStream;

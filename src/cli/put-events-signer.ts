@@ -2,7 +2,7 @@ import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 /** Smithy's ChecksumConstructor on node:crypto, so the signer needs no extra package. */
-class NodeSha256 {
+export class NodeSha256 {
   #hash: Hash | Hmac;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.#hash =

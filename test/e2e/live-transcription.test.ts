@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../src/domain/call-event.js';
 import { parkAllHook, repoRoot, startTestServer } from '../support/server-harness.js';
-import { freePort, runSipp } from '../support/sipp-runner.js';
+import { runSippSiprecCall } from '../support/sipp-runner.js';
 import { tools } from '../support/tools.js';
 import { waitFor } from '../support/wait-for.js';
 import { wordErrorRate } from '../support/wer.js';
@@ -62,44 +62,14 @@ describe.skipIf(!sphinx.available || !boto3.available || !sipp.available)(
       const sse = server.subscribe(`/api/calls/${CALL_ID}/events`);
       // sipp is the SBC: SIPREC INVITE with both streams, its exec'd sender streams the sample, BYE at 28.5 s.
       const workDir = mkdtempSync(join(tmpdir(), 'callscribe-e2e-sipp-'));
-      const call = runSipp(
-        [
-          '-sf',
-          join(repoRoot, 'test', 'sipp', 'siprec-uac-long.xml'),
-          `127.0.0.1:${server.running.sipPorts.udp!}`,
-          '-m',
-          '1',
-          '-t',
-          'u1',
-          '-i',
-          '127.0.0.1',
-          '-p',
-          String(await freePort()),
-          '-mi',
-          '127.0.0.1',
-          '-mp',
-          String(await freePort()),
-          '-cid_str',
-          CALL_ID,
-          '-key',
-          'sender',
-          join(repoRoot, 'test', 'sipp', 'send-rtp.mjs'),
-          '-key',
-          'caller_audio',
-          join(samples, 'caller.pcmu'),
-          '-key',
-          'agent_audio',
-          join(samples, 'agent.pcmu'),
-          '-key',
-          'media_seconds',
-          '28',
-          '-timeout',
-          '60s',
-          '-nostdin',
-        ],
-        workDir,
-        70_000,
-      );
+      const call = runSippSiprecCall({
+        repoRoot,
+        sipPort: server.running.sipPorts.udp!,
+        callId: CALL_ID,
+        callerAudio: join(samples, 'caller.pcmu'),
+        agentAudio: join(samples, 'agent.pcmu'),
+        cwd: workDir,
+      });
       // The media starts with the ACK, right after the call is stored (its first event).
       let sippDone: { code: number | null; output: string } | undefined;
       void call.then((r) => (sippDone = r));

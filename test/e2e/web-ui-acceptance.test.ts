@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, type Server } from '../../src/composition-root.js';
 import { loadConfig } from '../../src/config/load.js';
-import { freePort, runSipp } from '../support/sipp-runner.js';
+import { runSippSiprecCall } from '../support/sipp-runner.js';
 import { tools } from '../support/tools.js';
 import { launchChromium, type LaunchedBrowser } from './support/browser.js';
 import { buildWeb, repoRoot } from './support/build-web.js';
@@ -100,44 +100,14 @@ describe.skipIf(!chromiumCheck.available || !sippCheck.available)(
       await writeFile(agentPath, agentAudio);
       const callId = `ui-acceptance-${Date.now()}`;
       // sipp is the SBC: a SIPREC INVITE with both streams, RTP from its exec'd sender, BYE at 28.5 s.
-      const placed = runSipp(
-        [
-          '-sf',
-          join(repoRoot, 'test', 'sipp', 'siprec-uac-long.xml'),
-          `127.0.0.1:${sipPort}`,
-          '-m',
-          '1',
-          '-t',
-          'u1',
-          '-i',
-          '127.0.0.1',
-          '-p',
-          String(await freePort()),
-          '-mi',
-          '127.0.0.1',
-          '-mp',
-          String(await freePort()),
-          '-cid_str',
-          callId,
-          '-key',
-          'sender',
-          join(repoRoot, 'test', 'sipp', 'send-rtp.mjs'),
-          '-key',
-          'caller_audio',
-          callerPath,
-          '-key',
-          'agent_audio',
-          agentPath,
-          '-key',
-          'media_seconds',
-          '28',
-          '-timeout',
-          '60s',
-          '-nostdin',
-        ],
-        dataDir,
-        70_000,
-      );
+      const placed = runSippSiprecCall({
+        repoRoot,
+        sipPort,
+        callId,
+        callerAudio: callerPath,
+        agentAudio: agentPath,
+        cwd: dataDir,
+      });
       try {
         const row = page.locator(`tr[data-call-id="${callId}"]`);
         await row.waitFor({ timeout: 15_000 });

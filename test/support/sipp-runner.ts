@@ -38,3 +38,56 @@ export function runSipp(
     });
   });
 }
+
+/**
+ * sipp as the SBC for the end-to-end tests: a SIPREC INVITE with both streams
+ * (test/sipp/siprec-uac-long.xml), RTP from its exec'd sender, BYE after 28.5 s.
+ */
+export async function runSippSiprecCall(options: {
+  repoRoot: string;
+  sipPort: number;
+  callId: string;
+  callerAudio: string;
+  agentAudio: string;
+  cwd: string;
+}): Promise<{ code: number | null; output: string }> {
+  const sippDir = `${options.repoRoot}/test/sipp`;
+  return runSipp(
+    [
+      '-sf',
+      `${sippDir}/siprec-uac-long.xml`,
+      `127.0.0.1:${options.sipPort}`,
+      '-m',
+      '1',
+      '-t',
+      'u1',
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(await freePort()),
+      '-mi',
+      '127.0.0.1',
+      '-mp',
+      String(await freePort()),
+      '-cid_str',
+      options.callId,
+      '-key',
+      'sender',
+      `${sippDir}/send-rtp.mjs`,
+      '-key',
+      'caller_audio',
+      options.callerAudio,
+      '-key',
+      'agent_audio',
+      options.agentAudio,
+      '-key',
+      'media_seconds',
+      '28',
+      '-timeout',
+      '60s',
+      '-nostdin',
+    ],
+    options.cwd,
+    70_000,
+  );
+}

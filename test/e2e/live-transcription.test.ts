@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { botoEndpointDataPath } from '../support/boto-endpoint.js';
 import type { CallEvent } from '../../src/domain/call-event.js';
 import { parkAllHook, repoRoot, startTestServer } from '../support/server-harness.js';
 import { runSippSiprecCall } from '../support/sipp-runner.js';
@@ -87,6 +88,7 @@ describe.skipIf(!sphinx.available || !boto3.available || !sipp.available)(
         env: {
           ...process.env,
           AWS_ENDPOINT_URL_EVENTBRIDGE: server.baseUrl,
+          AWS_DATA_PATH: botoEndpointDataPath(server.baseUrl),
           AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
           AWS_SECRET_ACCESS_KEY: 'dummysecret',
           AWS_REGION: 'us-east-1',

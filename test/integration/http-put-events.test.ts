@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { botoEndpointDataPath } from '../support/boto-endpoint.js';
 import { startHttpServer, type HttpServerFixture } from '../support/http-server-fixture.js';
 import { tools } from '../support/tools.js';
 
@@ -76,6 +77,7 @@ function childEnv(endpoint: string, secret = SECRET): NodeJS.ProcessEnv {
   return {
     ...env,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
+    AWS_DATA_PATH: botoEndpointDataPath(endpoint),
     AWS_ACCESS_KEY_ID: KEY_ID,
     AWS_SECRET_ACCESS_KEY: secret,
     AWS_REGION: 'us-east-1',
@@ -387,6 +389,21 @@ describe('PutEvents with SigV4 required, driven by real AWS clients', () => {
         fromNumber: 'Bobs cell',
         startCallProcessingEvent: { callId: 'Your-CallId-Here', agentId: 'Bob the Builder' },
       });
+    });
+
+    it("runs the seed script unchanged with Debian's python3-boto3 too (endpoint via AWS_DATA_PATH)", async () => {
+      // Its own server: the seed script always names the call "Your-CallId-Here".
+      const g = await startHttpServer({ config: { accessKeys: `${KEY_ID}:${SECRET}` } });
+      try {
+        await g.parkedCall('Your-CallId-Here');
+        await run('/usr/bin/python3', [SEED_SCRIPT], { env: childEnv(g.baseUrl), timeout: 60_000 });
+        expect((await g.store.get('Your-CallId-Here'))?.call).toMatchObject({
+          state: 'PROCESSING',
+          agentId: 'Bob the Builder',
+        });
+      } finally {
+        await g.close();
+      }
     });
 
     it('the same script with a wrong secret fails with InvalidSignatureException', async () => {

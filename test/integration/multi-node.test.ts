@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { botoEndpointDataPath } from '../support/boto-endpoint.js';
 import type { AddTranscriptSegmentEvent, CallEvent } from '../../src/domain/call-event.js';
 import { REDIS_URL, redisAvailable } from '../support/redis.js';
 import { commandWorks, requireTool, tools } from '../support/tools.js';
@@ -104,6 +105,7 @@ async function runSeedScript(baseUrl: string): Promise<void> {
     env: {
       ...env,
       AWS_ENDPOINT_URL_EVENTBRIDGE: baseUrl,
+      AWS_DATA_PATH: botoEndpointDataPath(baseUrl),
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'unused',
       AWS_DEFAULT_REGION: 'us-east-1',

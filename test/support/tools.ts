@@ -29,8 +29,18 @@ export function requireTool(name: string, check: () => boolean): ToolCheck {
 }
 
 export const tools = {
-  sipp: () => requireTool('sipp (Debian sip-tester)', () => commandWorks('sipp', ['-v']) || existsSync('/usr/bin/sipp')),
-  python3Boto3: () => requireTool('python3 with boto3', () => commandWorks('python3', ['-c', 'import boto3'])),
+  sipp: () =>
+    requireTool(
+      'sipp (Debian sip-tester)',
+      () => commandWorks('sipp', ['-v']) || existsSync('/usr/bin/sipp'),
+    ),
+  python3Boto3: () =>
+    requireTool(
+      "python3 with boto3, and Debian's /usr/bin/python3 with python3-boto3",
+      () =>
+        commandWorks('python3', ['-c', 'import boto3']) &&
+        commandWorks('/usr/bin/python3', ['-c', 'import boto3']),
+    ),
   awsCli: () => requireTool('aws CLI', () => commandWorks('aws', ['--version'])),
   chromium: () => requireTool('chromium', () => existsSync('/usr/bin/chromium')),
   pocketsphinx: () =>

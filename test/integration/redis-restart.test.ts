@@ -1,10 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCallEventStream } from '../../src/adapters/redis/redis-call-event-stream.js';
@@ -17,6 +11,7 @@ import { AppError } from '../../src/domain/errors.js';
 import { sampleCall } from '../contract/call-store-contract.js';
 import { captureLog } from '../support/capture-log.js';
 import { commandWorks, requireTool } from '../support/tools.js';
+import { PrivateRedis } from './multi-node/private-redis.js';
 
 /**
  * Redis restarting under a node, on a private redis-server (never the shared one): writes
@@ -24,84 +19,6 @@ import { commandWorks, requireTool } from '../support/tools.js';
  * budget fails loudly with a logged, counted AppError.
  */
 const redisServer = requireTool('redis-server', () => commandWorks('redis-server', ['--version']));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-class PrivateRedis {
-  #child: ChildProcess | undefined;
-  readonly dir = mkdtempSync(join(tmpdir(), 'callscribe-redis-'));
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  /** Starts the server unless it is already running. */
-  async start(): Promise<void> {
-    if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) return;
-    this.#child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--daemonize',
-        'no',
-        '--dir',
-        this.dir,
-      ],
-      { stdio: 'ignore' },
-    );
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const probe = new Redis(this.url, {
-        lazyConnect: true,
-        retryStrategy: () => null,
-        maxRetriesPerRequest: 0,
-      });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        await probe.ping();
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      } finally {
-        probe.disconnect();
-      }
-    }
-  }
-
-  async kill(): Promise<void> {
-    const child = this.#child;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  }
-
-  async destroy(): Promise<void> {
-    await this.kill();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
 
 const event = (callId: string, n: number): CallEvent => ({
   EventType: 'UPDATE_AGENT',
@@ -115,8 +32,7 @@ describe.skipIf(!redisServer.available)('Redis restarting mid-call', () => {
   const opened: { close(): Promise<void> | void }[] = [];
 
   beforeAll(async () => {
-    server = new PrivateRedis(await freePort());
-    await server.start();
+    server = await PrivateRedis.start({ persist: false });
   });
   afterAll(async () => {
     await server.destroy();

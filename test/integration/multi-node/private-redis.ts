@@ -8,18 +8,22 @@ import { freePort } from './free-port.js';
 const READY_TIMEOUT_MS = 10_000;
 
 /**
- * A redis-server of the test's own on a free port, never the shared one. It keeps an
- * append-only file in a temp dir, fsynced on every write, so a SIGKILL and restart keeps every
- * acknowledged write, as a production Redis with AOF would.
+ * A redis-server of the test's own on a free port, never the shared one. With `persist` (the
+ * default) it keeps an append-only file in a temp dir, fsynced on every write, so a SIGKILL and
+ * restart keeps every acknowledged write, as a production Redis with AOF would; without it a
+ * restart comes back empty.
  */
 export class PrivateRedis {
-  readonly dir = mkdtempSync(join(tmpdir(), 'callscribe-redis-aof-'));
+  readonly dir = mkdtempSync(join(tmpdir(), 'callscribe-redis-'));
   #child: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly persist: boolean,
+  ) {}
 
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort('tcp'));
+  static async start(options: { persist?: boolean } = {}): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort('tcp'), options.persist ?? true);
     await redis.start();
     return redis;
   }
@@ -46,10 +50,9 @@ export class PrivateRedis {
         '127.0.0.1',
         '--save',
         '',
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'always',
+        ...(this.persist
+          ? ['--appendonly', 'yes', '--appendfsync', 'always']
+          : ['--appendonly', 'no']),
         '--dir',
         this.dir,
         '--daemonize',

@@ -107,21 +107,7 @@ function byMetadata(
   if (people === null) return null;
   const callerLabel = firstOf(people.caller === null ? [] : labelsOf(people.caller), null);
   const agentLabel = firstOf(people.agent === null ? [] : labelsOf(people.agent), callerLabel);
-  return {
-    ...people,
-    callerLabel:
-      callerLabel ??
-      firstOf(
-        candidates.map((s) => s.label),
-        agentLabel,
-      ),
-    agentLabel:
-      agentLabel ??
-      firstOf(
-        candidates.map((s) => s.label),
-        callerLabel,
-      ),
-  };
+  return { ...people, ...withFallbackLabels(callerLabel, agentLabel, candidates) };
 }
 
 /** Caller and agent participants from vendor flags, else from metadata order; null when neither works. */
@@ -204,22 +190,24 @@ function byAgentPattern(
   return {
     caller,
     agent,
-    callerLabel:
-      callerLabel ??
-      firstOf(
-        candidates.map((s) => s.label),
-        agentLabel,
-      ),
-    agentLabel:
-      agentLabel ??
-      firstOf(
-        candidates.map((s) => s.label),
-        callerLabel,
-      ),
+    ...withFallbackLabels(callerLabel, agentLabel, candidates),
     rule: 'agent-aor-pattern',
   };
 }
 
 function firstOf(labels: string[], except: string | null): string | null {
   return labels.find((label) => label !== except) ?? null;
+}
+
+/** A side the metadata did not name takes the first recordable stream the other side does not use. */
+function withFallbackLabels(
+  callerLabel: string | null,
+  agentLabel: string | null,
+  candidates: readonly { label: string }[],
+): { callerLabel: string | null; agentLabel: string | null } {
+  const labels = candidates.map((s) => s.label);
+  return {
+    callerLabel: callerLabel ?? firstOf(labels, agentLabel),
+    agentLabel: agentLabel ?? firstOf(labels, callerLabel),
+  };
 }

@@ -8,7 +8,7 @@ import { createSipServer, type SipServer } from '../../src/adapters/sip/sip-serv
 import { UdpMediaSessions } from '../../src/adapters/rtp/udp-media-sessions.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { freePort, runSipp } from '../support/sipp-runner.js';
+import { runSipp, sippCallArgs } from '../support/sipp-runner.js';
 import { FakeCallSessions } from '../sipp/support/fake-call-sessions.js';
 import { tools } from '../support/tools.js';
 
@@ -66,24 +66,8 @@ describe.skipIf(!sipp.available)('sipp as the SIPREC SRC', () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  const common = async (transport: 'u1' | 't1', port: number): Promise<string[]> => [
-    `127.0.0.1:${port}`,
-    '-m',
-    '1',
-    '-t',
-    transport,
-    '-i',
-    '127.0.0.1',
-    '-p',
-    String(await freePort()),
-    '-mi',
-    '127.0.0.1',
-    '-mp',
-    String(await freePort()),
-    '-timeout',
-    '25s',
-    '-nostdin',
-  ];
+  const common = (transport: 'u1' | 't1', port: number): Promise<string[]> =>
+    sippCallArgs({ sipPort: port, transport, timeout: '25s' });
 
   it.each([
     ['u1', 'udpPort'],

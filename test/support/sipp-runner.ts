@@ -20,6 +20,32 @@ export async function freePort(): Promise<number> {
   }
 }
 
+/** One sipp call from loopback to `sipPort`, on free ports of its own. */
+export async function sippCallArgs(options: {
+  sipPort: number;
+  transport: 'u1' | 't1';
+  timeout: string;
+}): Promise<string[]> {
+  return [
+    `127.0.0.1:${options.sipPort}`,
+    '-m',
+    '1',
+    '-t',
+    options.transport,
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(await freePort()),
+    '-mi',
+    '127.0.0.1',
+    '-mp',
+    String(await freePort()),
+    '-timeout',
+    options.timeout,
+    '-nostdin',
+  ];
+}
+
 /** Runs sipp to completion (killed after `timeoutMs`), returning its exit code and output. */
 export function runSipp(
   args: string[],
@@ -56,19 +82,7 @@ export async function runSippSiprecCall(options: {
     [
       '-sf',
       `${sippDir}/siprec-uac-long.xml`,
-      `127.0.0.1:${options.sipPort}`,
-      '-m',
-      '1',
-      '-t',
-      'u1',
-      '-i',
-      '127.0.0.1',
-      '-p',
-      String(await freePort()),
-      '-mi',
-      '127.0.0.1',
-      '-mp',
-      String(await freePort()),
+      ...(await sippCallArgs({ sipPort: options.sipPort, transport: 'u1', timeout: '60s' })),
       '-cid_str',
       options.callId,
       '-key',
@@ -83,9 +97,6 @@ export async function runSippSiprecCall(options: {
       '-key',
       'media_seconds',
       '28',
-      '-timeout',
-      '60s',
-      '-nostdin',
     ],
     options.cwd,
     70_000,

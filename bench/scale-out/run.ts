@@ -8,7 +8,7 @@ import { readSse } from '../../src/cli/sse-client.js';
 import type { CallEvent } from '../../src/domain/call-event.js';
 import { placeSiprecCall, RtpPacer } from '../../src/sbc-sim/index.js';
 import { ServerProcess } from '../../test/integration/multi-node/server-process.js';
-import { deleteKeys } from '../../test/integration/redis-test-keys.js';
+import { deleteKeys } from '../../test/support/redis-test-keys.js';
 import { latencySummary } from './latency-summary.js';
 import { epochMs } from './epoch-ms.js';
 import { putEvent } from './put-event.js';

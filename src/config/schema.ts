@@ -31,7 +31,9 @@ const accessKey = z.preprocess(
   (v) => {
     if (typeof v !== 'string') return v;
     const i = v.indexOf(':');
-    return i < 0 ? { accessKeyId: v } : { accessKeyId: v.slice(0, i), secretAccessKey: v.slice(i + 1) };
+    return i < 0
+      ? { accessKeyId: v }
+      : { accessKeyId: v.slice(0, i), secretAccessKey: v.slice(i + 1) };
   },
   z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }),
 );
@@ -44,7 +46,10 @@ const portRange = z.preprocess(
   },
   z
     .object({ min: port, max: port })
-    .refine((r) => r.min <= r.max && r.min % 2 === 0, 'must be MIN-MAX with an even MIN and MIN <= MAX'),
+    .refine(
+      (r) => r.min <= r.max && r.min % 2 === 0,
+      'must be MIN-MAX with an even MIN and MIN <= MAX',
+    ),
 );
 
 const cidr = z
@@ -57,121 +62,238 @@ export const sbcProfileSchema = z.object({
   matchSourceCidrs: z.array(cidr).default([]),
   matchUserAgent: z.string().optional().describe('regular expression on the User-Agent header'),
   mappingRule: z.enum(['metadata', 'label-order', 'agent-aor-pattern']),
-  agentAorPattern: z.string().optional().describe('regular expression on participant AORs that marks the agent'),
+  agentAorPattern: z
+    .string()
+    .optional()
+    .describe('regular expression on participant AORs that marks the agent'),
   firstLabelIs: z.enum(['CALLER', 'AGENT']).default('CALLER'),
 });
 
 export const configSchema = z.object({
-  httpHost: z.string().default('0.0.0.0').describe('Address the HTTP API, PutEvents endpoint and web UI listen on.'),
+  httpHost: z
+    .string()
+    .default('0.0.0.0')
+    .describe('Address the HTTP API, PutEvents endpoint and web UI listen on.'),
   httpPort: port.default(8080).describe('HTTP port (API, PutEvents, web UI, metrics).'),
   publicUrl: z
     .string()
     .url()
     .optional()
-    .describe('Base URL clients use to reach this server; recording URLs in call events start with it. Default http://<httpHost>:<httpPort>.'),
-  dataDir: z.string().default('./data').describe('Directory for the SQLite database and the recordings.'),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
+    .describe(
+      'Base URL clients use to reach this server; recording URLs in call events start with it. Default http://<httpHost>:<httpPort>.',
+    ),
+  dataDir: z
+    .string()
+    .default('./data')
+    .describe('Directory for the SQLite database and the recordings.'),
+  logLevel: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level.'),
   logRedact: bool
     .default(true)
-    .describe('Redact PII fields (phone numbers, transcripts, SIP headers) in logs. Turn off only to debug.'),
-  nodeId: z.string().optional().describe('This node\'s id in a cluster; default <hostname>-<random>.'),
+    .describe(
+      'Redact PII fields (phone numbers, transcripts, SIP headers) in logs. Turn off only to debug.',
+    ),
+  nodeId: z
+    .string()
+    .optional()
+    .describe("This node's id in a cluster; default <hostname>-<random>."),
 
   hook: z
     .string()
     .optional()
-    .describe('Call-initialization hook: a path to an ES module (default export async (event) => response) or an http(s) URL of a webhook.'),
-  hookTimeoutMs: positiveMs.default(2000).describe('How long the hook may take before the failure policy applies.'),
+    .describe(
+      'Call-initialization hook: a path to an ES module (default export async (event) => response) or an http(s) URL of a webhook.',
+    ),
+  hookTimeoutMs: positiveMs
+    .default(2000)
+    .describe('How long the hook may take before the failure policy applies.'),
   hookFailurePolicy: z
     .enum(['process', 'park', 'reject'])
     .default('park')
-    .describe('When the hook fails, times out or replies nonsense: `process` the call, `park` it (PENDING until START_CALL_PROCESSING), or `reject` it (recorded as ENDED, no audio kept).'),
+    .describe(
+      'When the hook fails, times out or replies nonsense: `process` the call, `park` it (PENDING until START_CALL_PROCESSING), or `reject` it (recorded as ENDED, no audio kept).',
+    ),
 
   accessKeys: list(accessKey)
     .default([])
-    .describe('Comma-separated ACCESS_KEY_ID:SECRET pairs. When set, PutEvents requests must carry a valid SigV4 signature by one of them.'),
-  apiToken: z.string().min(1).optional().describe('Bearer token required by the REST API, event streams and web UI when set.'),
+    .describe(
+      'Comma-separated ACCESS_KEY_ID:SECRET pairs. When set, PutEvents requests must carry a valid SigV4 signature by one of them.',
+    ),
+  apiToken: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Bearer token required by the REST API, event streams and web UI when set.'),
   putEventsMaxBodyBytes: z.coerce
     .number()
     .int()
     .positive()
     .default(1024 * 1024)
-    .describe('Largest total entry size of a PutEvents request, as AWS counts it (AWS: 1 MiB since 2026-01). Request bodies may be up to twice this plus 64 KiB, because JSON escaping inflates Detail strings; larger bodies get 413.'),
-  sigv4MaxSkewMs: positiveMs.default(15 * 60 * 1000).describe('Largest accepted clock skew of a signed request.'),
+    .describe(
+      'Largest total entry size of a PutEvents request, as AWS counts it (AWS: 1 MiB since 2026-01). Request bodies may be up to twice this plus 64 KiB, because JSON escaping inflates Detail strings; larger bodies get 413.',
+    ),
+  sigv4MaxSkewMs: positiveMs
+    .default(15 * 60 * 1000)
+    .describe('Largest accepted clock skew of a signed request.'),
   pendingEventTtlMs: positiveMs
     .default(30_000)
-    .describe('How long a control event for a not-yet-known callId is held in case the call is about to arrive.'),
-  callTtlMs: positiveMs.default(24 * 3600 * 1000).describe('How long call records and their events are kept (LCA: one day).'),
+    .describe(
+      'How long a control event for a not-yet-known callId is held in case the call is about to arrive.',
+    ),
+  callTtlMs: positiveMs
+    .default(24 * 3600 * 1000)
+    .describe('How long call records and their events are kept (LCA: one day).'),
   sweepIntervalMs: positiveMs.default(60_000).describe('How often expired records are deleted.'),
 
   sipHost: z.string().default('0.0.0.0').describe('Address SIP listens on (UDP and TCP).'),
   sipPort: port.default(5060).describe('SIP port for UDP and TCP.'),
-  sipTransports: list(z.enum(['udp', 'tcp'])).default(['udp', 'tcp']).describe('SIP transports to listen on.'),
+  sipTransports: list(z.enum(['udp', 'tcp']))
+    .default(['udp', 'tcp'])
+    .describe('SIP transports to listen on.'),
   sipAdvertisedAddress: z
     .string()
     .optional()
-    .describe('Address put in Contact and SDP c= lines; default: the local address the INVITE arrived on.'),
-  sipMaxMessageBytes: z.coerce.number().int().positive().default(65_536).describe('Largest SIP message accepted.'),
+    .describe(
+      'Address put in Contact and SDP c= lines; default: the local address the INVITE arrived on.',
+    ),
+  sipMaxMessageBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(65_536)
+    .describe('Largest SIP message accepted.'),
   sipRateLimitPerSecond: z.coerce
     .number()
     .int()
     .positive()
     .default(500)
-    .describe('New requests per second accepted from one source address; beyond it, 503 with Retry-After.'),
-  sipAllowlist: list(cidr).default([]).describe('Source CIDRs allowed to send SIP; empty allows all.'),
-  maxConcurrentCalls: z.coerce.number().int().positive().default(1000).describe('Live calls on this node; beyond it, 503.'),
+    .describe(
+      'New requests per second accepted from one source address; beyond it, 503 with Retry-After.',
+    ),
+  sipAllowlist: list(cidr)
+    .default([])
+    .describe('Source CIDRs allowed to send SIP; empty allows all.'),
+  maxConcurrentCalls: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1000)
+    .describe('Live calls on this node; beyond it, 503.'),
   callIdSource: z
     .string()
-    .regex(/^(call-id|header:[A-Za-z0-9-]+|metadata:(sessionId|sipSessionId|ucid|extension:[A-Za-z0-9:_-]+))$/)
+    .regex(
+      /^(call-id|header:[A-Za-z0-9-]+|metadata:(sessionId|sipSessionId|ucid|extension:[A-Za-z0-9:_-]+))$/,
+    )
     .default('call-id')
-    .describe('Where the callId comes from: `call-id` (the INVITE\'s Call-ID), `header:<Name>`, or `metadata:sessionId|sipSessionId|ucid|extension:<key>`. Falls back to Call-ID when absent.'),
+    .describe(
+      "Where the callId comes from: `call-id` (the INVITE's Call-ID), `header:<Name>`, or `metadata:sessionId|sipSessionId|ucid|extension:<key>`. Falls back to Call-ID when absent.",
+    ),
   rtpHost: z.string().default('0.0.0.0').describe('Address RTP sockets bind to.'),
-  rtpPorts: portRange.default({ min: 40000, max: 40999 }).describe('RTP port range, allocated in even pairs (RTCP on port+1 is ignored).'),
-  mediaTimeoutMs: positiveMs.default(60_000).describe('A call with no RTP on any stream for this long is ended.'),
+  rtpPorts: portRange
+    .default({ min: 40000, max: 40999 })
+    .describe('RTP port range, allocated in even pairs (RTCP on port+1 is ignored).'),
+  mediaTimeoutMs: positiveMs
+    .default(60_000)
+    .describe('A call with no RTP on any stream for this long is ended.'),
   preRollMs: z.coerce
     .number()
     .int()
     .min(0)
     .max(30_000)
     .default(0)
-    .describe('Audio kept from just before START_CALL_PROCESSING and fed to the engine (0: start at that moment, like LCA).'),
+    .describe(
+      'Audio kept from just before START_CALL_PROCESSING and fed to the engine (0: start at that moment, like LCA).',
+    ),
   sbcProfiles: z
     .array(sbcProfileSchema)
     .default([])
-    .describe('Per-SBC caller/agent mapping rules (config file only). The first matching profile wins; otherwise the metadata rule, then label order.'),
+    .describe(
+      'Per-SBC caller/agent mapping rules (config file only). The first matching profile wins; otherwise the metadata rule, then label order.',
+    ),
 
   engine: z
     .enum(['pocketsphinx', 'sherpa-onnx', 'aws-transcribe', 'fake'])
     .default('pocketsphinx')
     .describe('Speech engine.'),
-  languageCode: z.string().default('en-US').describe('Default transcription language; the hook may override it per call.'),
-  savePartialTranscripts: bool.default(true).describe('Emit partial ADD_TRANSCRIPT_SEGMENT events (IsPartial: true).'),
+  languageCode: z
+    .string()
+    .default('en-US')
+    .describe('Default transcription language; the hook may override it per call.'),
+  savePartialTranscripts: bool
+    .default(true)
+    .describe('Emit partial ADD_TRANSCRIPT_SEGMENT events (IsPartial: true).'),
   pocketsphinxModelDir: z
     .string()
     .default('/usr/share/pocketsphinx/model/en-us')
-    .describe('Directory of the Debian pocketsphinx-en-us model (en-us/, en-us.lm.bin, cmudict-en-us.dict).'),
-  pocketsphinxWorkers: z.coerce.number().int().positive().max(64).default(2).describe('Decoder worker threads.'),
+    .describe(
+      'Directory of the Debian pocketsphinx-en-us model (en-us/, en-us.lm.bin, cmudict-en-us.dict).',
+    ),
+  pocketsphinxWorkers: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(64)
+    .default(2)
+    .describe('Decoder worker threads.'),
   pocketsphinxLanguageModel: z
     .string()
     .optional()
-    .describe('Language model to use instead of the generic one (e.g. a contact-center LM); path to an .lm/.lm.bin file.'),
-  sherpaModelDir: z.string().optional().describe('Directory of a streaming sherpa-onnx zipformer or paraformer model.'),
+    .describe(
+      'Language model to use instead of the generic one (e.g. a contact-center LM); path to an .lm/.lm.bin file.',
+    ),
+  sherpaModelDir: z
+    .string()
+    .optional()
+    .describe('Directory of a streaming sherpa-onnx zipformer or paraformer model.'),
   awsRegion: z.string().default('us-east-1').describe('Amazon Transcribe region.'),
-  awsTranscribeEndpoint: z.string().url().optional().describe('Amazon Transcribe endpoint override (tests use a local fake).'),
+  awsTranscribeEndpoint: z
+    .string()
+    .url()
+    .optional()
+    .describe('Amazon Transcribe endpoint override (tests use a local fake).'),
   awsVocabularyName: z.string().optional().describe('Amazon Transcribe custom vocabulary.'),
-  awsPiiRedaction: bool.default(false).describe('Ask Amazon Transcribe to redact PII in transcripts.'),
+  awsPiiRedaction: bool
+    .default(false)
+    .describe('Ask Amazon Transcribe to redact PII in transcripts.'),
   awsPiiEntityTypes: z.string().default('ALL').describe('PII entity types to redact.'),
-  fakeEngineScript: z.string().optional().describe('JSON file with scripted results for the `fake` engine.'),
-  engineReconnectMaxMs: positiveMs.default(10_000).describe('Longest back-off between engine reconnects after a failure.'),
+  fakeEngineScript: z
+    .string()
+    .optional()
+    .describe('JSON file with scripted results for the `fake` engine.'),
+  engineReconnectMaxMs: positiveMs
+    .default(10_000)
+    .describe('Longest back-off between engine reconnects after a failure.'),
 
-  recordCalls: bool.default(true).describe('Write a stereo WAV per call (caller left, agent right); the hook\'s shouldRecordCall can turn it off per call.'),
+  recordCalls: bool
+    .default(true)
+    .describe(
+      "Write a stereo WAV per call (caller left, agent right); the hook's shouldRecordCall can turn it off per call.",
+    ),
 
-  redisUrl: z.string().optional().describe('redis:// URL. When set, call store, event stream and control-event routing use Redis so several nodes can share calls.'),
-  nodeLeaseMs: positiveMs.default(10_000).describe('Node heartbeat lease in Redis; a node silent this long is considered gone.'),
+  redisUrl: z
+    .string()
+    .optional()
+    .describe(
+      'redis:// (or rediss://) URL. When set, call store, event stream and control-event routing use Redis so several nodes can share calls. For a Redis Cluster, one or more comma-separated seed node URLs.',
+    ),
+  redisCluster: bool
+    .default(false)
+    .describe(
+      'Connect to `redisUrl` as a Redis Cluster (7.0 or later: control events use sharded Pub/Sub).',
+    ),
+  nodeLeaseMs: positiveMs
+    .default(10_000)
+    .describe('Node heartbeat lease in Redis; a node silent this long is considered gone.'),
   redisKeyPrefix: z
     .string()
     .min(1)
+    .regex(/^[^{}]+$/, 'must not contain { or } (they would change the hash slots of keys)')
     .default('callscribe:')
-    .describe('Prefix of every Redis key and channel name, so several deployments (or test runs) can share one Redis.'),
+    .describe(
+      'Prefix of every Redis key and channel name, so several deployments (or test runs) can share one Redis.',
+    ),
 
   webUi: bool.default(true).describe('Serve the web UI at /.'),
 });

@@ -9,10 +9,10 @@ import type { AddTranscriptSegmentEvent, CallEvent } from '../../src/domain/call
 import { REDIS_URL, redisAvailable } from '../support/redis.js';
 import { commandWorks, requireTool, tools } from '../support/tools.js';
 import { EventFeed } from './multi-node/event-feed.js';
-import { PrivateRedis } from './multi-node/private-redis.js';
+import { PrivateRedis } from '../support/private-redis.js';
 import { SbcCall } from './multi-node/sbc-call.js';
 import { ServerProcess } from './multi-node/server-process.js';
-import { deleteKeys } from './redis-test-keys.js';
+import { deleteKeys } from '../support/redis-test-keys.js';
 
 /**
  * Scale-out acceptance with real server processes: two `callscribe serve` children share one

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisClient } from '../../src/adapters/redis/redis-connection.js';
 import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
 import { startInProcessNode, type InProcessNode } from '../support/redis-node-harness.js';
 import { sampleCall } from '../contract/call-store-contract.js';
 import { captureLog } from '../support/capture-log.js';
-import { REDIS_URL, redisAvailable } from '../support/redis.js';
-import { deleteKeys } from './redis-test-keys.js';
+import { redisClient, redisTopologies } from '../support/redis.js';
+import { deleteKeys } from '../support/redis-test-keys.js';
 
-const available = await redisAvailable();
+const topologies = await redisTopologies();
 
 async function waitFor<T>(
   probe: () => Promise<T | undefined> | T | undefined,
@@ -24,8 +24,8 @@ async function waitFor<T>(
   }
 }
 
-describe.skipIf(!available)('control events routed between two nodes on one Redis', () => {
-  let redis: Redis;
+describe.each(topologies)('control events routed between nodes on $name', (topology) => {
+  let redis: RedisClient;
   let keyPrefix: string;
   const nodes: InProcessNode[] = [];
   const captured = captureLog('info');
@@ -33,7 +33,8 @@ describe.skipIf(!available)('control events routed between two nodes on one Redi
   const start = async (nodeId: string, nodeLeaseMs = 10_000): Promise<InProcessNode> => {
     const node = await startInProcessNode({
       nodeId,
-      redisUrl: REDIS_URL,
+      redisUrl: topology.url,
+      redisCluster: topology.cluster,
       keyPrefix,
       log: captured.log,
       nodeLeaseMs,
@@ -43,7 +44,7 @@ describe.skipIf(!available)('control events routed between two nodes on one Redi
   };
 
   beforeAll(() => {
-    redis = new Redis(REDIS_URL);
+    redis = redisClient(topology);
   });
   afterAll(async () => {
     await redis.quit();

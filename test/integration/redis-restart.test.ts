@@ -11,7 +11,7 @@ import { AppError } from '../../src/domain/errors.js';
 import { sampleCall } from '../contract/call-store-contract.js';
 import { captureLog } from '../support/capture-log.js';
 import { commandWorks, requireTool } from '../support/tools.js';
-import { PrivateRedis } from './multi-node/private-redis.js';
+import { PrivateRedis } from '../support/private-redis.js';
 
 /**
  * Redis restarting under a node, on a private redis-server (never the shared one): writes

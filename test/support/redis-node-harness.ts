@@ -41,6 +41,7 @@ export class StartRecordingPipelines implements CallPipelineFactory {
 export interface InProcessNodeOptions {
   nodeId: string;
   redisUrl: string;
+  redisCluster?: boolean;
   keyPrefix: string;
   log: Logger;
   nodeLeaseMs?: number;
@@ -59,6 +60,7 @@ export async function startInProcessNode(options: InProcessNodeOptions) {
   const redis = createRedisAdapters(
     {
       redisUrl: options.redisUrl,
+      redisCluster: options.redisCluster ?? false,
       callTtlMs: options.callTtlMs ?? 3_600_000,
       nodeLeaseMs: options.nodeLeaseMs ?? 10_000,
     },

@@ -1,7 +1,18 @@
 import { createConnection } from 'node:net';
+import { Cluster, Redis } from 'ioredis';
+import { inject } from 'vitest';
+import type { RedisClient } from '../../src/adapters/redis/redis-connection.js';
 import { inCi } from './tools.js';
 
 export const REDIS_URL = process.env.CALLSCRIBE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Where the Redis adapters are tested: the shared standalone Redis, and a Redis Cluster. */
+export interface RedisTopology {
+  name: 'standalone Redis' | 'Redis Cluster';
+  /** As `redisUrl` takes it (seed URLs, comma-separated, for the Cluster). */
+  url: string;
+  cluster: boolean;
+}
 
 /** Resolves true when a Redis answers on the test URL; skips visibly (or fails in CI) otherwise. */
 export async function redisAvailable(): Promise<boolean> {
@@ -24,4 +35,38 @@ export async function redisAvailable(): Promise<boolean> {
     console.warn(`SKIPPED: Redis is not reachable at ${REDIS_URL}; Redis tests are skipped`);
   }
   return ok;
+}
+
+/**
+ * The Cluster started once for the whole run by test/support/global-redis-cluster.ts (or the
+ * one CALLSCRIBE_TEST_REDIS_CLUSTER_URL names); undefined, visibly, where none could be had.
+ */
+export function redisClusterUrl(): string | undefined {
+  const url = inject('redisClusterUrl');
+  if (url) return url;
+  const why = inject('redisClusterUnavailable');
+  if (inCi) throw new Error(`no Redis Cluster for the tests (${why}), but CI=true`);
+  console.warn(`SKIPPED: no Redis Cluster for the tests (${why}); Cluster cases are skipped`);
+  return undefined;
+}
+
+/** Every topology available here; a test file runs its Redis cases once per entry. */
+export async function redisTopologies(): Promise<RedisTopology[]> {
+  const topologies: RedisTopology[] = [];
+  if (await redisAvailable())
+    topologies.push({ name: 'standalone Redis', url: REDIS_URL, cluster: false });
+  const clusterUrl = redisClusterUrl();
+  if (clusterUrl) topologies.push({ name: 'Redis Cluster', url: clusterUrl, cluster: true });
+  return topologies;
+}
+
+/** A plain client for a test to look into Redis with. */
+export function redisClient(topology: Pick<RedisTopology, 'url' | 'cluster'>): RedisClient {
+  if (!topology.cluster) return new Redis(topology.url);
+  return new Cluster(
+    topology.url.split(',').map((u) => {
+      const url = new URL(u);
+      return { host: url.hostname, port: Number(url.port) };
+    }),
+  );
 }

@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  appendAllEventsScript,
+  appendCallEventScript,
+} from '../../src/adapters/redis/call-event-scripts.js';
 import { RedisCallEventStream } from '../../src/adapters/redis/redis-call-event-stream.js';
+import type { RedisClient } from '../../src/adapters/redis/redis-connection.js';
 import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
 import type { CallEvent, StoredCallEvent } from '../../src/domain/call-event.js';
 import { describeCallEventStreamContract } from '../contract/call-event-stream-contract.js';
 import { captureLog } from '../support/capture-log.js';
-import { REDIS_URL, redisAvailable } from '../support/redis.js';
-import { deleteKeys } from '../integration/redis-test-keys.js';
+import { redisClient, redisTopologies } from '../support/redis.js';
+import { deleteKeys } from '../support/redis-test-keys.js';
 
-const available = await redisAvailable();
+const topologies = await redisTopologies();
 
 const endEvent = (callId: string): CallEvent => ({
   EventType: 'END',
@@ -19,32 +23,35 @@ const endEvent = (callId: string): CallEvent => ({
   SystemPhoneNumber: '+15559870000',
 });
 
-describe.skipIf(!available)('RedisCallEventStream', () => {
-  let redis: Redis;
+describe.each(topologies)('RedisCallEventStream on $name', (topology) => {
+  let redis: RedisClient;
   beforeAll(() => {
-    redis = new Redis(REDIS_URL);
+    redis = redisClient(topology);
   });
   afterAll(async () => {
     await redis.quit();
   });
 
-  describeCallEventStreamContract('RedisCallEventStream', async ({ ttlMs, now }) => {
-    const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
-    const stream = new RedisCallEventStream({
-      redis,
-      blockingRedis: redis.duplicate(),
-      keys,
-      ttlMs,
-      now,
-      log: captureLog().log,
-      historyPageSize: 25,
-    });
-    return {
-      stream,
-      sweepExpired: () => stream.sweepExpired(),
-      cleanup: () => deleteKeys(redis, keys.prefix),
-    };
-  });
+  describeCallEventStreamContract(
+    `RedisCallEventStream on ${topology.name}`,
+    async ({ ttlMs, now }) => {
+      const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
+      const stream = new RedisCallEventStream({
+        redis,
+        blockingRedis: redis.duplicate(),
+        keys,
+        ttlMs,
+        now,
+        log: captureLog().log,
+        historyPageSize: 25,
+      });
+      return {
+        stream,
+        sweepExpired: () => stream.sweepExpired(),
+        cleanup: () => deleteKeys(redis, keys.prefix),
+      };
+    },
+  );
 
   it('shares events between two nodes: an append on one reaches subscribers on the other', async () => {
     const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
@@ -96,6 +103,53 @@ describe.skipIf(!available)('RedisCallEventStream', () => {
       await deleteKeys(redis, keys.prefix);
       const after = await stream.append(endEvent('c1'));
       expect(Number(after.id)).toBeGreaterThan(Number(before.id));
+    } finally {
+      await stream.close();
+      await deleteKeys(redis, keys.prefix);
+    }
+  });
+
+  it('stores an event that reaches the call stream after a later one, under its own id', async () => {
+    const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
+    const stream = new RedisCallEventStream({
+      redis,
+      blockingRedis: redis.duplicate(),
+      keys,
+      ttlMs: 60_000,
+      log: captureLog().log,
+    });
+    try {
+      // Two nodes appending to one call at once (the owner, and a node ending it as
+      // owner-lost): both get ids in the all-calls stream, the later id reaches the call first.
+      const add = (event: CallEvent) =>
+        appendAllEventsScript.run(
+          redis,
+          [keys.eventSequence, keys.allEvents, keys.eventExpiry],
+          [Date.now() * 1000, event.CallId, JSON.stringify(event), 1000, Date.now() + 60_000],
+        ) as Promise<string>;
+      const early = endEvent('raced');
+      const late = { ...endEvent('raced'), EventType: 'CALL_STATE' } as CallEvent;
+      const earlyId = await add(early);
+      const lateId = await add(late);
+      const toCall = (id: string, event: CallEvent) =>
+        appendCallEventScript.run(
+          redis,
+          [keys.callEvents('raced')],
+          [id, 'raced', JSON.stringify(event), 1000, Date.now() + 120_000],
+        );
+      await toCall(lateId, late);
+      await toCall(earlyId, early);
+
+      const perCall = await stream.read({ callId: 'raced' });
+      expect(perCall.map((e) => [e.id, e.event.EventType])).toEqual([
+        [lateId, 'CALL_STATE'],
+        [earlyId, 'END'],
+      ]);
+      // Resuming after the newest id seen on the call's feed still delivers the late entry.
+      expect((await stream.read({ callId: 'raced', afterId: lateId })).map((e) => e.id)).toEqual([
+        earlyId,
+      ]);
+      expect((await stream.read({})).map((e) => e.id)).toEqual([earlyId, lateId]);
     } finally {
       await stream.close();
       await deleteKeys(redis, keys.prefix);

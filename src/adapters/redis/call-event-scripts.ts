@@ -1,42 +1,92 @@
 import { LuaScript } from './lua-script.js';
 
-/**
- * KEYS: sequence, allEvents, callEvents, eventExpiry.
- * ARGV: nowMicros, callId, eventJson, allMaxLen, callMaxLen, expiresAtMs, backstopExpireAtMs.
- * Picks the next id and adds the event under it to both streams, so the all-calls feed and the
- * per-call feed share ids. Returns the id as a decimal string.
+/*
+ * An append is two scripts, each on one hash slot (so it runs on a Redis Cluster): the `{ev}`
+ * slot hands out the id and adds the event to the all-calls stream, then the call's own slot
+ * adds it to the call's stream under the same id.
  */
-export const appendEventScript = new LuaScript(`
+
+/**
+ * KEYS: sequence, allEvents, eventExpiry.
+ * ARGV: nowMicros, callId, eventJson, allMaxLen, expiresAtMs.
+ * Picks the next id (see event-id.ts) and adds the event to the all-calls stream under it.
+ * Returns the id as a decimal string.
+ */
+export const appendAllEventsScript = new LuaScript(`
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local id = math.max(last + 1, tonumber(ARGV[1]))
 local text = string.format('%.0f', id)
 redis.call('SET', KEYS[1], text)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], text .. '-0', 'c', ARGV[2], 'e', ARGV[3])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], text .. '-0', 'c', ARGV[2], 'e', ARGV[3])
-redis.call('PEXPIREAT', KEYS[3], ARGV[7])
-redis.call('ZADD', KEYS[4], ARGV[6], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[2])
 return text
 `);
 
 /**
- * KEYS: callEvents, allEvents, eventExpiry. ARGV: callId, nowMs.
- * Deletes an expired call's events from both streams; returns how many there were (0 when the
- * call turned out to be written to again).
+ * KEYS: callEvents. ARGV: id, callId, eventJson, callMaxLen, backstopExpireAtMs.
+ * Adds the event to the call's stream as `<id>-0`. Appends of one call arrive in id order from
+ * one node; should two nodes append to one call at once (the owner and a node ending the call
+ * as owner-lost) and the later id arrive first, the entry goes right after the newest one and
+ * keeps its id in field `i`, so it is stored rather than refused.
  */
-export const sweepCallEventsScript = new LuaScript(`
-local score = redis.call('ZSCORE', KEYS[3], ARGV[1])
-if score and tonumber(score) > tonumber(ARGV[2]) then return 0 end
-local entries = redis.call('XRANGE', KEYS[1], '-', '+')
-local ids = {}
-for i, entry in ipairs(entries) do
-  ids[#ids + 1] = entry[1]
-  if #ids == 500 then
-    redis.call('XDEL', KEYS[2], unpack(ids))
-    ids = {}
+export const appendCallEventScript = new LuaScript(`
+local entry = ARGV[1] .. '-0'
+local extra = {}
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+if top then
+  local ms, seq = string.match(top[1], '^(%d+)-(%d+)$')
+  if tonumber(ms) >= tonumber(ARGV[1]) then
+    entry = ms .. '-' .. string.format('%.0f', tonumber(seq) + 1)
+    extra = {'i', ARGV[1]}
   end
 end
-if #ids > 0 then redis.call('XDEL', KEYS[2], unpack(ids)) end
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-return #entries
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], entry, 'c', ARGV[2], 'e', ARGV[3], unpack(extra))
+redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+return entry
+`);
+
+/**
+ * KEYS: callEvents. The first step of sweeping a call's events: returns the newest entry id of
+ * the call's stream, then the all-calls entry ids of its events (nothing for no stream).
+ */
+export const callEventIdsScript = new LuaScript(`
+local entries = redis.call('XRANGE', KEYS[1], '-', '+')
+if #entries == 0 then return {} end
+local ids = {entries[#entries][1]}
+for _, entry in ipairs(entries) do
+  local id = entry[1]
+  local f = entry[2]
+  for i = 1, #f, 2 do
+    if f[i] == 'i' then id = f[i + 1] .. '-0' end
+  end
+  ids[#ids + 1] = id
+end
+return ids
+`);
+
+/**
+ * KEYS: allEvents, eventExpiry. ARGV: callId, nowMs, entry ids...
+ * Deletes an expired call's entries from the all-calls stream and forgets its expiry; returns
+ * how many there were, or -1 when the call turned out to be written to again.
+ */
+export const sweepAllEventsScript = new LuaScript(`
+local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if score and tonumber(score) > tonumber(ARGV[2]) then return -1 end
+for i = 3, #ARGV, 500 do
+  redis.call('XDEL', KEYS[1], unpack(ARGV, i, math.min(i + 499, #ARGV)))
+end
+redis.call('ZREM', KEYS[2], ARGV[1])
+return #ARGV - 2
+`);
+
+/**
+ * KEYS: callEvents. ARGV: the newest swept entry id.
+ * Drops the swept entries of the call's stream, keeping any appended since, and the stream
+ * itself once it is empty.
+ */
+export const trimCallEventsScript = new LuaScript(`
+local ms, seq = string.match(ARGV[1], '^(%d+)-(%d+)$')
+redis.call('XTRIM', KEYS[1], 'MINID', ms .. '-' .. string.format('%.0f', tonumber(seq) + 1))
+if redis.call('XLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[1]) end
+return 1
 `);

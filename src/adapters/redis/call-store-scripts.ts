@@ -1,86 +1,119 @@
 import { LuaScript } from './lua-script.js';
 
 /*
- * The store's writes, each atomic on one Redis. Times arrive from the client as strings (the
- * injected clock decides expiry, Redis only backs it up with PEXPIREAT), so no Lua number is
- * ever formatted back into a command argument.
+ * The store's writes. Each script touches the keys of one hash slot only, so the same scripts
+ * run on one Redis and on a Redis Cluster:
+ * - the record `cd#{callId}` is the commit point: its script alone decides a create or a
+ *   compare-and-set;
+ * - the mapping `cm#{originalCallId}` and the `{idx}` listing indexes follow in a second step.
+ *   Index updates carry the record's (createdMs, version), and `{idx}:versions` keeps the
+ *   newest applied per call, so they are idempotent, a late older one changes nothing, and a
+ *   listing that finds an index behind its record can safely re-apply the record.
+ * Times arrive from the client as strings (the injected clock decides expiry, Redis only backs
+ * it up with PEXPIREAT), so no Lua number is ever formatted back into a command argument.
  */
 
 /**
- * KEYS: cd, cm, callIndex, expiryIndex, stateIndex x4 (PENDING, PROCESSING, PAUSED, ENDED).
- * ARGV: nowMs, expiresAfterSec, expiresAtMs, createdAt, createdMs, state, data, callId, stateSlot (1-4).
+ * KEYS: cd. ARGV: nowMs, expiresAfterSec, expiresAtMs, createdAt, createdMs, state, data.
  * Returns the new version, or nil when a live record holds the callId. An expired record is
  * overwritten and its version keeps counting, so a writer holding the old version cannot win.
  */
-export const createCallScript = new LuaScript(`
+export const createRecordScript = new LuaScript(`
 local old = redis.call('HGET', KEYS[1], 'expiresAfter')
 if old and tonumber(old) * 1000 > tonumber(ARGV[1]) then return false end
 local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HSET', KEYS[1], 'data', ARGV[7], 'createdAt', ARGV[4], 'createdMs', ARGV[5],
   'expiresAfter', ARGV[2], 'state', ARGV[6])
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
-redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], 'callId', ARGV[8], 'expiresAfter', ARGV[2])
-redis.call('PEXPIREAT', KEYS[2], ARGV[3])
-for i = 5, 8 do redis.call('ZREM', KEYS[i], ARGV[8]) end
-redis.call('ZADD', KEYS[3], ARGV[5], ARGV[8])
-redis.call('ZADD', KEYS[4 + tonumber(ARGV[9])], ARGV[5], ARGV[8])
-redis.call('ZADD', KEYS[4], ARGV[3], KEYS[1])
-redis.call('ZADD', KEYS[4], ARGV[3], KEYS[2])
 return version
 `);
 
 /**
- * KEYS: cd, cm, expiryIndex, stateIndex x4.
- * ARGV: expectedVersion, nowMs, expiresAfterSec, expiresAtMs, state, data, callId, stateSlot.
- * Returns {version, createdAt}, or nil when the record is absent, expired or at another version.
- * The mapping is refreshed with the call so late events by the original id still resolve.
+ * KEYS: cd. ARGV: expectedVersion, nowMs, expiresAfterSec, expiresAtMs, state, data.
+ * Returns {version, createdAt, createdMs}, or nil when the record is absent, expired or at
+ * another version.
  */
-export const compareAndSetScript = new LuaScript(`
-local cur = redis.call('HMGET', KEYS[1], 'version', 'expiresAfter', 'state', 'createdMs', 'createdAt')
+export const compareAndSetRecordScript = new LuaScript(`
+local cur = redis.call('HMGET', KEYS[1], 'version', 'expiresAfter', 'createdAt', 'createdMs')
 if not cur[1] or not cur[2] then return false end
 if tonumber(cur[2]) * 1000 <= tonumber(ARGV[2]) then return false end
 if cur[1] ~= ARGV[1] then return false end
 local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HSET', KEYS[1], 'data', ARGV[6], 'state', ARGV[5], 'expiresAfter', ARGV[3])
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
-if cur[3] ~= ARGV[5] then
-  for i = 4, 7 do redis.call('ZREM', KEYS[i], ARGV[7]) end
-  redis.call('ZADD', KEYS[3 + tonumber(ARGV[8])], cur[4], ARGV[7])
-end
-redis.call('ZADD', KEYS[3], ARGV[4], KEYS[1])
-local m = redis.call('HMGET', KEYS[2], 'callId', 'expiresAfter')
-if m[1] == ARGV[7] and m[2] and tonumber(m[2]) * 1000 > tonumber(ARGV[2]) then
-  redis.call('HSET', KEYS[2], 'expiresAfter', ARGV[3])
-  redis.call('PEXPIREAT', KEYS[2], ARGV[4])
-  redis.call('ZADD', KEYS[3], ARGV[4], KEYS[2])
-end
-return {version, cur[5]}
+return {version, cur[3], cur[4]}
 `);
 
 /**
- * KEYS: key, expiryIndex, callIndex, stateIndex x4. ARGV: nowMs, callId ('' unless key is cd#).
- * Deletes the key if its record has expired (or Redis already dropped it) and unindexes it;
- * returns 1 when a record went, 0 when it turned out to be live.
+ * KEYS: cm. ARGV: callId, nowMs, expiresAfterSec, expiresAtMs.
+ * Keeps the original id resolving to the call while the call lives: refreshes a mapping that
+ * points to it, and writes one that is missing or expired (a create whose mapping write was
+ * lost); a live mapping to another call is left alone. Returns 1 when it wrote.
  */
-export const sweepKeyScript = new LuaScript(`
-local e = redis.call('HGET', KEYS[1], 'expiresAfter')
-if e and tonumber(e) * 1000 > tonumber(ARGV[1]) then return 0 end
-redis.call('ZREM', KEYS[2], KEYS[1])
-if ARGV[2] ~= '' then
-  for i = 3, 7 do redis.call('ZREM', KEYS[i], ARGV[2]) end
-end
-redis.call('DEL', KEYS[1])
+export const refreshMappingScript = new LuaScript(`
+local m = redis.call('HMGET', KEYS[1], 'callId', 'expiresAfter')
+local live = m[2] and tonumber(m[2]) * 1000 > tonumber(ARGV[2])
+if live and m[1] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'callId', ARGV[1], 'expiresAfter', ARGV[3])
+redis.call('PEXPIREAT', KEYS[1], ARGV[4])
 return 1
 `);
 
 /**
- * KEYS: cd, callIndex, stateIndex x4. ARGV: callId.
- * Drops index entries of a call whose key Redis has already expired; checked inside the script
- * so a call created again in the meantime keeps its entries.
+ * KEYS: versions, callIndex, expiryIndex, stateIndex x4 (PENDING, PROCESSING, PAUSED, ENDED).
+ * ARGV: callId, createdMs, version, expiresAtMs, stateSlot (1-4), cdKey, cmKey or ''.
+ * Makes the indexes reflect one write of the record, unless they already reflect that write
+ * or a newer one (a record created again after expiry has a later createdMs). Returns 1 when
+ * it changed the indexes.
  */
-export const pruneIndexScript = new LuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-for i = 2, 6 do redis.call('ZREM', KEYS[i], ARGV[1]) end
+export const applyIndexScript = new LuaScript(`
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  local c, v = string.match(cur, '^(%d+):(%d+):')
+  local nc, nv = tonumber(ARGV[2]), tonumber(ARGV[3])
+  if tonumber(c) > nc or (tonumber(c) == nc and tonumber(v) >= nv) then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3] .. ':' .. ARGV[4])
+for i = 4, 7 do redis.call('ZREM', KEYS[i], ARGV[1]) end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3 + tonumber(ARGV[5])], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], 'GT', ARGV[4], ARGV[6])
+if ARGV[7] ~= '' then redis.call('ZADD', KEYS[3], 'GT', ARGV[4], ARGV[7]) end
+return 1
+`);
+
+/**
+ * KEYS: key (a cd#, cm# or ctl# key). ARGV: nowMs.
+ * Deletes the key if its record has expired (or Redis already dropped it); returns nil when
+ * it went, or the live record's expiresAfter (epoch s) so its sweep entry can be moved there.
+ */
+export const sweepRecordScript = new LuaScript(`
+local e = redis.call('HGET', KEYS[1], 'expiresAfter')
+if e and tonumber(e) * 1000 > tonumber(ARGV[1]) then return e end
+redis.call('DEL', KEYS[1])
+return false
+`);
+
+/**
+ * KEYS: versions, callIndex, expiryIndex, stateIndex x4.
+ * ARGV: key, callId ('' unless key is a cd# key), nowMs, liveExpiresAtMs ('' when the key went).
+ * The index half of a sweep (or of pruning a listing entry whose record is gone). A live key's
+ * sweep entry moves to its real expiry. A gone key's entries go, but a call's listing entries
+ * only while the indexed record has expired, so a call created again in the meantime keeps
+ * its own. Returns 1 when a call was unindexed.
+ */
+export const unindexScript = new LuaScript(`
+if ARGV[4] ~= '' then
+  redis.call('ZADD', KEYS[3], 'GT', ARGV[4], ARGV[1])
+  return 0
+end
+local s = redis.call('ZSCORE', KEYS[3], ARGV[1])
+if s and tonumber(s) <= tonumber(ARGV[3]) then redis.call('ZREM', KEYS[3], ARGV[1]) end
+if ARGV[2] == '' then return 0 end
+local cur = redis.call('HGET', KEYS[1], ARGV[2])
+if cur and tonumber(string.match(cur, ':(%d+)$')) > tonumber(ARGV[3]) then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[2])
+for i = 4, 7 do redis.call('ZREM', KEYS[i], ARGV[2]) end
+redis.call('ZREM', KEYS[2], ARGV[2])
 return 1
 `);

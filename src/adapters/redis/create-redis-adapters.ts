@@ -5,13 +5,15 @@ import { AppError } from '../../domain/errors.js';
 import { OwnerLossReaper } from './owner-loss-reaper.js';
 import { RedisCallEventStream } from './redis-call-event-stream.js';
 import { RedisCallStore } from './redis-call-store.js';
-import { openRedis } from './redis-connection.js';
+import { assertTopology, openRedis } from './redis-connection.js';
+import { createControlBus } from './redis-control-bus.js';
 import { RedisControlForwarder, type ControlListenerTarget } from './redis-control-forwarder.js';
 import { RedisKeys } from './redis-keys.js';
 import { createRedisMetrics } from './redis-metrics.js';
 import { RedisNodeRegistry } from './redis-node-registry.js';
 
-export type RedisAdapterConfig = Pick<Config, 'redisUrl' | 'callTtlMs' | 'nodeLeaseMs'>;
+export type RedisAdapterConfig = Pick<Config, 'redisUrl' | 'callTtlMs' | 'nodeLeaseMs'> &
+  Partial<Pick<Config, 'redisCluster'>>;
 
 export interface RedisAdapterDeps {
   nodeId: string;
@@ -40,11 +42,14 @@ export function createRedisAdapters(
   const keys = new RedisKeys(deps.keyPrefix ?? 'callscribe:');
   const metrics = createRedisMetrics(deps.registry);
   const redisLog = log.child({ component: 'redis' });
+  const cluster = config.redisCluster ?? false;
   const open = (role: string) =>
     openRedis({
       url,
+      cluster,
       log: redisLog,
       name: `callscribe:${deps.nodeId}:${role}`,
+      shardedSubscriber: role === 'control',
       ...(deps.maxRetriesPerRequest === undefined
         ? {}
         : { maxRetriesPerRequest: deps.maxRetriesPerRequest }),
@@ -52,7 +57,14 @@ export function createRedisAdapters(
   const redis = open('commands');
   const blockingRedis = open('events');
   const subscriber = open('control');
-  const store = new RedisCallStore({ redis, keys, ttlMs: config.callTtlMs, now, metrics });
+  const store = new RedisCallStore({
+    redis,
+    keys,
+    ttlMs: config.callTtlMs,
+    now,
+    metrics,
+    log: log.child({ component: 'store' }),
+  });
   const eventStream = new RedisCallEventStream({
     redis,
     blockingRedis,
@@ -78,8 +90,7 @@ export function createRedisAdapters(
   };
   const forwarder = new RedisControlForwarder({
     ...ownerLoss,
-    redis,
-    subscriber,
+    bus: createControlBus(redis, subscriber, cluster),
     keys,
     nodeId: deps.nodeId,
     liveness: nodeRegistry,
@@ -105,6 +116,7 @@ export function createRedisAdapters(
       void forwarder.announceCallArrived(callId, originalCallId);
     },
     async start(router: ControlListenerTarget): Promise<void> {
+      await assertTopology(redis, cluster);
       await nodeRegistry.start();
       await forwarder.startControlListener(router);
       reaper.start();

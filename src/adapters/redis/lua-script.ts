@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 /**
- * A Lua script run by its SHA1, loaded on demand: after a Redis restart the script cache is
- * empty, so NOSCRIPT is answered by sending the body once with EVAL (which caches it again).
+ * A Lua script run by its SHA1, loaded on demand: after a Redis restart (or on a Cluster node
+ * that has not seen it) the script cache is empty, so NOSCRIPT is answered by sending the body
+ * once with EVAL (which caches it again). On a Cluster the first key routes the call.
  */
 export class LuaScript {
   readonly #sha: string;
@@ -13,7 +14,7 @@ export class LuaScript {
   }
 
   async run(
-    redis: Redis,
+    redis: RedisClient,
     keys: readonly string[],
     args: readonly (string | number)[],
   ): Promise<unknown> {

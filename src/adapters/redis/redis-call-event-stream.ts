@@ -1,20 +1,26 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { SubscriberRegistry } from '../event-fanout/subscriber-registry.js';
 import type { CallEvent, StoredCallEvent } from '../../domain/call-event.js';
 import { AppError } from '../../domain/errors.js';
 import type { CallEventQuery, CallEventStream } from '../../ports/call-event-stream.js';
-import { appendEventScript, sweepCallEventsScript } from './call-event-scripts.js';
+import {
+  appendAllEventsScript,
+  appendCallEventScript,
+  callEventIdsScript,
+  sweepAllEventsScript,
+  trimCallEventsScript,
+} from './call-event-scripts.js';
 import { fromStreamId, parseAfterId, toStreamId } from './event-id.js';
+import type { RedisClient } from './redis-connection.js';
 import { redisFailure } from './redis-failure.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { RedisMetrics } from './redis-metrics.js';
 
 export interface RedisCallEventStreamOptions {
   /** Connection for appends and reads; the caller owns and closes it. */
-  redis: Redis;
+  redis: RedisClient;
   /** A second connection the stream owns for its blocking XREAD (closed by `close`). */
-  blockingRedis: Redis;
+  blockingRedis: RedisClient;
   keys: RedisKeys;
   /** Events live this long after their call's last event (`callTtlMs`). */
   ttlMs: number;
@@ -38,14 +44,14 @@ export interface RedisCallEventStreamOptions {
 type StreamEntry = [id: string, fields: string[]];
 
 /**
- * LCA call events on Redis Streams: `ev:all` for every call and `ev#{callId}` per call, both
- * written by one Lua script under the same entry id. Live delivery uses one blocking reader
- * per instance on `ev:all`, fanned out in-process, so events appended on any node reach every
- * node's subscribers. External consumers may read `ev:all` with consumer groups.
+ * LCA call events on Redis Streams: `{ev}:all` for every call and `ev#{callId}` per call, both
+ * under the same entry id. Live delivery uses one blocking reader per instance on `{ev}:all`,
+ * fanned out in-process, so events appended on any node reach every node's subscribers.
+ * External consumers may read `{ev}:all` with consumer groups.
  */
 export class RedisCallEventStream implements CallEventStream {
-  readonly #redis: Redis;
-  readonly #blocking: Redis;
+  readonly #redis: RedisClient;
+  readonly #blocking: RedisClient;
   readonly #keys: RedisKeys;
   readonly #ttlMs: number;
   readonly #now: () => number;
@@ -91,22 +97,16 @@ export class RedisCallEventStream implements CallEventStream {
     const nowMs = Math.trunc(this.#now());
     const expiresAtMs = nowMs + this.#ttlMs;
     const k = this.#keys;
+    const json = JSON.stringify(event);
+    let id: string;
     try {
-      const id = await appendEventScript.run(
-        this.#redis,
-        [k.eventSequence, k.allEvents, k.callEvents(event.CallId), k.eventExpiry],
-        [
-          nowMs * 1000,
-          event.CallId,
-          JSON.stringify(event),
-          this.#allMaxLen,
-          this.#callMaxLen,
-          expiresAtMs,
-          expiresAtMs + this.#backstopGraceMs,
-        ],
+      id = String(
+        await appendAllEventsScript.run(
+          this.#redis,
+          [k.eventSequence, k.allEvents, k.eventExpiry],
+          [nowMs * 1000, event.CallId, json, this.#allMaxLen, expiresAtMs],
+        ),
       );
-      // Subscribers get it from the reader, like events appended on other nodes.
-      return { id: String(id), event: structuredClone(event) };
     } catch (error) {
       this.#metrics?.failures.inc({ operation: 'event-append' });
       const failure = redisFailure(
@@ -120,6 +120,24 @@ export class RedisCallEventStream implements CallEventStream {
       );
       throw failure;
     }
+    try {
+      await appendCallEventScript.run(
+        this.#redis,
+        [k.callEvents(event.CallId)],
+        [id, event.CallId, json, this.#callMaxLen, expiresAtMs + this.#backstopGraceMs],
+      );
+    } catch (error) {
+      // Stored and delivered live through the all-calls stream; only the call's own history
+      // lacks it. Said loudly, as the per-call feed's catch-up will not show it.
+      this.#metrics?.failures.inc({ operation: 'event-append-call' });
+      const failure = redisFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot append the event');
+      this.#log.error(
+        { err: failure, code: failure.code, callId: event.CallId, eventType: event.EventType, id },
+        "call event stored in the all-calls stream only: the call's stream is unavailable",
+      );
+    }
+    // Subscribers get it from the reader, like events appended on other nodes.
+    return { id, event: structuredClone(event) };
   }
 
   async read(query: CallEventQuery): Promise<StoredCallEvent[]> {
@@ -157,21 +175,34 @@ export class RedisCallEventStream implements CallEventStream {
       let removed = 0;
       for (;;) {
         const due = await this.#redis.zrangebyscore(k.eventExpiry, '-inf', nowMs, 'LIMIT', 0, 200);
-        for (const callId of due) {
-          removed += Number(
-            await sweepCallEventsScript.run(
-              this.#redis,
-              [k.callEvents(callId), k.allEvents, k.eventExpiry],
-              [callId, nowMs],
-            ),
-          );
-        }
+        for (const callId of due) removed += await this.#sweepCall(callId, nowMs);
         if (due.length < 200) return removed;
       }
     } catch (error) {
       this.#metrics?.failures.inc({ operation: 'event-sweep' });
       throw redisFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot delete expired call events');
     }
+  }
+
+  /**
+   * Three steps, as the call's stream and the all-calls stream live in different slots: read
+   * the call's ids, delete them from the all-calls stream if the call is still expired, then
+   * trim the call's stream up to what was read, so an event appended meanwhile stays.
+   */
+  async #sweepCall(callId: string, nowMs: number): Promise<number> {
+    const k = this.#keys;
+    const key = k.callEvents(callId);
+    const [newest, ...ids] = (await callEventIdsScript.run(this.#redis, [key], [])) as string[];
+    const removed = Number(
+      await sweepAllEventsScript.run(
+        this.#redis,
+        [k.allEvents, k.eventExpiry],
+        [callId, nowMs, ...ids],
+      ),
+    );
+    if (removed < 0) return 0;
+    if (newest !== undefined) await trimCallEventsScript.run(this.#redis, [key], [newest]);
+    return removed;
   }
 
   /** Ends every subscription and the reader; the shared connection stays open for its owner. */
@@ -291,7 +322,8 @@ function fieldOf(fields: string[], name: string): string | undefined {
 
 function toStoredEvent([streamId, fields]: StreamEntry): StoredCallEvent {
   return {
-    id: fromStreamId(streamId),
+    // `i` marks an entry a call's stream had to store out of id order (see the append script).
+    id: fieldOf(fields, 'i') ?? fromStreamId(streamId),
     event: JSON.parse(fieldOf(fields, 'e') ?? 'null') as CallEvent,
   };
 }

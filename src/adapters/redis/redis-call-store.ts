@@ -1,28 +1,33 @@
-import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { CallData, CallState } from '../../domain/call.js';
 import type { ControlOutcome } from '../../domain/control-event.js';
 import { AppError } from '../../domain/errors.js';
 import type { CallListQuery, CallStore, StoredCall } from '../../ports/call-store.js';
 import {
-  compareAndSetScript,
-  createCallScript,
-  pruneIndexScript,
-  sweepKeyScript,
+  applyIndexScript,
+  compareAndSetRecordScript,
+  createRecordScript,
+  refreshMappingScript,
+  sweepRecordScript,
+  unindexScript,
 } from './call-store-scripts.js';
 import { expiresAfterSeconds } from './expiry.js';
+import type { RedisClient } from './redis-connection.js';
 import { redisFailure } from './redis-failure.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { RedisMetrics } from './redis-metrics.js';
 
 export interface RedisCallStoreOptions {
   /** A connection the caller owns (and closes); the store never closes it. */
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   /** Lifetime of a record after its last write (`callTtlMs`). */
   ttlMs: number;
   /** Epoch milliseconds; expiry is decided with it, Redis TTLs only back it up. */
   now?: () => number;
   metrics?: RedisMetrics;
+  /** Where failed follow-up writes (mapping, indexes) are reported; they repair later. */
+  log?: Logger;
   /** Index entries read per round trip while listing. */
   listPageSize?: number;
 }
@@ -33,22 +38,39 @@ const stateSlot: Readonly<Record<CallState, number>> = {
   PAUSED: 3,
   ENDED: 4,
 };
-const CALL_FIELDS = ['data', 'version', 'createdAt', 'expiresAfter', 'state'] as const;
+const CALL_FIELDS = ['data', 'version', 'createdAt', 'expiresAfter', 'createdMs'] as const;
 
 type CallFields = (string | null)[];
+
+/** What the indexes need to know of one write of a record. */
+interface IndexedWrite {
+  callId: string;
+  state: CallState;
+  createdMs: string;
+  version: number;
+  expiresAfter: number;
+  /** The mapping key, when this write (re)wrote it and so moved its expiry. */
+  mappingKey?: string;
+}
 
 /**
  * CallStore on Redis in LCA's key layout: `cd#{callId}` (a hash holding the CallData JSON, its
  * version, createdAt and ExpiresAfter), `cm#{originalCallId}` and `ctl#{eventId}`. Sorted-set
- * indexes (all calls and one per state, scored by creation time) make listing cheap; they are
- * kept in the same Lua scripts as the records and pruned of entries Redis has expired.
+ * indexes (all calls and one per state, scored by creation time) make listing cheap.
+ *
+ * Each key is written by a script of its own hash slot, so the store runs on a Redis Cluster.
+ * The record's write decides; the mapping and the indexes follow it. Should a follow-up fail
+ * (its shard down past the retries), the write still stands: the failure is logged and
+ * counted, the next write of the call rewrites both, and a listing that finds an index entry
+ * behind its record re-applies the record.
  */
 export class RedisCallStore implements CallStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: RedisKeys;
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #metrics: RedisMetrics | undefined;
+  readonly #log: Logger | undefined;
   readonly #pageSize: number;
   #closed = false;
 
@@ -63,6 +85,7 @@ export class RedisCallStore implements CallStore {
     this.#ttlMs = options.ttlMs;
     this.#now = options.now ?? Date.now;
     this.#metrics = options.metrics;
+    this.#log = options.log;
     this.#pageSize = Math.max(1, Math.trunc(options.listPageSize ?? 200));
   }
 
@@ -72,15 +95,9 @@ export class RedisCallStore implements CallStore {
       const expiresAfter = expiresAfterSeconds(nowMs, this.#ttlMs);
       const createdAt = new Date(nowMs).toISOString();
       const k = this.#keys;
-      const version = await createCallScript.run(
+      const version = await createRecordScript.run(
         this.#redis,
-        [
-          k.call(call.callId),
-          k.mapping(call.originalCallId),
-          k.callIndex,
-          k.expiryIndex,
-          ...k.callStateIndexes,
-        ],
+        [k.call(call.callId)],
         [
           nowMs,
           expiresAfter,
@@ -89,8 +106,6 @@ export class RedisCallStore implements CallStore {
           nowMs,
           call.state,
           JSON.stringify(call),
-          call.callId,
-          stateSlot[call.state],
         ],
       );
       if (version === null) {
@@ -98,6 +113,26 @@ export class RedisCallStore implements CallStore {
           details: { callId: call.callId },
         });
       }
+      const mappingKey = k.mapping(call.originalCallId);
+      await Promise.all([
+        this.#followUp('mapping', call.callId, () =>
+          this.#redis
+            .multi()
+            .del(mappingKey)
+            .hset(mappingKey, 'callId', call.callId, 'expiresAfter', expiresAfter)
+            .pexpireat(mappingKey, expiresAfter * 1000)
+            .exec()
+            .then(assertCommitted),
+        ),
+        this.#applyIndex({
+          callId: call.callId,
+          state: call.state,
+          createdMs: String(nowMs),
+          version: Number(version),
+          expiresAfter,
+          mappingKey,
+        }),
+      ]);
       return { call: structuredClone(call), version: Number(version), createdAt, expiresAfter };
     });
   }
@@ -130,9 +165,9 @@ export class RedisCallStore implements CallStore {
       const nowMs = this.#now();
       const expiresAfter = expiresAfterSeconds(nowMs, this.#ttlMs);
       const k = this.#keys;
-      const reply = await compareAndSetScript.run(
+      const reply = await compareAndSetRecordScript.run(
         this.#redis,
-        [k.call(callId), k.mapping(next.originalCallId), k.expiryIndex, ...k.callStateIndexes],
+        [k.call(callId)],
         [
           String(Math.trunc(expectedVersion)),
           nowMs,
@@ -140,12 +175,27 @@ export class RedisCallStore implements CallStore {
           expiresAfter * 1000,
           next.state,
           JSON.stringify(next),
-          callId,
-          stateSlot[next.state],
         ],
       );
       if (!Array.isArray(reply)) return undefined;
-      const [version, createdAt] = reply as [number, string];
+      const [version, createdAt, createdMs] = reply as [number, string, string];
+      // Late events by the original id must keep resolving for as long as the call lives.
+      await Promise.all([
+        this.#followUp('mapping', callId, () =>
+          refreshMappingScript.run(
+            this.#redis,
+            [k.mapping(next.originalCallId)],
+            [callId, nowMs, expiresAfter, expiresAfter * 1000],
+          ),
+        ),
+        this.#applyIndex({
+          callId,
+          state: next.state,
+          createdMs,
+          version: Number(version),
+          expiresAfter,
+        }),
+      ]);
       return { call: structuredClone(next), version: Number(version), createdAt, expiresAfter };
     });
   }
@@ -159,24 +209,31 @@ export class RedisCallStore implements CallStore {
       for (let start = 0; found.length < limit; start += this.#pageSize) {
         const callIds = await this.#redis.zrevrange(index, start, start + this.#pageSize - 1);
         if (callIds.length === 0) break;
-        const pipeline = this.#redis.pipeline();
-        for (const callId of callIds) pipeline.hmget(this.#keys.call(callId), ...CALL_FIELDS);
-        const replies = (await pipeline.exec()) ?? [];
+        // One command per record, all sent at once: on a Cluster the records sit on different
+        // shards, which one pipeline may not span.
+        const records = await Promise.all(
+          callIds.map((callId) => this.#redis.hmget(this.#keys.call(callId), ...CALL_FIELDS)),
+        );
         const nowMs = this.#now();
         for (const [i, callId] of callIds.entries()) {
-          const [error, fields] = replies[i] ?? [new Error('missing pipeline reply'), null];
-          if (error) throw error;
-          const record = fields as CallFields;
+          const record = records[i] ?? [null];
           if (record[0] === null) {
-            await this.#pruneIndex(callId);
+            await this.#unindex(this.#keys.call(callId), callId, nowMs, '');
             continue;
           }
           const stored = this.#toStoredCall(record, nowMs);
-          if (
-            stored === undefined ||
-            (query.state !== undefined && stored.call.state !== query.state)
-          )
+          if (stored === undefined) continue;
+          if (query.state !== undefined && stored.call.state !== query.state) {
+            // The index is behind its record (a follow-up write was lost): catch it up.
+            await this.#applyIndex({
+              callId,
+              state: stored.call.state,
+              createdMs: record[4] ?? '0',
+              version: stored.version,
+              expiresAfter: stored.expiresAfter,
+            });
             continue;
+          }
           found.push(stored);
           if (found.length >= limit) break;
         }
@@ -190,14 +247,16 @@ export class RedisCallStore implements CallStore {
     await this.#run('put-outcome', 'cannot write the control outcome', async () => {
       const expiresAfter = expiresAfterSeconds(this.#now(), this.#ttlMs);
       const key = this.#keys.controlOutcome(outcome.eventId);
-      const replies = await this.#redis
+      await this.#redis
         .multi()
         .hset(key, 'data', JSON.stringify(outcome), 'expiresAfter', expiresAfter)
         .pexpireat(key, expiresAfter * 1000)
-        .zadd(this.#keys.expiryIndex, expiresAfter * 1000, key)
-        .exec();
-      const failed = replies?.find(([error]) => error !== null);
-      if (replies === null || failed) throw failed?.[0] ?? new Error('transaction aborted');
+        .exec()
+        .then(assertCommitted);
+      // Only for the sweeper; Redis' own expiry frees the outcome if this is lost.
+      await this.#followUp('outcome-index', undefined, () =>
+        this.#redis.zadd(this.#keys.expiryIndex, 'GT', expiresAfter * 1000, key),
+      );
     });
   }
 
@@ -226,16 +285,17 @@ export class RedisCallStore implements CallStore {
         const due = await this.#redis.zrangebyscore(k.expiryIndex, '-inf', nowMs, 'LIMIT', 0, 500);
         let progressed = 0;
         for (const key of due) {
-          const callId = k.callIdOfCallKey(key) ?? '';
-          const gone = await sweepKeyScript.run(
-            this.#redis,
-            [key, k.expiryIndex, k.callIndex, ...k.callStateIndexes],
-            [nowMs, callId],
-          );
-          if (Number(gone) === 1) {
+          const live = await sweepRecordScript.run(this.#redis, [key], [nowMs]);
+          if (live === null) {
             removed++;
             progressed++;
           }
+          await this.#unindex(
+            key,
+            k.callIdOfCallKey(key) ?? '',
+            nowMs,
+            live === null ? '' : String(Number(live) * 1000),
+          );
         }
         if (due.length < 500 || progressed === 0) return removed;
       }
@@ -247,13 +307,45 @@ export class RedisCallStore implements CallStore {
     this.#closed = true;
   }
 
-  async #pruneIndex(callId: string): Promise<void> {
+  async #unindex(key: string, callId: string, nowMs: number, liveExpiresAtMs: string) {
     const k = this.#keys;
-    await pruneIndexScript.run(
+    await unindexScript.run(
       this.#redis,
-      [k.call(callId), k.callIndex, ...k.callStateIndexes],
-      [callId],
+      [k.indexedVersions, k.callIndex, k.expiryIndex, ...k.callStateIndexes],
+      [key, callId, nowMs, liveExpiresAtMs],
     );
+  }
+
+  #applyIndex(write: IndexedWrite): Promise<void> {
+    const k = this.#keys;
+    return this.#followUp('index', write.callId, () =>
+      applyIndexScript.run(
+        this.#redis,
+        [k.indexedVersions, k.callIndex, k.expiryIndex, ...k.callStateIndexes],
+        [
+          write.callId,
+          write.createdMs,
+          write.version,
+          write.expiresAfter * 1000,
+          stateSlot[write.state],
+          k.call(write.callId),
+          write.mappingKey ?? '',
+        ],
+      ),
+    );
+  }
+
+  /** A write that follows a committed one: its failure is reported, never the caller's. */
+  async #followUp(what: string, callId: string | undefined, write: () => Promise<unknown>) {
+    try {
+      await write();
+    } catch (err) {
+      this.#metrics?.failures.inc({ operation: `store-${what}` });
+      this.#log?.error(
+        { err, callId, code: 'STORE_UNAVAILABLE' },
+        `call store ${what} write failed after the record was written; it is repaired by the next write`,
+      );
+    }
   }
 
   #toStoredCall(fields: CallFields, nowMs: number): StoredCall | undefined {
@@ -277,6 +369,11 @@ export class RedisCallStore implements CallStore {
       throw redisFailure(error, 'STORE_UNAVAILABLE', message);
     }
   }
+}
+
+function assertCommitted(replies: [Error | null, unknown][] | null): void {
+  const failed = replies?.find(([error]) => error !== null);
+  if (replies === null || failed) throw failed?.[0] ?? new Error('transaction aborted');
 }
 
 function isLive(expiresAfter: string | null | undefined, nowMs: number): boolean {

@@ -1,8 +1,18 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { AppError } from '../../domain/errors.js';
+
+/** A connection to one Redis or to a Redis Cluster; the adapters use only what both offer. */
+export type RedisClient = Redis | Cluster;
 
 export interface RedisConnectionOptions {
+  /**
+   * `redis://` or `rediss://` URL; for a Cluster, the seed nodes as comma-separated URLs (any
+   * one reachable node is enough, the client discovers the rest).
+   */
   url: string;
+  /** Treat `url` as the seed nodes of a Redis Cluster. */
+  cluster?: boolean;
   log: Logger;
   /** Connection name shown by CLIENT LIST, e.g. `callscribe:<nodeId>:store`. */
   name: string;
@@ -13,6 +23,8 @@ export interface RedisConnectionOptions {
   maxRetriesPerRequest?: number;
   /** Longest pause between reconnect attempts. */
   reconnectMaxMs?: number;
+  /** Cluster only: subscriptions are sharded Pub/Sub (SSUBSCRIBE) on each channel's shard. */
+  shardedSubscriber?: boolean;
 }
 
 /**
@@ -21,15 +33,48 @@ export interface RedisConnectionOptions {
  * after `maxRetriesPerRequest` failed attempts they reject, and the adapter turns that into a
  * loud AppError instead of dropping the write.
  */
-export function openRedis(options: RedisConnectionOptions): Redis {
+export function openRedis(options: RedisConnectionOptions): RedisClient {
   const reconnectMaxMs = options.reconnectMaxMs ?? 2000;
-  const redisOptions: RedisOptions = {
-    connectionName: options.name,
-    maxRetriesPerRequest: options.maxRetriesPerRequest ?? 10,
-    enableOfflineQueue: true,
-    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times - 1, 10), reconnectMaxMs),
-  };
-  const redis = new Redis(options.url, redisOptions);
+  const backoff = (times: number) => Math.min(100 * 2 ** Math.min(times - 1, 10), reconnectMaxMs);
+  const maxRetriesPerRequest = options.maxRetriesPerRequest ?? 10;
+  const urls = parseUrls(options.url);
+  let redis: RedisClient;
+  if (options.cluster === true) {
+    const first = urls[0]!;
+    redis = new Cluster(
+      urls.map((u) => ({ host: u.hostname, port: Number(u.port || 6379) })),
+      {
+        enableOfflineQueue: true,
+        clusterRetryStrategy: backoff,
+        // A restarted primary comes back at its address with its slots; reconnect to it
+        // instead of waiting for a MOVED that never comes.
+        clusterNodeRetryStrategy: backoff,
+        retryDelayOnClusterDown: 200,
+        retryDelayOnFailover: 200,
+        retryDelayOnTryAgain: 200,
+        shardedSubscribers: options.shardedSubscriber ?? false,
+        redisOptions: {
+          connectionName: options.name,
+          maxRetriesPerRequest,
+          ...credentials(first),
+        },
+      },
+    );
+  } else {
+    if (urls.length > 1) {
+      throw new AppError(
+        'CONFIG_INVALID',
+        'redisUrl names several servers; set redisCluster for a Redis Cluster',
+      );
+    }
+    const redisOptions: RedisOptions = {
+      connectionName: options.name,
+      maxRetriesPerRequest,
+      enableOfflineQueue: true,
+      retryStrategy: backoff,
+    };
+    redis = new Redis(options.url, redisOptions);
+  }
   let down = false;
   redis.on('error', (err: unknown) => {
     // ioredis emits one error per failed attempt; one line per outage is enough.
@@ -43,4 +88,47 @@ export function openRedis(options: RedisConnectionOptions): Redis {
     options.log.info({ connection: options.name }, 'redis connection restored');
   });
   return redis;
+}
+
+/**
+ * Refuses a standalone client on a Cluster node: its commands would fail later with MOVED,
+ * one by one, instead of once at start with a fix.
+ */
+export async function assertTopology(redis: RedisClient, cluster: boolean): Promise<void> {
+  if (cluster) return;
+  const info = await redis.info('cluster');
+  if (/^cluster_enabled:1/m.test(info)) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      'redisUrl points to a Redis Cluster node; set redisCluster=true (CALLSCRIBE_REDIS_CLUSTER)',
+    );
+  }
+}
+
+function parseUrls(text: string): URL[] {
+  const parts = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (parts.length === 0) throw new AppError('CONFIG_INVALID', 'redisUrl is empty');
+  return parts.map((part) => {
+    try {
+      const url = new URL(part);
+      if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(url.protocol);
+      return url;
+    } catch {
+      throw new AppError('CONFIG_INVALID', 'redisUrl must be redis:// or rediss:// URLs', {
+        details: { redisUrl: part.replace(/\/\/[^@/]*@/, '//***@') },
+      });
+    }
+  });
+}
+
+/** User, password and TLS from a seed URL; every node of a Cluster shares them. */
+function credentials(url: URL): Partial<RedisOptions> {
+  return {
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
 }

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ControlForwarder } from '../../app/control-router.js';
 import type { ControlOutcome } from '../../domain/control-event.js';
@@ -6,6 +5,7 @@ import { toAppError } from '../../domain/errors.js';
 import type { ControlEvents, ControlRequest } from '../../ports/control-events.js';
 import type { CallStore } from '../../ports/call-store.js';
 import { endOwnerLostCall, type OwnerLossDeps } from './owner-loss.js';
+import type { ControlBus } from './redis-control-bus.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { RedisMetrics } from './redis-metrics.js';
 import type { NodeLiveness } from './redis-node-registry.js';
@@ -40,10 +40,8 @@ interface Waiting {
 }
 
 export interface RedisControlForwarderOptions extends OwnerLossDeps {
-  /** Shared command connection (PUBLISH, lease checks). */
-  redis: Redis;
-  /** A connection the forwarder owns for SUBSCRIBE (a subscribed connection can do nothing else). */
-  subscriber: Redis;
+  /** Pub/Sub; the forwarder owns (and drops) its subscriber connection. */
+  bus: ControlBus;
   keys: RedisKeys;
   nodeId: string;
   liveness: NodeLiveness;
@@ -57,8 +55,9 @@ export interface RedisControlForwarderOptions extends OwnerLossDeps {
 }
 
 /**
- * Control events for a call another node holds travel over Redis Pub/Sub: the request on
- * `ctl:<ownerNodeId>`, the owner's outcome back on `ctl-reply:<thisNodeId>`, matched by eventId.
+ * Control events for a call another node holds travel over Redis Pub/Sub (sharded on a
+ * Cluster): the request on `ctl:{ownerNodeId}`, the owner's outcome back on
+ * `ctl-reply:{thisNodeId}`, matched by eventId.
  * Pub/Sub keeps nothing, so an owner that is not listening is detected (PUBLISH reaches no one)
  * and retried until its lease says it is gone; then the call is ended as `owner-lost`.
  */
@@ -75,16 +74,12 @@ export class RedisControlForwarder implements ControlForwarder {
     this.#o = options;
     this.#replyTimeoutMs = options.replyTimeoutMs ?? 5000;
     this.#republishMs = options.republishIntervalMs ?? 100;
-    options.subscriber.on('message', (channel: string, text: string) =>
-      this.#onMessage(channel, text),
-    );
+    options.bus.onMessage((channel, text) => this.#onMessage(channel, text));
   }
 
   /** Subscribes to this node's reply channel; forward() waits for it. */
   start(): Promise<void> {
-    this.#started ??= this.#o.subscriber
-      .subscribe(this.#o.keys.controlReplyChannel(this.#o.nodeId))
-      .then(() => undefined);
+    this.#started ??= this.#o.bus.subscribe(this.#o.keys.controlReplyChannel(this.#o.nodeId));
     return this.#started;
   }
 
@@ -95,7 +90,7 @@ export class RedisControlForwarder implements ControlForwarder {
   async startControlListener(router: ControlListenerTarget): Promise<void> {
     this.#router = router;
     await this.start();
-    await this.#o.subscriber.subscribe(
+    await this.#o.bus.subscribe(
       this.#o.keys.controlChannel(this.#o.nodeId),
       this.#o.keys.callArrivalChannel,
     );
@@ -109,7 +104,7 @@ export class RedisControlForwarder implements ControlForwarder {
   async announceCallArrived(callId: string, originalCallId: string): Promise<void> {
     const message: ArrivalMessage = { from: this.#o.nodeId, callId, originalCallId };
     try {
-      await this.#o.redis.publish(this.#o.keys.callArrivalChannel, JSON.stringify(message));
+      await this.#o.bus.publish(this.#o.keys.callArrivalChannel, JSON.stringify(message));
     } catch (err) {
       this.#o.log.warn({ err, callId }, 'call arrival could not be announced to other nodes');
     }
@@ -147,7 +142,7 @@ export class RedisControlForwarder implements ControlForwarder {
     const message = JSON.stringify({ replyTo: this.#o.nodeId, request } satisfies RequestMessage);
     try {
       for (;;) {
-        const receivers = await this.#o.redis.publish(
+        const receivers = await this.#o.bus.publish(
           this.#o.keys.controlChannel(ownerNodeId),
           message,
         );
@@ -201,7 +196,7 @@ export class RedisControlForwarder implements ControlForwarder {
   async close(): Promise<void> {
     this.#closed = true;
     this.#router = undefined;
-    this.#o.subscriber.disconnect();
+    this.#o.bus.disconnect();
   }
 
   async #ownerLost(
@@ -272,7 +267,7 @@ export class RedisControlForwarder implements ControlForwarder {
       reply = { eventId: request.eventId, error: { code: failure.code, message: failure.message } };
     }
     try {
-      await this.#o.redis.publish(
+      await this.#o.bus.publish(
         this.#o.keys.controlReplyChannel(message.replyTo),
         JSON.stringify(reply),
       );

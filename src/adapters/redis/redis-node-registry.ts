@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisClient } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 
 export interface NodeLiveness {
@@ -7,7 +7,7 @@ export interface NodeLiveness {
 }
 
 export interface RedisNodeRegistryOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   nodeId: string;
   /** A node that has not renewed for this long is considered gone (`nodeLeaseMs`). */

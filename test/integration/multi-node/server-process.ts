@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './free-port.js';
+import { freePort } from '../../support/free-port.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const cli = join(repoRoot, 'bin', 'callscribe.js');

@@ -20,10 +20,17 @@ export class PrivateRedis {
   private constructor(
     readonly port: number,
     private readonly persist: boolean,
+    private readonly extraArgs: readonly string[],
   ) {}
 
-  static async start(options: { persist?: boolean } = {}): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort('tcp'), options.persist ?? true);
+  static async start(
+    options: { persist?: boolean; port?: number; extraArgs?: readonly string[] } = {},
+  ): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(
+      options.port ?? (await freePort('tcp')),
+      options.persist ?? true,
+      options.extraArgs ?? [],
+    );
     await redis.start();
     return redis;
   }
@@ -57,6 +64,7 @@ export class PrivateRedis {
         this.dir,
         '--daemonize',
         'no',
+        ...this.extraArgs,
       ],
       { stdio: 'ignore' },
     );

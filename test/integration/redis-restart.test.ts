@@ -12,6 +12,7 @@ import { sampleCall } from '../contract/call-store-contract.js';
 import { captureLog } from '../support/capture-log.js';
 import { commandWorks, requireTool } from '../support/tools.js';
 import { PrivateRedis } from '../support/private-redis.js';
+import { PrivateRedisCluster } from '../support/private-redis-cluster.js';
 
 /**
  * Redis restarting under a node, on a private redis-server (never the shared one): writes
@@ -19,6 +20,7 @@ import { PrivateRedis } from '../support/private-redis.js';
  * budget fails loudly with a logged, counted AppError.
  */
 const redisServer = requireTool('redis-server', () => commandWorks('redis-server', ['--version']));
+const redisCli = requireTool('redis-cli', () => commandWorks('redis-cli', ['--version']));
 
 const event = (callId: string, n: number): CallEvent => ({
   EventType: 'UPDATE_AGENT',
@@ -114,6 +116,126 @@ describe.skipIf(!redisServer.available)('Redis restarting mid-call', () => {
     expect(count('store-create')).toBe(1);
   });
 });
+
+describe.skipIf(!redisServer.available || !redisCli.available)(
+  'a Redis Cluster primary restarting mid-call',
+  () => {
+    let cluster: PrivateRedisCluster;
+    const opened: { close(): Promise<void> | void }[] = [];
+
+    beforeAll(async () => {
+      // AOF fsynced on every write, so the killed primary comes back with what it acknowledged.
+      cluster = await PrivateRedisCluster.start({ persist: true });
+    });
+    afterAll(async () => {
+      await cluster.destroy();
+    });
+    afterEach(async () => {
+      for (const item of opened.splice(0).reverse()) await item.close();
+      for (const node of cluster.nodes) await node.start();
+      await cluster.waitUntilHealthy();
+    });
+
+    const build = (maxRetriesPerRequest: number) => {
+      const captured = captureLog('info');
+      const registry = new Registry();
+      const metrics = createRedisMetrics(registry);
+      const open = (name: string) =>
+        openRedis({
+          url: cluster.url,
+          cluster: true,
+          log: captured.log,
+          name,
+          maxRetriesPerRequest,
+          reconnectMaxMs: 200,
+        });
+      const redis = open('commands');
+      const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
+      const store = new RedisCallStore({ redis, keys, ttlMs: 60_000, metrics, log: captured.log });
+      const stream = new RedisCallEventStream({
+        redis,
+        blockingRedis: open('events'),
+        keys,
+        ttlMs: 60_000,
+        log: captured.log,
+        metrics,
+        blockMs: 200,
+      });
+      opened.push({ close: () => redis.disconnect() }, stream);
+      return { captured, registry, keys, store, stream };
+    };
+
+    /** A callId whose record lives on another primary than `node`. */
+    const callIdAwayFrom = async (keys: RedisKeys, node: PrivateRedis) => {
+      for (let i = 0; ; i++) {
+        if ((await cluster.nodeFor(keys.call(`away-${i}`))) !== node) return `away-${i}`;
+      }
+    };
+
+    it('writes to its slots wait and land, the other shards keep serving, live subscribers resume', async () => {
+      const { store, stream, keys } = build(50);
+      const eventsNode = await cluster.nodeFor(keys.allEvents);
+      const away = await callIdAwayFrom(keys, eventsNode);
+      await store.create(sampleCall({ callId: away }));
+      const seen: StoredCallEvent[] = [];
+      stream.subscribe({ callId: 'call-r' }, (e) => seen.push(e));
+      const before = await stream.append(event('call-r', 0));
+      await waitUntil(() => seen.length === 1);
+
+      await eventsNode.kill();
+      const during = stream.append(event('call-r', 1));
+      // A call on a primary that is up is read as usual meanwhile.
+      expect((await store.get(away))?.call.callId).toBe(away);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await eventsNode.start();
+
+      const stored = await during;
+      expect(Number(stored.id)).toBeGreaterThan(Number(before.id));
+      expect((await stream.read({ callId: 'call-r' })).map((e) => e.id)).toEqual([
+        before.id,
+        stored.id,
+      ]);
+      expect((await stream.read({})).map((e) => e.id)).toEqual([before.id, stored.id]);
+      await waitUntil(() => seen.length === 2);
+      expect(seen.map((e) => e.id)).toEqual([before.id, stored.id]);
+    });
+
+    it('keeps a call written while the index shard is down, and repairs its index at the next sweep', async () => {
+      const { captured, registry, store, keys } = build(2);
+      const indexNode = await cluster.nodeFor(keys.callIndex);
+      const callId = await callIdAwayFrom(keys, indexNode);
+      await indexNode.kill();
+
+      const created = await store.create(sampleCall({ callId }));
+      expect(created.version).toBe(1);
+      expect(captured.messages()).toContain(
+        'call store index write failed after the record was written; it is repaired by the next write or sweep',
+      );
+      const failures = await registry.getSingleMetric('callscribe_redis_failures_total')?.get();
+      expect(failures?.values.find((v) => v.labels.operation === 'store-index')?.value).toBe(1);
+
+      await indexNode.start();
+      await cluster.waitUntilHealthy();
+      expect(await store.list()).toEqual([]);
+      expect(await store.sweepExpired()).toBe(0);
+      expect((await store.list({ state: 'PENDING' })).map((s) => s.call.callId)).toEqual([callId]);
+    });
+
+    it('fails loudly once the outage outlasts the retry budget: AppError, logged and counted', async () => {
+      const { captured, registry, stream, keys } = build(2);
+      await stream.append(event('call-f', 0));
+      await (await cluster.nodeFor(keys.allEvents)).kill();
+
+      const appendError = await stream.append(event('call-f', 1)).catch((e: unknown) => e);
+      expect(appendError).toBeInstanceOf(AppError);
+      expect((appendError as AppError).code).toBe('EVENT_STREAM_UNAVAILABLE');
+      expect((appendError as AppError).retryable).toBe(true);
+      expect(captured.messages()).toContain('call event not stored: redis unavailable');
+      const failures = await registry.getSingleMetric('callscribe_redis_failures_total')?.get();
+      expect(failures?.values.find((v) => v.labels.operation === 'event-append')?.value).toBe(1);
+    });
+  },
+);
 
 async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -21,7 +21,8 @@ export class LuaScript {
     try {
       return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
     } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      // On a Cluster the NOSCRIPT may arrive as the last error of a redirection chain.
+      if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
       return redis.eval(this.body, keys.length, ...keys, ...args);
     }
   }

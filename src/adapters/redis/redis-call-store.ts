@@ -38,6 +38,8 @@ const stateSlot: Readonly<Record<CallState, number>> = {
   PAUSED: 3,
   ENDED: 4,
 };
+/** Enough for every call of a long outage on a busy node; beyond it, the next write repairs. */
+const MAX_PENDING_REPAIRS = 10_000;
 const CALL_FIELDS = ['data', 'version', 'createdAt', 'expiresAfter', 'createdMs'] as const;
 
 type CallFields = (string | null)[];
@@ -72,6 +74,8 @@ export class RedisCallStore implements CallStore {
   readonly #metrics: RedisMetrics | undefined;
   readonly #log: Logger | undefined;
   readonly #pageSize: number;
+  /** Calls whose mapping or index write failed after their record's write. */
+  readonly #repairs = new Set<string>();
   #closed = false;
 
   constructor(options: RedisCallStoreOptions) {
@@ -280,6 +284,7 @@ export class RedisCallStore implements CallStore {
     return this.#run('sweep', 'cannot delete expired records', async () => {
       const nowMs = this.#now();
       const k = this.#keys;
+      await this.#repairFollowUps(nowMs);
       let removed = 0;
       for (;;) {
         const due = await this.#redis.zrangebyscore(k.expiryIndex, '-inf', nowMs, 'LIMIT', 0, 500);
@@ -341,10 +346,44 @@ export class RedisCallStore implements CallStore {
       await write();
     } catch (err) {
       this.#metrics?.failures.inc({ operation: `store-${what}` });
+      if (callId !== undefined && this.#repairs.size < MAX_PENDING_REPAIRS)
+        this.#repairs.add(callId);
       this.#log?.error(
         { err, callId, code: 'STORE_UNAVAILABLE' },
-        `call store ${what} write failed after the record was written; it is repaired by the next write`,
+        `call store ${what} write failed after the record was written; it is repaired by the next write or sweep`,
       );
+    }
+  }
+
+  /**
+   * Rewrites the mapping and the indexes of calls whose follow-up writes failed, from their
+   * records as they are now. Idempotent; a call that still fails stays for the next sweep.
+   */
+  async #repairFollowUps(nowMs: number): Promise<void> {
+    const k = this.#keys;
+    for (const callId of [...this.#repairs]) {
+      this.#repairs.delete(callId);
+      const fields = await this.#redis.hmget(k.call(callId), ...CALL_FIELDS);
+      const stored = this.#toStoredCall(fields, nowMs);
+      if (!stored) continue;
+      const expiresAtMs = stored.expiresAfter * 1000;
+      await Promise.all([
+        this.#followUp('mapping', callId, () =>
+          refreshMappingScript.run(
+            this.#redis,
+            [k.mapping(stored.call.originalCallId)],
+            [callId, nowMs, stored.expiresAfter, expiresAtMs],
+          ),
+        ),
+        this.#applyIndex({
+          callId,
+          state: stored.call.state,
+          createdMs: fields[4] ?? '0',
+          version: stored.version,
+          expiresAfter: stored.expiresAfter,
+          mappingKey: k.mapping(stored.call.originalCallId),
+        }),
+      ]);
     }
   }
 

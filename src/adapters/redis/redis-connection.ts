@@ -49,6 +49,10 @@ export function openRedis(options: RedisConnectionOptions): RedisClient {
         // A restarted primary comes back at its address with its slots; reconnect to it
         // instead of waiting for a MOVED that never comes.
         clusterNodeRetryStrategy: backoff,
+        // A restarted primary answers CLUSTERDOWN until the others have gossiped it back in,
+        // and a failover moves slots; each retry spends one redirection, so the budget is
+        // sized to ride out about as long as a standalone reconnect (64 x 200 ms).
+        maxRedirections: 64,
         retryDelayOnClusterDown: 200,
         retryDelayOnFailover: 200,
         retryDelayOnTryAgain: 200,

@@ -2,17 +2,18 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisClient } from '../../src/adapters/redis/redis-connection.js';
 import { botoEndpointDataPath } from '../support/boto-endpoint.js';
 import type { AddTranscriptSegmentEvent, CallEvent } from '../../src/domain/call-event.js';
-import { REDIS_URL, redisAvailable } from '../support/redis.js';
+import { redisClient, redisTopologies } from '../support/redis.js';
 import { commandWorks, requireTool, tools } from '../support/tools.js';
 import { EventFeed } from './multi-node/event-feed.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { SbcCall } from './multi-node/sbc-call.js';
 import { ServerProcess } from './multi-node/server-process.js';
 import { deleteKeys } from '../support/redis-test-keys.js';
+import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
 
 /**
  * Scale-out acceptance with real server processes: two `callscribe serve` children share one
@@ -22,7 +23,7 @@ import { deleteKeys } from '../support/redis-test-keys.js';
  * (owner-lost) and stays readable on node B. A second case restarts a private Redis mid-call.
  */
 const run = promisify(execFile);
-const sharedRedis = await redisAvailable();
+const topologies = await redisTopologies();
 const boto3 = tools.python3Boto3();
 const redisServer = requireTool('redis-server', () => commandWorks('redis-server', ['--version']));
 const SEED_SCRIPT = fileURLToPath(
@@ -41,7 +42,7 @@ function rtpBases(): [number, number] {
 
 async function startPair(
   redisUrl: string,
-  extra: { redisKeyPrefix?: string; nodeLeaseMs?: number },
+  extra: { redisKeyPrefix?: string; nodeLeaseMs?: number; redisCluster?: boolean },
 ) {
   const [rtpA, rtpB] = rtpBases();
   const common = { redisUrl, hook: PARK_ALL_HOOK, ...extra };
@@ -115,20 +116,26 @@ async function runSeedScript(baseUrl: string): Promise<void> {
   });
 }
 
-describe.skipIf(!sharedRedis || !boto3.available)(
-  'two node processes, one Redis (acceptance)',
-  () => {
+describe.skipIf(!boto3.available).each(topologies)(
+  'two node processes on $name (acceptance)',
+  (topology) => {
     const keyPrefix = `cs-test-${randomUUID()}:`;
-    let redis: Redis;
+    let redis: RedisClient;
     let nodes: Awaited<ReturnType<typeof startPair>> | undefined;
     let sbc: SbcCall | undefined;
     let feed: EventFeed | undefined;
 
     beforeAll(async () => {
-      redis = new Redis(REDIS_URL);
-      nodes = await startPair(REDIS_URL, { redisKeyPrefix: keyPrefix, nodeLeaseMs: LEASE_MS });
+      redis = redisClient(topology);
+      nodes = await startPair(topology.url, {
+        redisKeyPrefix: keyPrefix,
+        nodeLeaseMs: LEASE_MS,
+        redisCluster: topology.cluster,
+      });
       // A dist/ built before CALLSCRIBE_REDIS_KEY_PREFIX existed would write under the shared prefix.
-      expect(await redis.exists(`${keyPrefix}node#node-a`, `${keyPrefix}node#node-b`)).toBe(2);
+      const keys = new RedisKeys(keyPrefix);
+      expect(await redis.exists(keys.node('node-a'))).toBe(1);
+      expect(await redis.exists(keys.node('node-b'))).toBe(1);
     });
     afterAll(async () => {
       await feed?.close();

@@ -1,8 +1,8 @@
 import { createConnection } from 'node:net';
-import { Cluster, Redis } from 'ioredis';
 import { inject } from 'vitest';
-import type { RedisClient } from '../../src/adapters/redis/redis-connection.js';
 import { inCi } from './tools.js';
+
+export { redisClient } from './redis-client.js';
 
 export const REDIS_URL = process.env.CALLSCRIBE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -58,15 +58,4 @@ export async function redisTopologies(): Promise<RedisTopology[]> {
   const clusterUrl = redisClusterUrl();
   if (clusterUrl) topologies.push({ name: 'Redis Cluster', url: clusterUrl, cluster: true });
   return topologies;
-}
-
-/** A plain client for a test to look into Redis with. */
-export function redisClient(topology: Pick<RedisTopology, 'url' | 'cluster'>): RedisClient {
-  if (!topology.cluster) return new Redis(topology.url);
-  return new Cluster(
-    topology.url.split(',').map((u) => {
-      const url = new URL(u);
-      return { host: url.hostname, port: Number(url.port) };
-    }),
-  );
 }

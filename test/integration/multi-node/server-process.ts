@@ -13,6 +13,8 @@ const STOP_GRACE_MS = 5_000;
 export interface ServerProcessOptions {
   nodeId: string;
   redisUrl: string;
+  /** `redisUrl` names the seed nodes of a Redis Cluster. */
+  redisCluster?: boolean;
   redisKeyPrefix?: string;
   nodeLeaseMs?: number;
   /** First port of this node's RTP range (even). */
@@ -73,6 +75,7 @@ export class ServerProcess {
     Object.assign(env, {
       CALLSCRIBE_NODE_ID: options.nodeId,
       CALLSCRIBE_REDIS_URL: options.redisUrl,
+      ...(options.redisCluster ? { CALLSCRIBE_REDIS_CLUSTER: 'true' } : {}),
       ...(options.redisKeyPrefix ? { CALLSCRIBE_REDIS_KEY_PREFIX: options.redisKeyPrefix } : {}),
       ...(options.nodeLeaseMs ? { CALLSCRIBE_NODE_LEASE_MS: String(options.nodeLeaseMs) } : {}),
       CALLSCRIBE_HTTP_HOST: '127.0.0.1',

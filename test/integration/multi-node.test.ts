@@ -10,6 +10,7 @@ import { redisClient, redisTopologies } from '../support/redis.js';
 import { commandWorks, requireTool, tools } from '../support/tools.js';
 import { EventFeed } from './multi-node/event-feed.js';
 import { PrivateRedis } from '../support/private-redis.js';
+import { PrivateRedisCluster } from '../support/private-redis-cluster.js';
 import { SbcCall } from './multi-node/sbc-call.js';
 import { ServerProcess } from './multi-node/server-process.js';
 import { deleteKeys } from '../support/redis-test-keys.js';
@@ -26,6 +27,7 @@ const run = promisify(execFile);
 const topologies = await redisTopologies();
 const boto3 = tools.python3Boto3();
 const redisServer = requireTool('redis-server', () => commandWorks('redis-server', ['--version']));
+const redisCli = requireTool('redis-cli', () => commandWorks('redis-cli', ['--version']));
 const SEED_SCRIPT = fileURLToPath(
   new URL('../fixtures/clients/lca_start_call.py', import.meta.url),
 );
@@ -213,97 +215,143 @@ describe.skipIf(!boto3.available).each(topologies)(
   },
 );
 
-describe.skipIf(!redisServer.available)('two node processes, Redis restarted mid-call', () => {
-  let redis: PrivateRedis;
-  let nodes: Awaited<ReturnType<typeof startPair>> | undefined;
-  let sbc: SbcCall | undefined;
-  let feed: EventFeed | undefined;
-  const callId = `restart-${randomUUID()}`;
+/** A private Redis (or Cluster) the test can take down for a while and bring back. */
+interface Restartable {
+  url: string;
+  cluster: boolean;
+  /** Takes down what serves the call events (the server, or the Cluster primary of `{ev}`). */
+  kill(): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
 
-  beforeAll(async () => {
-    redis = await PrivateRedis.start();
-    // The default lease (10 s) outlasts the outage, so no node is taken for dead.
-    nodes = await startPair(redis.url, {});
-  });
-  afterAll(async () => {
-    await feed?.close();
-    await sbc?.kill();
-    await Promise.all([nodes?.a.stop(), nodes?.b.stop()]);
-    await redis?.destroy();
-  });
+const restartables: { name: string; open: () => Promise<Restartable> }[] = [
+  {
+    name: 'Redis restarted',
+    open: async () => {
+      const redis = await PrivateRedis.start();
+      return {
+        url: redis.url,
+        cluster: false,
+        kill: () => redis.kill(),
+        start: () => redis.start(),
+        destroy: () => redis.destroy(),
+      };
+    },
+  },
+  {
+    name: 'the Redis Cluster primary of the event stream restarted',
+    open: async () => {
+      const cluster = await PrivateRedisCluster.start({ persist: true });
+      const eventsNode = await cluster.nodeFor(new RedisKeys('callscribe:').allEvents);
+      return {
+        url: cluster.url,
+        cluster: true,
+        kill: () => eventsNode.kill(),
+        start: async () => {
+          await eventsNode.start();
+          await cluster.waitUntilHealthy();
+        },
+        destroy: () => cluster.destroy(),
+      };
+    },
+  },
+];
 
-  it('nodes reconnect, the call record survives, and no event is dropped', async () => {
-    const { a, b } = nodes!;
-    sbc = await SbcCall.place({ host: '127.0.0.1', port: a.sipPort }, callId);
-    await callRecordOn(b, callId, (c) => c.state === 'PENDING', 'the parked call on node B');
-    feed = new EventFeed(`${b.baseUrl}/api/calls/${callId}/events`);
-    const started = await fetch(`${b.baseUrl}/api/calls/${callId}/start`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ agentId: 'agent-7' }),
+describe.skipIf(!redisServer.available || !redisCli.available).each(restartables)(
+  'two node processes, $name mid-call',
+  ({ open }) => {
+    let redis: Restartable;
+    let nodes: Awaited<ReturnType<typeof startPair>> | undefined;
+    let sbc: SbcCall | undefined;
+    let feed: EventFeed | undefined;
+    const callId = `restart-${randomUUID()}`;
+
+    beforeAll(async () => {
+      redis = await open();
+      // The default lease (10 s) outlasts the outage, so no node is taken for dead.
+      nodes = await startPair(redis.url, { redisCluster: redis.cluster });
     });
-    expect(started.status).toBeLessThan(300);
-    await feed.waitFor(isFinalSegment, 'a final transcript segment before the restart');
-    const before = await callRecordOn(b, callId, (c) => c.state === 'PROCESSING', 'PROCESSING');
+    afterAll(async () => {
+      await feed?.close();
+      await sbc?.kill();
+      await Promise.all([nodes?.a.stop(), nodes?.b.stop()]);
+      await redis?.destroy();
+    });
 
-    const lastBefore = feed.events.at(-1)!;
-    const outageStartMs = Date.now();
-    await redis.kill();
-    // Speech keeps arriving on node A during the outage; its events must wait, not vanish.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    await redis.start();
-    const [restoredOnA] = await Promise.all(
-      [a, b].map((node) =>
-        node.waitForLog(
-          (l) =>
-            l.msg === 'redis connection restored' &&
-            l.connection === `callscribe:${node.nodeId}:commands`,
-          `${node.nodeId} to reconnect`,
+    it('nodes reconnect, the call record survives, and no event is dropped', async () => {
+      const { a, b } = nodes!;
+      sbc = await SbcCall.place({ host: '127.0.0.1', port: a.sipPort }, callId);
+      await callRecordOn(b, callId, (c) => c.state === 'PENDING', 'the parked call on node B');
+      feed = new EventFeed(`${b.baseUrl}/api/calls/${callId}/events`);
+      const started = await fetch(`${b.baseUrl}/api/calls/${callId}/start`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ agentId: 'agent-7' }),
+      });
+      expect(started.status).toBeLessThan(300);
+      await feed.waitFor(isFinalSegment, 'a final transcript segment before the restart');
+      const before = await callRecordOn(b, callId, (c) => c.state === 'PROCESSING', 'PROCESSING');
+
+      const lastBefore = feed.events.at(-1)!;
+      const outageStartMs = Date.now();
+      await redis.kill();
+      // Speech keeps arriving on node A during the outage; its events must wait, not vanish.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await redis.start();
+      const [restoredOnA] = await Promise.all(
+        [a, b].map((node) =>
+          node.waitForLog(
+            (l) =>
+              l.msg === 'redis connection restored' &&
+              l.connection === `callscribe:${node.nodeId}:commands`,
+            `${node.nodeId} to reconnect`,
+          ),
         ),
-      ),
-    );
-    // Node A's writes queued from the kill until its reconnect (ioredis backs off, so after the restart).
-    const reconnectedAtMs = Number(restoredOnA!.time);
-    const afterRestart = await getJson(`${b.baseUrl}/api/calls/${callId}`);
-    expect(afterRestart.body).toMatchObject({
-      state: 'PROCESSING',
-      ownerNodeId: 'node-a',
-      agentId: 'agent-7',
-    });
-    expect(afterRestart.body.version).toBeGreaterThanOrEqual(before.version as number);
-    await feed.waitFor(
-      (e) => isFinalSegment(e) && Date.parse(e.CreatedAt) > reconnectedAtMs,
-      'a final segment made after node A reconnected, live on node B',
-    );
-
-    expect(await sbc.hangUp()).toMatchObject({ type: 'ended' });
-    sbc = undefined;
-    await feed.waitFor((e) => e.EventType === 'END', 'END on node B');
-    const ended = await callRecordOn(b, callId, (c) => c.state === 'ENDED', 'ENDED');
-    expect(ended.endReason).not.toBe('owner-lost');
-
-    // Events node A made while it had no connection were stored after it came back...
-    const duringOutage = feed.events.filter((e) => {
-      const at = Date.parse(e.event.CreatedAt);
-      return at > outageStartMs && at < reconnectedAtMs;
-    });
-    expect(duringOutage.length).toBeGreaterThan(0);
-    expect(Number(duringOutage[0]!.id)).toBeGreaterThan(Number(lastBefore.id));
-    // ...and the live feed, which rode out the restart, holds exactly what Redis holds.
-    const history = new EventFeed(`${b.baseUrl}/api/calls/${callId}/events`);
-    try {
-      await history.waitFor((e) => e.EventType === 'END', 'the stored history up to END');
-      expect(history.events.map((e) => e.id)).toEqual(feed.events.map((e) => e.id));
-    } finally {
-      await history.close();
-    }
-    for (const node of [a, b]) {
-      expect(node.running).toBe(true);
-      expect(node.logs.filter((l) => l.msg === 'call event not stored: redis unavailable')).toEqual(
-        [],
       );
-      const metrics = await (await fetch(`${node.baseUrl}/metrics`)).text();
-      expect(metrics).not.toMatch(/^callscribe_redis_failures_total\{[^}]*\} [1-9]/m);
-    }
-  }, 60_000);
-});
+      // Node A's writes queued from the kill until its reconnect (ioredis backs off, so after the restart).
+      const reconnectedAtMs = Number(restoredOnA!.time);
+      const afterRestart = await getJson(`${b.baseUrl}/api/calls/${callId}`);
+      expect(afterRestart.body).toMatchObject({
+        state: 'PROCESSING',
+        ownerNodeId: 'node-a',
+        agentId: 'agent-7',
+      });
+      expect(afterRestart.body.version).toBeGreaterThanOrEqual(before.version as number);
+      await feed.waitFor(
+        (e) => isFinalSegment(e) && Date.parse(e.CreatedAt) > reconnectedAtMs,
+        'a final segment made after node A reconnected, live on node B',
+      );
+
+      expect(await sbc.hangUp()).toMatchObject({ type: 'ended' });
+      sbc = undefined;
+      await feed.waitFor((e) => e.EventType === 'END', 'END on node B');
+      const ended = await callRecordOn(b, callId, (c) => c.state === 'ENDED', 'ENDED');
+      expect(ended.endReason).not.toBe('owner-lost');
+
+      // Events node A made while it had no connection were stored after it came back...
+      const duringOutage = feed.events.filter((e) => {
+        const at = Date.parse(e.event.CreatedAt);
+        return at > outageStartMs && at < reconnectedAtMs;
+      });
+      expect(duringOutage.length).toBeGreaterThan(0);
+      expect(Number(duringOutage[0]!.id)).toBeGreaterThan(Number(lastBefore.id));
+      // ...and the live feed, which rode out the restart, holds exactly what Redis holds.
+      const history = new EventFeed(`${b.baseUrl}/api/calls/${callId}/events`);
+      try {
+        await history.waitFor((e) => e.EventType === 'END', 'the stored history up to END');
+        expect(history.events.map((e) => e.id)).toEqual(feed.events.map((e) => e.id));
+      } finally {
+        await history.close();
+      }
+      for (const node of [a, b]) {
+        expect(node.running).toBe(true);
+        expect(
+          node.logs.filter((l) => l.msg === 'call event not stored: redis unavailable'),
+        ).toEqual([]);
+        const metrics = await (await fetch(`${node.baseUrl}/metrics`)).text();
+        expect(metrics).not.toMatch(/^callscribe_redis_failures_total\{[^}]*\} [1-9]/m);
+      }
+    }, 60_000);
+  },
+);

@@ -79,19 +79,47 @@ export function openRedis(options: RedisConnectionOptions): RedisClient {
     };
     redis = new Redis(options.url, redisOptions);
   }
-  let down = false;
-  redis.on('error', (err: unknown) => {
-    // ioredis emits one error per failed attempt; one line per outage is enough.
-    if (down) return;
-    down = true;
-    options.log.warn({ err, connection: options.name }, 'redis connection lost; reconnecting');
-  });
-  redis.on('ready', () => {
-    if (!down) return;
-    down = false;
-    options.log.info({ connection: options.name }, 'redis connection restored');
-  });
+  const outages = new OutageLog(options.log, options.name);
+  if (redis instanceof Cluster) {
+    // Per primary: one being down leaves the others serving, and only its slots wait.
+    redis.on('node error', (err: unknown, node: string) => outages.lost(err, node));
+    redis.on('+node', (node: Redis) => {
+      const key = `${node.options.host}:${node.options.port}`;
+      node.on('ready', () => outages.restored(key));
+    });
+  } else {
+    redis.on('error', (err: unknown) => outages.lost(err));
+    redis.on('ready', () => outages.restored());
+  }
   return redis;
+}
+
+/** One line when a connection (or a Cluster node) is lost, one when it is back. */
+class OutageLog {
+  readonly #down = new Set<string>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly connection: string,
+  ) {}
+
+  lost(err: unknown, node = ''): void {
+    // ioredis emits one error per failed attempt; one line per outage is enough.
+    if (this.#down.has(node)) return;
+    this.#down.add(node);
+    this.log.warn(
+      { err, connection: this.connection, ...(node ? { redisNode: node } : {}) },
+      'redis connection lost; reconnecting',
+    );
+  }
+
+  restored(node = ''): void {
+    if (!this.#down.delete(node)) return;
+    this.log.info(
+      { connection: this.connection, ...(node ? { redisNode: node } : {}) },
+      'redis connection restored',
+    );
+  }
 }
 
 /**

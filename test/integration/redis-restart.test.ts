@@ -29,6 +29,33 @@ const event = (callId: string, n: number): CallEvent => ({
   AgentId: `agent-${n}`,
 });
 
+/** A node's store and event stream on `target`, with a short reconnect back-off. */
+function buildNode(
+  target: { url: string; cluster: boolean },
+  maxRetriesPerRequest: number,
+  opened: { close(): Promise<void> | void }[],
+) {
+  const captured = captureLog('info');
+  const registry = new Registry();
+  const metrics = createRedisMetrics(registry);
+  const open = (name: string) =>
+    openRedis({ ...target, log: captured.log, name, maxRetriesPerRequest, reconnectMaxMs: 200 });
+  const redis = open('commands');
+  const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
+  const store = new RedisCallStore({ redis, keys, ttlMs: 60_000, metrics, log: captured.log });
+  const stream = new RedisCallEventStream({
+    redis,
+    blockingRedis: open('events'),
+    keys,
+    ttlMs: 60_000,
+    log: captured.log,
+    metrics,
+    blockMs: 200,
+  });
+  opened.push({ close: () => redis.disconnect() }, stream);
+  return { captured, registry, redis, keys, store, stream };
+}
+
 describe.skipIf(!redisServer.available)('Redis restarting mid-call', () => {
   let server: PrivateRedis;
   const opened: { close(): Promise<void> | void }[] = [];
@@ -44,33 +71,8 @@ describe.skipIf(!redisServer.available)('Redis restarting mid-call', () => {
     await server.start();
   });
 
-  const build = (maxRetriesPerRequest: number) => {
-    const captured = captureLog('info');
-    const registry = new Registry();
-    const metrics = createRedisMetrics(registry);
-    const open = (name: string) =>
-      openRedis({
-        url: server.url,
-        log: captured.log,
-        name,
-        maxRetriesPerRequest,
-        reconnectMaxMs: 200,
-      });
-    const redis = open('commands');
-    const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
-    const store = new RedisCallStore({ redis, keys, ttlMs: 60_000, metrics });
-    const stream = new RedisCallEventStream({
-      redis,
-      blockingRedis: open('events'),
-      keys,
-      ttlMs: 60_000,
-      log: captured.log,
-      metrics,
-      blockMs: 200,
-    });
-    opened.push({ close: () => redis.disconnect() }, stream);
-    return { captured, registry, redis, store, stream };
-  };
+  const build = (maxRetriesPerRequest: number) =>
+    buildNode({ url: server.url, cluster: false }, maxRetriesPerRequest, opened);
 
   it('writes issued while Redis is down land after it restarts, and live subscribers resume', async () => {
     const { store, stream } = build(50);
@@ -136,34 +138,8 @@ describe.skipIf(!redisServer.available || !redisCli.available)(
       await cluster.waitUntilHealthy();
     });
 
-    const build = (maxRetriesPerRequest: number) => {
-      const captured = captureLog('info');
-      const registry = new Registry();
-      const metrics = createRedisMetrics(registry);
-      const open = (name: string) =>
-        openRedis({
-          url: cluster.url,
-          cluster: true,
-          log: captured.log,
-          name,
-          maxRetriesPerRequest,
-          reconnectMaxMs: 200,
-        });
-      const redis = open('commands');
-      const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
-      const store = new RedisCallStore({ redis, keys, ttlMs: 60_000, metrics, log: captured.log });
-      const stream = new RedisCallEventStream({
-        redis,
-        blockingRedis: open('events'),
-        keys,
-        ttlMs: 60_000,
-        log: captured.log,
-        metrics,
-        blockMs: 200,
-      });
-      opened.push({ close: () => redis.disconnect() }, stream);
-      return { captured, registry, keys, store, stream };
-    };
+    const build = (maxRetriesPerRequest: number) =>
+      buildNode({ url: cluster.url, cluster: true }, maxRetriesPerRequest, opened);
 
     /** A callId whose record lives on another primary than `node`. */
     const callIdAwayFrom = async (keys: RedisKeys, node: PrivateRedis) => {

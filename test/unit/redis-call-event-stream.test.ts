@@ -31,6 +31,15 @@ describe.each(topologies)('RedisCallEventStream on $name', (topology) => {
   afterAll(async () => {
     await redis.quit();
   });
+  /** One node's stream, with a blocking connection of its own. */
+  const streamOn = (keys: RedisKeys) =>
+    new RedisCallEventStream({
+      redis,
+      blockingRedis: redis.duplicate(),
+      keys,
+      ttlMs: 60_000,
+      log: captureLog().log,
+    });
 
   describeCallEventStreamContract(
     `RedisCallEventStream on ${topology.name}`,
@@ -55,16 +64,8 @@ describe.each(topologies)('RedisCallEventStream on $name', (topology) => {
 
   it('shares events between two nodes: an append on one reaches subscribers on the other', async () => {
     const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
-    const make = () =>
-      new RedisCallEventStream({
-        redis,
-        blockingRedis: redis.duplicate(),
-        keys,
-        ttlMs: 60_000,
-        log: captureLog().log,
-      });
-    const nodeA = make();
-    const nodeB = make();
+    const nodeA = streamOn(keys);
+    const nodeB = streamOn(keys);
     try {
       const seenOnB: StoredCallEvent[] = [];
       const stop = nodeB.subscribe({ callId: 'shared-1' }, (e) => seenOnB.push(e));
@@ -91,13 +92,7 @@ describe.each(topologies)('RedisCallEventStream on $name', (topology) => {
 
   it('keeps ids increasing when the sequence key is lost (Redis restarted empty)', async () => {
     const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
-    const stream = new RedisCallEventStream({
-      redis,
-      blockingRedis: redis.duplicate(),
-      keys,
-      ttlMs: 60_000,
-      log: captureLog().log,
-    });
+    const stream = streamOn(keys);
     try {
       const before = await stream.append(endEvent('c1'));
       await deleteKeys(redis, keys.prefix);
@@ -111,13 +106,7 @@ describe.each(topologies)('RedisCallEventStream on $name', (topology) => {
 
   it('stores an event that reaches the call stream after a later one, under its own id', async () => {
     const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
-    const stream = new RedisCallEventStream({
-      redis,
-      blockingRedis: redis.duplicate(),
-      keys,
-      ttlMs: 60_000,
-      log: captureLog().log,
-    });
+    const stream = streamOn(keys);
     try {
       // Two nodes appending to one call at once (the owner, and a node ending it as
       // owner-lost): both get ids in the all-calls stream, the later id reaches the call first.

@@ -19,6 +19,21 @@ describe.each(topologies)('RedisCallStore on $name', (topology) => {
     await redis.quit();
   });
 
+  /** A store on key prefixes of its own, removed with its keys afterwards. */
+  const withStore = async (
+    body: (store: RedisCallStore, keys: RedisKeys) => Promise<void>,
+    options: { now?: () => number } = {},
+  ) => {
+    const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
+    const store = new RedisCallStore({ redis, keys, ttlMs: 60_000, ...options });
+    try {
+      await body(store, keys);
+    } finally {
+      await store.close();
+      await deleteKeys(redis, keys.prefix);
+    }
+  };
+
   describeCallStoreContract(`RedisCallStore on ${topology.name}`, async ({ ttlMs, now }) => {
     const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
     return {
@@ -28,9 +43,7 @@ describe.each(topologies)('RedisCallStore on $name', (topology) => {
   });
 
   it('keeps a call in its {callId} hash slot and sets real expiries', async () => {
-    const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
-    const store = new RedisCallStore({ redis, keys, ttlMs: 60_000 });
-    try {
+    await withStore(async (store, keys) => {
       const call = sampleCall({ callId: 'MODIFIED-x1', originalCallId: 'x1' });
       const created = await store.create(call);
       expect(await redis.exists(keys.call('MODIFIED-x1'))).toBe(1);
@@ -39,16 +52,11 @@ describe.each(topologies)('RedisCallStore on $name', (topology) => {
       expect(await redis.pexpiretime(keys.call('MODIFIED-x1'))).toBe(created.expiresAfter * 1000);
       expect(await redis.pexpiretime(keys.mapping('x1'))).toBe(created.expiresAfter * 1000);
       expect(await redis.zrange(keys.callStateIndex('PENDING'), 0, -1)).toEqual(['MODIFIED-x1']);
-    } finally {
-      await store.close();
-      await deleteKeys(redis, keys.prefix);
-    }
+    });
   });
 
   it('stores calls whose SIP Call-ID holds braces, in one slot with their events', async () => {
-    const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
-    const store = new RedisCallStore({ redis, keys, ttlMs: 60_000 });
-    try {
+    await withStore(async (store, keys) => {
       // RFC 3261 allows { and } in a Call-ID; an empty tag `{}` would hash the whole key.
       const callIds = ['}leading', '{6F9619FF-8B86-D011-B42D-00C04FC964FF}', 'a{b}c', '{}'];
       for (const callId of callIds) {
@@ -67,38 +75,31 @@ describe.each(topologies)('RedisCallStore on $name', (topology) => {
       }
       const listed = await store.list({ state: 'PROCESSING' });
       expect(listed.map((s) => s.call.callId).sort()).toEqual([...callIds].sort());
-    } finally {
-      await store.close();
-      await deleteKeys(redis, keys.prefix);
-    }
+    });
   });
 
   it('drops index entries of calls Redis has already expired', async () => {
-    const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
     let nowMs = Date.now();
-    const store = new RedisCallStore({ redis, keys, ttlMs: 60_000, now: () => nowMs });
-    try {
-      const gone = sampleCall();
-      await store.create(gone);
-      nowMs += 30_000;
-      const kept = sampleCall();
-      await store.create(kept);
-      nowMs += 31_000;
-      // As if Redis' own PEXPIREAT had fired for the first call.
-      await redis.del(keys.call(gone.callId));
-      expect((await store.list()).map((s) => s.call.callId)).toEqual([kept.callId]);
-      expect(await redis.zrange(keys.callIndex, 0, -1)).toEqual([kept.callId]);
-      expect(await redis.zrange(keys.callStateIndex('PENDING'), 0, -1)).toEqual([kept.callId]);
-    } finally {
-      await store.close();
-      await deleteKeys(redis, keys.prefix);
-    }
+    await withStore(
+      async (store, keys) => {
+        const gone = sampleCall();
+        await store.create(gone);
+        nowMs += 30_000;
+        const kept = sampleCall();
+        await store.create(kept);
+        nowMs += 31_000;
+        // As if Redis' own PEXPIREAT had fired for the first call.
+        await redis.del(keys.call(gone.callId));
+        expect((await store.list()).map((s) => s.call.callId)).toEqual([kept.callId]);
+        expect(await redis.zrange(keys.callIndex, 0, -1)).toEqual([kept.callId]);
+        expect(await redis.zrange(keys.callStateIndex('PENDING'), 0, -1)).toEqual([kept.callId]);
+      },
+      { now: () => nowMs },
+    );
   });
 
   it('catches an index up with its record when the follow-up write was lost', async () => {
-    const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
-    const store = new RedisCallStore({ redis, keys, ttlMs: 60_000 });
-    try {
+    await withStore(async (store, keys) => {
       const call = sampleCall();
       const created = await store.create(call);
       const indexedBefore = await redis.hget(keys.indexedVersions, call.callId);
@@ -113,16 +114,11 @@ describe.each(topologies)('RedisCallStore on $name', (topology) => {
         call.callId,
       ]);
       expect(await redis.zrange(keys.callStateIndex('PENDING'), 0, -1)).toEqual([]);
-    } finally {
-      await store.close();
-      await deleteKeys(redis, keys.prefix);
-    }
+    });
   });
 
   it('never lets an older index update undo a newer one', async () => {
-    const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
-    const store = new RedisCallStore({ redis, keys, ttlMs: 60_000 });
-    try {
+    await withStore(async (store, keys) => {
       const call = sampleCall();
       let stored = await store.create(call);
       for (const state of ['PROCESSING', 'PAUSED', 'PROCESSING', 'ENDED'] as const)
@@ -142,9 +138,6 @@ describe.each(topologies)('RedisCallStore on $name', (topology) => {
         call.callId,
       ]);
       expect(await store.list({ state: 'PROCESSING' })).toEqual([]);
-    } finally {
-      await store.close();
-      await deleteKeys(redis, keys.prefix);
-    }
+    });
   });
 });

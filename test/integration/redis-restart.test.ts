@@ -13,6 +13,7 @@ import { captureLog } from '../support/capture-log.js';
 import { commandWorks, requireTool } from '../support/tools.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { PrivateRedisCluster } from '../support/private-redis-cluster.js';
+import { startInProcessNode } from '../support/redis-node-harness.js';
 
 /**
  * Redis restarting under a node, on a private redis-server (never the shared one): writes
@@ -195,6 +196,43 @@ describe.skipIf(!redisServer.available || !redisCli.available)(
       expect(await store.list()).toEqual([]);
       expect(await store.sweepExpired()).toBe(0);
       expect((await store.list({ state: 'PENDING' })).map((s) => s.call.callId)).toEqual([callId]);
+    });
+
+    it("routes control events again once the primary of the owner's channel is back", async () => {
+      const keyPrefix = `cs-test-${randomUUID()}:`;
+      const log = captureLog('info').log;
+      const start = (nodeId: string) =>
+        startInProcessNode({ nodeId, redisUrl: cluster.url, redisCluster: true, keyPrefix, log });
+      const a = await start('node-a');
+      opened.push(a);
+      const b = await start('node-b');
+      opened.push(b);
+      const startCall = (callId: string) =>
+        b.router.submit(
+          {
+            type: 'START_CALL_PROCESSING',
+            detail: { callId },
+            ingress: 'putevents',
+            eventId: `evt-${callId}`,
+          },
+          { holdIfUnknown: false },
+        );
+      await a.parkedCall('call-before');
+      expect(await startCall('call-before')).toMatchObject({ status: 'applied' });
+
+      // The shard that carries node A's control channel restarts: node A must subscribe again.
+      const channelNode = await cluster.nodeFor(new RedisKeys(keyPrefix).controlChannel('node-a'));
+      await channelNode.kill();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await channelNode.start();
+      await cluster.waitUntilHealthy();
+
+      await a.parkedCall('call-after');
+      expect(await startCall('call-after')).toMatchObject({
+        status: 'applied',
+        reason: 'processing started',
+      });
+      expect(a.pipelines.starts.has('call-after')).toBe(true);
     });
 
     it('fails loudly once the outage outlasts the retry budget: AppError, logged and counted', async () => {

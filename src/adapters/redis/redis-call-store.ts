@@ -95,7 +95,8 @@ export class RedisCallStore implements CallStore {
 
   async create(call: CallData): Promise<StoredCall> {
     return this.#run('create', 'cannot create the call record', async () => {
-      const nowMs = this.#now();
+      // Whole ms: createdMs is parsed back as an integer by the index scripts.
+      const nowMs = Math.trunc(this.#now());
       const expiresAfter = expiresAfterSeconds(nowMs, this.#ttlMs);
       const createdAt = new Date(nowMs).toISOString();
       const k = this.#keys;

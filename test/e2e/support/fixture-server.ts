@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import type { CallEvent, StoredCallEvent } from '../../../src/domain/call-event.js';
-import type { CallData, CallState, Channel } from '../../../src/domain/call.js';
+import type { CallState, Channel } from '../../../src/domain/call.js';
+import type { CallRecord } from '../../../web/src/api/types.js';
 import type {
   ControlEventType,
   ControlOutcome,
@@ -16,24 +17,8 @@ import type {
  * real routes in src/adapters/http (`{ calls }`, the outcome itself on 2xx, `{ code, message,
  * outcome }` otherwise). It is not the server: web-ui-acceptance.test.ts drives the real one.
  */
-export type FixtureCall = Pick<
-  CallData,
-  | 'callId'
-  | 'originalCallId'
-  | 'state'
-  | 'callStreamingStartTime'
-  | 'callProcessingStartTime'
-  | 'callStreamingEndTime'
-  | 'fromNumber'
-  | 'toNumber'
-  | 'agentId'
-  | 'metadatajson'
-  | 'languageCode'
-  | 'shouldRecordCall'
-  | 'channelMapping'
-  | 'siprec'
-  | 'endReason'
-> & { version: number; expiresAfter: number };
+/** The UI's own type for what `GET /api/calls` returns, so the stand-in cannot drift from it. */
+export type FixtureCall = CallRecord;
 
 export interface FixtureServerOptions {
   webDistDir: string;

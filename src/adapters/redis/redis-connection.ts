@@ -128,7 +128,8 @@ class OutageLog {
  */
 export async function assertTopology(redis: RedisClient, cluster: boolean): Promise<void> {
   if (cluster) return;
-  const info = await redis.info('cluster');
+  // Some managed Redis front ends refuse INFO; they are not Cluster nodes a client could reach.
+  const info = await redis.info('cluster').catch(() => '');
   if (/^cluster_enabled:1/m.test(info)) {
     throw new AppError(
       'CONFIG_INVALID',

@@ -299,18 +299,29 @@ describe.skipIf(!redisServer.available || !redisCli.available).each(restartables
       // Speech keeps arriving on node A during the outage; its events must wait, not vanish.
       await new Promise((resolve) => setTimeout(resolve, 1500));
       await redis.start();
-      const [restoredOnA] = await Promise.all(
-        [a, b].map((node) =>
-          node.waitForLog(
+      // Node A wrote throughout, so its command connection lost the server and got it back.
+      const restoredOnA = await a.waitForLog(
+        (l) =>
+          l.msg === 'redis connection restored' && l.connection === 'callscribe:node-a:commands',
+        'node-a to reconnect',
+      );
+      // Every connection of either node that lost it got it back (on a Cluster, a connection
+      // with nothing to send that shard may not have noticed at all).
+      for (const node of [a, b]) {
+        const lost = node.logs.filter((l) => l.msg === 'redis connection lost; reconnecting');
+        for (const line of lost) {
+          await node.waitForLog(
             (l) =>
               l.msg === 'redis connection restored' &&
-              l.connection === `callscribe:${node.nodeId}:commands`,
-            `${node.nodeId} to reconnect`,
-          ),
-        ),
-      );
+              l.connection === line.connection &&
+              l.redisNode === line.redisNode &&
+              Number(l.time) >= Number(line.time),
+            `${String(line.connection)} to reconnect`,
+          );
+        }
+      }
       // Node A's writes queued from the kill until its reconnect (ioredis backs off, so after the restart).
-      const reconnectedAtMs = Number(restoredOnA!.time);
+      const reconnectedAtMs = Number(restoredOnA.time);
       const afterRestart = await getJson(`${b.baseUrl}/api/calls/${callId}`);
       expect(afterRestart.body).toMatchObject({
         state: 'PROCESSING',

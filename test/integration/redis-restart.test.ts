@@ -251,6 +251,41 @@ describe.skipIf(!redisServer.available || !redisCli.available)(
   },
 );
 
+describe.skipIf(!redisServer.available || !redisCli.available)(
+  'a Redis Cluster primary failing over to its replica mid-call',
+  () => {
+    let cluster: PrivateRedisCluster;
+    const opened: { close(): Promise<void> | void }[] = [];
+
+    beforeAll(async () => {
+      cluster = await PrivateRedisCluster.start({ replicas: 1 });
+    }, 60_000);
+    afterAll(async () => {
+      for (const item of opened.splice(0).reverse()) await item.close();
+      await cluster.destroy();
+    });
+
+    it('keeps appending once the replica is promoted, and loses no acknowledged event', async () => {
+      const { stream, keys, captured } = buildNode({ url: cluster.url, cluster: true }, 50, opened);
+      const before: string[] = [];
+      for (let n = 0; n < 5; n++) before.push((await stream.append(event('call-fo', n))).id);
+      const primary = await cluster.nodeFor(keys.allEvents);
+      // Replication is asynchronous: give the replica the writes already acknowledged.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      await primary.kill();
+      const during = await stream.append(event('call-fo', 5));
+      const promoted = await cluster.nodeFor(keys.allEvents);
+      expect(promoted.port).not.toBe(primary.port);
+
+      const ids = [...before, during.id];
+      expect((await stream.read({ callId: 'call-fo' })).map((e) => e.id)).toEqual(ids);
+      expect((await stream.read({})).map((e) => e.id)).toEqual(ids);
+      expect(captured.messages()).not.toContain('call event not stored: redis unavailable');
+    }, 60_000);
+  },
+);
+
 async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

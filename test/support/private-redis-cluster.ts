@@ -8,18 +8,22 @@ const run = promisify(execFile);
 const READY_TIMEOUT_MS = 20_000;
 
 /**
- * A Redis Cluster of the test's own: `masters` redis-server processes in cluster mode on free
- * loopback ports (client and cluster-bus ports both chosen, as port+10000 may not be free),
+ * A Redis Cluster of the test's own: `masters` primaries, each with `replicas` replicas,
+ * redis-server processes in cluster mode on free loopback ports (client and cluster-bus ports both chosen, as port+10000 may not be free),
  * joined by `redis-cli --cluster create`. Each node keeps its nodes.conf in its own temp dir,
  * so a node killed and started again rejoins with its slots.
  */
 export class PrivateRedisCluster {
-  private constructor(readonly nodes: readonly PrivateRedis[]) {}
+  private constructor(
+    readonly nodes: readonly PrivateRedis[],
+    private readonly replicaCount: number,
+  ) {}
 
-  static async start(options: { masters?: number; persist?: boolean } = {}) {
+  static async start(options: { masters?: number; replicas?: number; persist?: boolean } = {}) {
     const nodes: PrivateRedis[] = [];
+    const replicas = options.replicas ?? 0;
     try {
-      for (let i = 0; i < (options.masters ?? 3); i++) {
+      for (let i = 0; i < (options.masters ?? 3) * (1 + replicas); i++) {
         nodes.push(
           await PrivateRedis.start({
             persist: options.persist ?? false,
@@ -30,9 +34,12 @@ export class PrivateRedisCluster {
               String(await freePort('tcp')),
               '--cluster-node-timeout',
               '2000',
-              // A test cluster has no replicas: keep serving the slots that are up.
+              // Keep serving the slots that are up while one shard has no primary.
               '--cluster-require-full-coverage',
               'no',
+              // A replica may take over however long ago it last heard from its primary.
+              '--cluster-replica-validity-factor',
+              '0',
             ],
           }),
         );
@@ -42,10 +49,10 @@ export class PrivateRedisCluster {
         'create',
         ...nodes.map((n) => `127.0.0.1:${n.port}`),
         '--cluster-replicas',
-        '0',
+        String(replicas),
         '--cluster-yes',
       ]);
-      const cluster = new PrivateRedisCluster(nodes);
+      const cluster = new PrivateRedisCluster(nodes, (options.masters ?? 3) * replicas);
       await cluster.waitUntilHealthy();
       return cluster;
     } catch (error) {
@@ -59,20 +66,33 @@ export class PrivateRedisCluster {
     return this.nodes.map((n) => n.url).join(',');
   }
 
-  /** Resolves once every node reports `cluster_state:ok` and agrees on who owns all slots. */
+  /**
+   * Resolves once every running node reports `cluster_state:ok` and, with replicas, every
+   * replica has its replication link up (a replica still syncing could not take over).
+   */
   async waitUntilHealthy(): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
-      const states = await Promise.all(this.nodes.map((n) => clusterState(n.port)));
-      if (states.every((s) => s === 'ok')) return;
-      if (Date.now() > deadline) throw new Error(`cluster not healthy: ${states.join(', ')}`);
+      const running = this.nodes.filter((n) => n.running);
+      const states = await Promise.all(running.map((n) => clusterState(n.port)));
+      const linked = await Promise.all(running.map((n) => replicaLinkUp(n.port)));
+      const replicas = linked.filter((up) => up).length;
+      if (
+        states.every((s) => s === 'ok') &&
+        replicas >= this.replicaCount - (this.nodes.length - running.length)
+      )
+        return;
+      if (Date.now() > deadline)
+        throw new Error(`cluster not healthy: ${states.join(', ')}; ${replicas} replicas linked`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
-  /** The node that serves `key`'s hash slot. */
+  /** The primary that serves `key`'s hash slot, as a running node sees it. */
   async nodeFor(key: string): Promise<PrivateRedis> {
-    const probe = new Redis(this.nodes[0]!.url);
+    const running = this.nodes.find((n) => n.running);
+    if (!running) throw new Error('no node of the cluster is running');
+    const probe = new Redis(running.url);
     try {
       const slot = Number(await probe.call('CLUSTER', 'KEYSLOT', key));
       const ranges = (await probe.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
@@ -91,6 +111,17 @@ export class PrivateRedisCluster {
 }
 
 async function clusterState(port: number): Promise<string> {
+  const info = await ask(port, ['CLUSTER', 'INFO']);
+  return /cluster_state:(\w+)/.exec(info ?? '')?.[1] ?? 'down';
+}
+
+async function replicaLinkUp(port: number): Promise<boolean> {
+  const info = (await ask(port, ['INFO', 'replication'])) ?? '';
+  return /^role:slave/m.test(info) && /^master_link_status:up/m.test(info);
+}
+
+/** One command to one node, or undefined when it does not answer. */
+async function ask(port: number, command: [string, ...string[]]): Promise<string | undefined> {
   const probe = new Redis({
     port,
     host: '127.0.0.1',
@@ -100,10 +131,9 @@ async function clusterState(port: number): Promise<string> {
   probe.on('error', () => undefined);
   try {
     await probe.connect();
-    const info = String(await probe.call('CLUSTER', 'INFO'));
-    return /cluster_state:(\w+)/.exec(info)?.[1] ?? 'unknown';
+    return String(await probe.call(...command));
   } catch {
-    return 'down';
+    return undefined;
   } finally {
     probe.disconnect();
   }

@@ -5,6 +5,8 @@ import { AppError } from '../../domain/errors.js';
 /** A connection to one Redis or to a Redis Cluster; the adapters use only what both offer. */
 export type RedisClient = Redis | Cluster;
 
+const CLUSTER_RETRY_MS = 200;
+
 export interface RedisConnectionOptions {
   /**
    * `redis://` or `rediss://` URL; for a Cluster, the seed nodes as comma-separated URLs (any
@@ -18,7 +20,8 @@ export interface RedisConnectionOptions {
   name: string;
   /**
    * Reconnect attempts a command waits through (in ioredis' offline queue) before it fails.
-   * With the back-off below, 10 attempts ride out an outage of about 13 s.
+   * With the back-off below, 10 attempts ride out an outage of about 13 s; on a Cluster the
+   * same span sets the redirection budget.
    */
   maxRetriesPerRequest?: number;
   /** Longest pause between reconnect attempts. */
@@ -37,6 +40,8 @@ export function openRedis(options: RedisConnectionOptions): RedisClient {
   const reconnectMaxMs = options.reconnectMaxMs ?? 2000;
   const backoff = (times: number) => Math.min(100 * 2 ** Math.min(times - 1, 10), reconnectMaxMs);
   const maxRetriesPerRequest = options.maxRetriesPerRequest ?? 10;
+  let rideOutMs = 0;
+  for (let attempt = 1; attempt <= maxRetriesPerRequest; attempt++) rideOutMs += backoff(attempt);
   const urls = parseUrls(options.url);
   let redis: RedisClient;
   if (options.cluster === true) {
@@ -46,16 +51,18 @@ export function openRedis(options: RedisConnectionOptions): RedisClient {
       {
         enableOfflineQueue: true,
         clusterRetryStrategy: backoff,
-        // A restarted primary comes back at its address with its slots; reconnect to it
-        // instead of waiting for a MOVED that never comes.
-        clusterNodeRetryStrategy: backoff,
-        // A restarted primary answers CLUSTERDOWN until the others have gossiped it back in,
-        // and a failover moves slots; each retry spends one redirection, so the budget is
-        // sized to ride out about as long as a standalone reconnect (64 x 200 ms).
-        maxRedirections: 64,
-        retryDelayOnClusterDown: 200,
-        retryDelayOnFailover: 200,
-        retryDelayOnTryAgain: 200,
+        // A shard's primary that is down closes its connection; ioredis then re-reads the slot
+        // map and retries every 200 ms, reaching the replica promoted in its place, the same
+        // primary restarted (answering CLUSTERDOWN until the others gossip it back in), or
+        // slots that moved. Each retry spends one redirection, so the budget rides out as long
+        // as a standalone connection's reconnects do.
+        maxRedirections: Math.max(16, Math.ceil(rideOutMs / CLUSTER_RETRY_MS)),
+        retryDelayOnClusterDown: CLUSTER_RETRY_MS,
+        retryDelayOnFailover: CLUSTER_RETRY_MS,
+        retryDelayOnTryAgain: CLUSTER_RETRY_MS,
+        // Re-read the slot map now and then, so a failover or a primary that came back is
+        // seen (and reconnected to) even by a connection that had nothing to send it.
+        slotsRefreshInterval: 5000,
         shardedSubscribers: options.shardedSubscriber ?? false,
         redisOptions: {
           connectionName: options.name,
@@ -82,16 +89,42 @@ export function openRedis(options: RedisConnectionOptions): RedisClient {
   const outages = new OutageLog(options.log, options.name);
   if (redis instanceof Cluster) {
     // Per primary: one being down leaves the others serving, and only its slots wait.
-    redis.on('node error', (err: unknown, node: string) => outages.lost(err, node));
-    redis.on('+node', (node: Redis) => {
-      const key = `${node.options.host}:${node.options.port}`;
-      node.on('ready', () => outages.restored(key));
+    const cluster = redis;
+    redis.on('node error', (err: unknown, node: string) => {
+      if (outages.isDown(node)) return;
+      outages.lost(err, node);
+      watchForReturn(cluster, node, outages);
     });
   } else {
     redis.on('error', (err: unknown) => outages.lost(err));
     redis.on('ready', () => outages.restored());
   }
   return redis;
+}
+
+/**
+ * Node connections of a Cluster client open lazily and are not retried, so one with nothing to
+ * send a node that went away would never notice it came back. Until it has, this connects the
+ * client's connection to that node (or waits for a slot-map refresh to add one) every second.
+ */
+function watchForReturn(cluster: Cluster, key: string, outages: OutageLog): void {
+  const timer = setInterval(() => {
+    if (cluster.status === 'end') {
+      clearInterval(timer);
+      return;
+    }
+    const node = cluster.nodes('all').find((n) => `${n.options.host}:${n.options.port}` === key);
+    if (node?.status === 'ready') {
+      clearInterval(timer);
+      outages.restored(key);
+    } else if (
+      node &&
+      (node.status === 'wait' || node.status === 'end' || node.status === 'close')
+    ) {
+      node.connect().catch(() => undefined);
+    }
+  }, 1000);
+  timer.unref();
 }
 
 /** One line when a connection (or a Cluster node) is lost, one when it is back. */
@@ -111,6 +144,10 @@ class OutageLog {
       { err, connection: this.connection, ...(node ? { redisNode: node } : {}) },
       'redis connection lost; reconnecting',
     );
+  }
+
+  isDown(node = ''): boolean {
+    return this.#down.has(node);
   }
 
   restored(node = ''): void {

@@ -363,8 +363,9 @@ export class RedisCallStore implements CallStore {
   async #repairFollowUps(nowMs: number): Promise<void> {
     const k = this.#keys;
     for (const callId of [...this.#repairs]) {
-      this.#repairs.delete(callId);
+      // A failing read leaves this call (and the rest) for the next sweep.
       const fields = await this.#redis.hmget(k.call(callId), ...CALL_FIELDS);
+      this.#repairs.delete(callId);
       const stored = this.#toStoredCall(fields, nowMs);
       if (!stored) continue;
       const expiresAtMs = stored.expiresAfter * 1000;

@@ -31,10 +31,10 @@ export interface RedisConnectionOptions {
 }
 
 /**
- * One ioredis connection with the outage policy every Redis adapter relies on: while Redis is
- * unreachable, commands wait in order in the offline queue and are sent after the reconnect;
- * after `maxRetriesPerRequest` failed attempts they reject, and the adapter turns that into a
- * loud AppError instead of dropping the write.
+ * One ioredis connection (or Cluster client) with the outage policy every Redis adapter relies
+ * on: while Redis, or the shard a command needs, is unreachable, commands wait and are sent
+ * once it is back; past the budget (`maxRetriesPerRequest` reconnects, about 13 s by default)
+ * they reject, and the adapter turns that into a loud AppError instead of dropping the write.
  */
 export function openRedis(options: RedisConnectionOptions): RedisClient {
   const reconnectMaxMs = options.reconnectMaxMs ?? 2000;

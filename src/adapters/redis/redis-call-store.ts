@@ -184,23 +184,13 @@ export class RedisCallStore implements CallStore {
       );
       if (!Array.isArray(reply)) return undefined;
       const [version, createdAt, createdMs] = reply as [number, string, string];
-      // Late events by the original id must keep resolving for as long as the call lives.
-      await Promise.all([
-        this.#followUp('mapping', callId, () =>
-          refreshMappingScript.run(
-            this.#redis,
-            [k.mapping(next.originalCallId)],
-            [callId, nowMs, expiresAfter, expiresAfter * 1000],
-          ),
-        ),
-        this.#applyIndex({
-          callId,
-          state: next.state,
-          createdMs,
-          version: Number(version),
-          expiresAfter,
-        }),
-      ]);
+      await this.#refreshFollowUps(next.originalCallId, nowMs, {
+        callId,
+        state: next.state,
+        createdMs,
+        version: Number(version),
+        expiresAfter,
+      });
       return { call: structuredClone(next), version: Number(version), createdAt, expiresAfter };
     });
   }
@@ -368,25 +358,32 @@ export class RedisCallStore implements CallStore {
       this.#repairs.delete(callId);
       const stored = this.#toStoredCall(fields, nowMs);
       if (!stored) continue;
-      const expiresAtMs = stored.expiresAfter * 1000;
-      await Promise.all([
-        this.#followUp('mapping', callId, () =>
-          refreshMappingScript.run(
-            this.#redis,
-            [k.mapping(stored.call.originalCallId)],
-            [callId, nowMs, stored.expiresAfter, expiresAtMs],
-          ),
-        ),
-        this.#applyIndex({
-          callId,
-          state: stored.call.state,
-          createdMs: fields[4] ?? '0',
-          version: stored.version,
-          expiresAfter: stored.expiresAfter,
-          mappingKey: k.mapping(stored.call.originalCallId),
-        }),
-      ]);
+      await this.#refreshFollowUps(stored.call.originalCallId, nowMs, {
+        callId,
+        state: stored.call.state,
+        createdMs: fields[4] ?? '0',
+        version: stored.version,
+        expiresAfter: stored.expiresAfter,
+        mappingKey: k.mapping(stored.call.originalCallId),
+      });
     }
+  }
+
+  /**
+   * The follow-ups of a write to a live call: late events by the original id must keep
+   * resolving for as long as the call lives, and the indexes must show the write.
+   */
+  async #refreshFollowUps(originalCallId: string, nowMs: number, write: IndexedWrite) {
+    await Promise.all([
+      this.#followUp('mapping', write.callId, () =>
+        refreshMappingScript.run(
+          this.#redis,
+          [this.#keys.mapping(originalCallId)],
+          [write.callId, nowMs, write.expiresAfter, write.expiresAfter * 1000],
+        ),
+      ),
+      this.#applyIndex(write),
+    ]);
   }
 
   #toStoredCall(fields: CallFields, nowMs: number): StoredCall | undefined {

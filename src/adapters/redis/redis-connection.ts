@@ -40,12 +40,12 @@ export function openRedis(options: RedisConnectionOptions): RedisClient {
   const reconnectMaxMs = options.reconnectMaxMs ?? 2000;
   const backoff = (times: number) => Math.min(100 * 2 ** Math.min(times - 1, 10), reconnectMaxMs);
   const maxRetriesPerRequest = options.maxRetriesPerRequest ?? 10;
-  let rideOutMs = 0;
-  for (let attempt = 1; attempt <= maxRetriesPerRequest; attempt++) rideOutMs += backoff(attempt);
   const urls = parseUrls(options.url);
   let redis: RedisClient;
   if (options.cluster === true) {
     const first = urls[0]!;
+    let rideOutMs = 0;
+    for (let attempt = 1; attempt <= maxRetriesPerRequest; attempt++) rideOutMs += backoff(attempt);
     redis = new Cluster(
       urls.map((u) => ({ host: u.hostname, port: Number(u.port || 6379) })),
       {
@@ -91,9 +91,7 @@ export function openRedis(options: RedisConnectionOptions): RedisClient {
     // Per primary: one being down leaves the others serving, and only its slots wait.
     const cluster = redis;
     redis.on('node error', (err: unknown, node: string) => {
-      if (outages.isDown(node)) return;
-      outages.lost(err, node);
-      watchForReturn(cluster, node, outages);
+      if (outages.lost(err, node)) watchForReturn(cluster, node, outages);
     });
   } else {
     redis.on('error', (err: unknown) => outages.lost(err));
@@ -136,18 +134,15 @@ class OutageLog {
     private readonly connection: string,
   ) {}
 
-  lost(err: unknown, node = ''): void {
-    // ioredis emits one error per failed attempt; one line per outage is enough.
-    if (this.#down.has(node)) return;
+  /** True when this starts an outage (ioredis emits one error per failed attempt). */
+  lost(err: unknown, node = ''): boolean {
+    if (this.#down.has(node)) return false;
     this.#down.add(node);
     this.log.warn(
       { err, connection: this.connection, ...(node ? { redisNode: node } : {}) },
       'redis connection lost; reconnecting',
     );
-  }
-
-  isDown(node = ''): boolean {
-    return this.#down.has(node);
+    return true;
   }
 
   restored(node = ''): void {

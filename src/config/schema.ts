@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SHERPA_MODEL_TYPES } from './sherpa-model-types.js';
 
 /**
  * The single source of truth for settings. Each key is set in the optional JSON config file
@@ -246,7 +247,47 @@ export const configSchema = z.object({
   sherpaModelDir: z
     .string()
     .optional()
-    .describe('Directory of a streaming sherpa-onnx zipformer or paraformer model.'),
+    .describe(
+      'Directory of a sherpa-onnx model as unpacked from its upstream release (streaming transducer, CTC or paraformer; or offline Whisper, Parakeet/NeMo, SenseVoice, Moonshine, paraformer, made live by VAD segmentation). The family is detected from file names and ONNX metadata.',
+    ),
+  sherpaModelType: z
+    .enum(SHERPA_MODEL_TYPES)
+    .optional()
+    .describe('Model family, when detection from the directory should be overridden.'),
+  sherpaWorkers: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(64)
+    .default(1)
+    .describe('sherpa-onnx worker threads; each loads the model once and decodes many streams.'),
+  sherpaThreadsPerWorker: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(16)
+    .default(1)
+    .describe('ONNX Runtime threads inside each sherpa-onnx worker.'),
+  sherpaVadModel: z
+    .string()
+    .optional()
+    .describe(
+      "Silero VAD model (silero_vad.onnx) that cuts offline models' audio into segments; default: silero_vad.onnx in the model directory if present, else the built-in energy gate.",
+    ),
+  sherpaMaxSegmentMs: positiveMs
+    .default(15_000)
+    .describe('Offline models: longest segment before it is decoded anyway (bounds latency).'),
+  sherpaEndSilenceMs: positiveMs
+    .default(500)
+    .describe('Offline models: quiet time that ends a segment.'),
+  sherpaPartialIntervalMs: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(1000)
+    .describe(
+      'Offline models: re-decode the open segment this often for partials; 0 turns them off.',
+    ),
   awsRegion: z.string().default('us-east-1').describe('Amazon Transcribe region.'),
   awsTranscribeEndpoint: z
     .string()

@@ -1,5 +1,3 @@
-import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../../../config/schema.js';
 import { AppError } from '../../../domain/errors.js';
@@ -9,133 +7,161 @@ import type {
   SpeechStream,
   SpeechStreamOptions,
 } from '../../../ports/speech-engine.js';
-import { spawnModuleWorker } from '../worker/spawn-module-worker.js';
-import { findSherpaModelFiles } from './sherpa-model-files.js';
-import type { FromSherpaWorker, SherpaWorkerData, ToSherpaWorker } from './sherpa-protocol.js';
+import { runModuleProcess } from '../worker/run-module-process.js';
+import { findSherpaModel, type SherpaModel } from './sherpa-model-files.js';
+import type { SherpaWorkerData } from './sherpa-protocol.js';
+import { SherpaWorkerPool, type SherpaWorkerInfo } from './sherpa-worker-pool.js';
 
-interface StreamEntry {
-  options: SpeechStreamOptions;
-  finished?: () => void;
-}
+export type SherpaConfig = Pick<
+  Config,
+  | 'sherpaModelDir'
+  | 'sherpaModelType'
+  | 'sherpaWorkers'
+  | 'sherpaThreadsPerWorker'
+  | 'sherpaVadModel'
+  | 'sherpaMaxSegmentMs'
+  | 'sherpaEndSilenceMs'
+  | 'sherpaPartialIntervalMs'
+>;
+
+const PROBE_TIMEOUT_MS = 120_000;
 
 /**
- * sherpa-onnx streaming recognition (sherpa-onnx-node) on a model the operator supplies. The
- * recognizer lives in one worker thread (ONNX Runtime parallelises inside it), so decoding never
- * runs on the event loop. Input is resampled inside sherpa-onnx to the model's 16 kHz.
+ * sherpa-onnx (sherpa-onnx-node) on a model the operator supplies: any streaming family it runs,
+ * or an offline family made live by VAD segmentation. The model is checked at start in a child
+ * process, then loaded once per worker thread; decoding never runs on the event loop.
  */
 export class SherpaOnnxEngine implements SpeechEngine {
   readonly name = 'sherpa-onnx';
   readonly capabilities: SpeechEngineCapabilities = {
-    sampleRatesHz: [8000, 16_000],
+    // The models are 16 kHz; 8 kHz streams are resampled inside sherpa-onnx.
+    sampleRatesHz: [16_000, 8000],
     partials: true,
     languages: ['en-US'],
   };
-  readonly #worker: Worker;
-  readonly #log: Logger;
-  readonly #streams = new Map<number, StreamEntry>();
-  #nextId = 1;
-  #alive = true;
+  readonly model: SherpaModel;
+  readonly #pool: SherpaWorkerPool;
 
-  private constructor(worker: Worker, log: Logger) {
-    this.#worker = worker;
-    this.#log = log;
-    worker.on('message', (message: FromSherpaWorker) => this.#onMessage(message));
-    worker.on('exit', (exitCode) => this.#onExit(exitCode));
+  private constructor(model: SherpaModel, pool: SherpaWorkerPool) {
+    this.model = model;
+    this.#pool = pool;
   }
 
   static async create(
-    config: Pick<Config, 'sherpaModelDir'>,
+    config: SherpaConfig,
     log: Logger,
+    options: { hotwordsFile?: string; hotwordsScore?: number } = {},
   ): Promise<SherpaOnnxEngine> {
-    const model = await findSherpaModelFiles(config.sherpaModelDir);
-    const data: SherpaWorkerData = { model, numThreads: Math.min(4, availableParallelism()) };
-    const worker = spawnModuleWorker(import.meta.url, 'sherpa-worker', data);
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = (message: FromSherpaWorker): void => {
-        worker.off('message', onMessage);
-        if (message.type === 'ready') resolve();
-        else {
-          void worker.terminate();
-          reject(
-            new AppError('ENGINE_MODEL_MISSING', 'sherpa-onnx could not load the model', {
-              details: {
-                dir: config.sherpaModelDir,
-                reason: message.type === 'fatal' ? message.message : message.type,
-              },
-            }),
-          );
-        }
-      };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
-    });
-    return new SherpaOnnxEngine(worker, log.child({ engine: 'sherpa-onnx' }));
+    const model = await findSherpaModel(config.sherpaModelDir, config.sherpaModelType);
+    const data: SherpaWorkerData = {
+      model,
+      numThreads: config.sherpaThreadsPerWorker,
+      ...(options.hotwordsFile === undefined ? {} : { hotwordsFile: options.hotwordsFile }),
+      hotwordsScore: options.hotwordsScore ?? 2,
+      segmentation: {
+        ...((config.sherpaVadModel ?? model.vadModel)
+          ? { vadModel: config.sherpaVadModel ?? model.vadModel }
+          : {}),
+        maxSegmentMs: config.sherpaMaxSegmentMs,
+        endSilenceMs: config.sherpaEndSilenceMs,
+        partialIntervalMs: config.sherpaPartialIntervalMs,
+      },
+    };
+    await probe(data);
+    const engineLog = log.child({ engine: 'sherpa-onnx' });
+    const pool = new SherpaWorkerPool(config.sherpaWorkers, data, engineLog);
+    try {
+      await pool.ready();
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    engineLog.info(
+      {
+        modelType: model.type,
+        dir: model.dir,
+        workers: config.sherpaWorkers,
+        vad: data.segmentation.vadModel ?? 'energy-gate',
+      },
+      'sherpa-onnx model loaded',
+    );
+    return new SherpaOnnxEngine(model, pool);
   }
 
   async open(options: SpeechStreamOptions): Promise<SpeechStream> {
-    if (!this.#alive) throw new AppError('ENGINE_UNAVAILABLE', 'sherpa-onnx worker is gone');
-    const streamId = this.#nextId++;
-    const entry: StreamEntry = { options };
-    this.#streams.set(streamId, entry);
-    this.#post({ type: 'open', streamId, sampleRateHz: options.sampleRateHz });
-    return {
-      write: (pcm) => {
-        if (this.#streams.has(streamId)) this.#post({ type: 'audio', streamId, pcm });
+    if (!this.capabilities.sampleRatesHz.includes(options.sampleRateHz)) {
+      throw new AppError('ENGINE_UNAVAILABLE', 'unsupported sample rate', {
+        details: { sampleRateHz: options.sampleRateHz },
+      });
+    }
+    let done = false;
+    const { streamId, slot } = await this.#pool.open({
+      ...options,
+      onResult: (result) => {
+        if (!done) options.onResult(result);
       },
-      finish: () =>
-        this.#streams.has(streamId)
-          ? new Promise<void>((resolve) => {
-              entry.finished = resolve;
-              this.#post({ type: 'finish', streamId });
-            })
-          : Promise.resolve(),
-      abort: () => {
-        if (!this.#streams.delete(streamId)) return;
-        this.#post({ type: 'abort', streamId });
+      onError: (error) => {
+        if (done) return;
+        done = true;
+        options.onError(error);
+      },
+    });
+    const pool = this.#pool;
+    return {
+      write(pcm) {
+        if (!done) pool.write(slot, streamId, pcm);
+      },
+      async finish() {
+        if (done) return;
+        await pool.finish(slot, streamId);
+        done = true;
+      },
+      abort() {
+        if (done) return;
+        done = true;
+        pool.abort(slot, streamId);
       },
     };
   }
 
-  async close(): Promise<void> {
-    this.#alive = false;
-    await this.#worker.terminate();
+  /** Which worker holds which stream: for operators, and for tests that kill a worker. */
+  workers(): SherpaWorkerInfo[] {
+    return this.#pool.workers();
   }
 
-  #onMessage(message: FromSherpaWorker): void {
-    if (message.type === 'ready' || message.type === 'fatal') return;
-    const entry = this.#streams.get(message.streamId);
-    if (!entry) return;
-    if (message.type === 'result') entry.options.onResult(message.result);
-    else if (message.type === 'finished') {
-      this.#streams.delete(message.streamId);
-      entry.finished?.();
-    } else {
-      this.#streams.delete(message.streamId);
-      entry.finished?.();
-      entry.options.onError(
-        new AppError('ENGINE_STREAM_FAILED', 'sherpa-onnx stream failed', {
-          retryable: true,
-          details: { reason: message.message },
-        }),
-      );
-    }
+  terminateWorker(index: number): Promise<void> {
+    return this.#pool.terminateWorker(index);
   }
 
-  #onExit(exitCode: number): void {
-    if (!this.#alive) return;
-    this.#alive = false;
-    this.#log.error({ exitCode }, 'sherpa-onnx worker exited');
-    const failure = new AppError('ENGINE_UNAVAILABLE', 'sherpa-onnx worker exited', {
-      retryable: true,
-    });
-    for (const entry of this.#streams.values()) {
-      entry.finished?.();
-      entry.options.onError(failure);
-    }
-    this.#streams.clear();
+  close(): Promise<void> {
+    return this.#pool.close();
   }
+}
 
-  #post(message: ToSherpaWorker): void {
-    this.#worker.postMessage(message);
-  }
+async function probe(data: SherpaWorkerData): Promise<void> {
+  const outcome = await runModuleProcess(
+    import.meta.url,
+    'sherpa-probe',
+    [JSON.stringify(data)],
+    PROBE_TIMEOUT_MS,
+  );
+  if (outcome.exitCode === 0 && outcome.stdout.includes('ok')) return;
+  const said = outcome.stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('at '))
+    .slice(-6)
+    .join(' | ');
+  throw new AppError(
+    'ENGINE_MODEL_MISSING',
+    `sherpa-onnx could not load the ${data.model.type} model in ${data.model.dir}: ${said || `exit ${outcome.exitCode ?? outcome.signal}`}`,
+    {
+      details: {
+        dir: data.model.dir,
+        type: data.model.type,
+        exitCode: outcome.exitCode,
+        stderr: outcome.stderr,
+      },
+    },
+  );
 }

@@ -1,9 +1,21 @@
 import type { SpeechResult } from '../../../ports/speech-engine.js';
-import type { SherpaModelFiles } from './sherpa-model-files.js';
+import type { SherpaModel } from './sherpa-model-files.js';
 
+/** Everything a worker (or the start-up probe) needs to build the recognizer. */
 export interface SherpaWorkerData {
-  model: SherpaModelFiles;
+  model: SherpaModel;
   numThreads: number;
+  /** Hotwords (one phrase per line) for transducers; switches to modified beam search. */
+  hotwordsFile?: string;
+  hotwordsScore: number;
+  segmentation: {
+    /** Silero VAD model; the energy gate when absent. */
+    vadModel?: string;
+    maxSegmentMs: number;
+    endSilenceMs: number;
+    /** Re-decode the open segment this often for partials; 0 turns partials off. */
+    partialIntervalMs: number;
+  };
 }
 
 export type ToSherpaWorker =

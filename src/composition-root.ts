@@ -80,7 +80,24 @@ export async function buildServer(
     log: log.child({ component: 'recorder' }),
   });
   const engine = await createSpeechEngine(config, log.child({ component: 'engine' }), metrics);
-  const pipelines = new TranscriptionPipelineFactory({ engine, log, metrics, config, now });
+  const fallbackEngine = config.engineFallback
+    ? await createSpeechEngine(
+        { ...config, engine: config.engineFallback },
+        log.child({ component: 'engine', role: 'fallback' }),
+        metrics,
+      ).catch(async (error: unknown) => {
+        await engine.close();
+        throw error;
+      })
+    : undefined;
+  const pipelines = new TranscriptionPipelineFactory({
+    engine,
+    ...(fallbackEngine ? { fallbackEngine } : {}),
+    log,
+    metrics,
+    config,
+    now,
+  });
   const hook = createCallInitHook(config.hook);
   await hook?.load?.();
   const router = new ControlRouter({
@@ -162,7 +179,10 @@ export async function buildServer(
         intervalMs: config.sweepIntervalMs,
         log,
       });
-      log.info({ httpPort, sipPorts, nodeId, engine: engine.name }, 'callscribe started');
+      log.info(
+        { httpPort, sipPorts, nodeId, engine: engine.name, engineFallback: fallbackEngine?.name },
+        'callscribe started',
+      );
       return { httpPort, sipPorts, nodeId };
     },
     async stop() {
@@ -173,6 +193,7 @@ export async function buildServer(
       await http.close();
       await mediaSessions.close();
       await engine.close();
+      await fallbackEngine?.close();
       await eventStream.close();
       await store.close();
       await redis?.close();

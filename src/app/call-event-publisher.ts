@@ -44,6 +44,18 @@ export function callStateEvent(call: CallData): EventBody<CallEvent> {
     CustomerPhoneNumber: call.fromNumber,
     SystemPhoneNumber: call.toNumber,
     ...(call.agentId ? { AgentId: call.agentId } : {}),
+    ...(call.engineFailover
+      ? {
+          EngineFailover: {
+            From: call.engineFailover.from,
+            To: call.engineFailover.to,
+            Reason: call.engineFailover.reason,
+            Channel: call.engineFailover.channel,
+            At: call.engineFailover.at,
+            SwitchMs: call.engineFailover.switchMs,
+          },
+        }
+      : {}),
   };
 }
 

@@ -133,6 +133,14 @@ export class CallService implements CallSessions {
               : { write: { ...current.call, siprec }, outcome: null },
           );
         },
+        persistEngineFailover: async (id, engineFailover) => {
+          const { stored } = await updateCall(deps.store, id, (current) =>
+            current.call.state === 'ENDED'
+              ? { noop: null }
+              : { write: { ...current.call, engineFailover }, outcome: null },
+          );
+          return stored.call;
+        },
         forget: (id) => deps.liveCalls.delete(id),
       },
       call,

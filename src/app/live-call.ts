@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { CallData, CallSiprecInfo, Channel } from '../domain/call.js';
+import type { EngineFailover } from '../domain/engine-failover.js';
 import type { CallPipeline, CallPipelineFactory } from '../ports/call-pipeline.js';
 import type { LiveCallHandle } from '../ports/call-sessions.js';
 import type { CallRecorder, RecordingWriter } from '../ports/call-recorder.js';
@@ -15,6 +16,7 @@ export interface LiveCallDeps {
   /** Persists the end of the call (compare-and-set in the store); returns the stored record. */
   persistEnd(callId: string, reason: string): Promise<CallData | undefined>;
   persistSiprec(callId: string, siprec: CallSiprecInfo): Promise<void>;
+  persistEngineFailover(callId: string, failover: EngineFailover): Promise<CallData | undefined>;
   forget(callId: string): void;
 }
 
@@ -86,6 +88,21 @@ export class LiveCall implements LiveCallHandle {
     });
   }
 
+  /** The call record and a CALL_STATE event say which engine took over, so the UI can show it. */
+  private engineFailedOver(failover: EngineFailover): void {
+    this.call = { ...this.call, engineFailover: failover };
+    void this.serially(async () => {
+      const stored = await this.deps
+        .persistEngineFailover(this.callId, failover)
+        .catch((err: unknown) => {
+          this.log.warn({ err }, 'engine failover could not be stored');
+          return undefined;
+        });
+      if (stored) this.call = { ...stored, engineFailover: failover };
+      if (this.state !== 'ENDED') await this.events.publish(callStateEvent(this.call));
+    });
+  }
+
   /** Milliseconds processed in the current processing period. */
   processingElapsedMs(): number {
     return this.processingSinceMs === undefined ? 0 : this.deps.now() - this.processingSinceMs;
@@ -107,6 +124,7 @@ export class LiveCall implements LiveCallHandle {
       emit: (segment) => {
         void this.events.publish({ EventType: 'ADD_TRANSCRIPT_SEGMENT', ...segment });
       },
+      engineFailover: (failover) => this.engineFailedOver(failover),
     });
     if (!this.startPublished) {
       this.startPublished = true;

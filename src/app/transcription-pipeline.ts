@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { Channel } from '../domain/call.js';
-import { AppError } from '../domain/errors.js';
+import type { EngineFailover } from '../domain/engine-failover.js';
 import type { Metrics } from '../observability/metrics.js';
 import type {
   CallPipeline,
@@ -9,17 +9,28 @@ import type {
   CallPipelineFactory,
 } from '../ports/call-pipeline.js';
 import type { SpeechEngine } from '../ports/speech-engine.js';
-import { ChannelTranscriber, type ChannelSegment } from './transcription/channel-transcriber.js';
+import {
+  ChannelTranscriber,
+  type ChannelFailover,
+  type ChannelSegment,
+} from './transcription/channel-transcriber.js';
+import { EngineChoice } from './transcription/engine-choice.js';
+import { engineRateHz } from './transcription/engine-rate.js';
 
 export interface TranscriptionPipelineDeps {
   engine: SpeechEngine;
+  /** `engineFallback`: takes over a call's streams the primary refuses or fails. */
+  fallbackEngine?: SpeechEngine;
   log: Logger;
-  metrics: Pick<Metrics, 'engineGaps' | 'segmentLatencyMs'>;
-  config: Pick<Config, 'savePartialTranscripts' | 'engineReconnectMaxMs'>;
+  metrics: Pick<Metrics, 'engineGaps' | 'segmentLatencyMs'> &
+    Partial<Pick<Metrics, 'engineFailovers'>>;
+  config: Pick<Config, 'savePartialTranscripts' | 'engineReconnectMaxMs'> &
+    Partial<Pick<Config, 'engineRetryBudget' | 'engineFailbackMs'>>;
   now?: () => number;
 }
 
-const INPUT_RATE_HZ = 8000;
+/** The primary is retried for new calls after this back-off, doubling up to 64 times it. */
+const DEFAULT_FAILBACK_MS = 30_000;
 
 /**
  * Per-call transcription on one shared engine. The pipeline only moves buffers and bookkeeping;
@@ -27,29 +38,26 @@ const INPUT_RATE_HZ = 8000;
  */
 export class TranscriptionPipelineFactory implements CallPipelineFactory {
   readonly #deps: TranscriptionPipelineDeps;
-  readonly #sampleRateHz: number;
+  readonly #choice: EngineChoice;
   readonly #live = new Set<CallTranscription>();
 
   constructor(deps: TranscriptionPipelineDeps) {
     this.#deps = deps;
-    const rate = deps.engine.capabilities.sampleRatesHz[0];
-    if (rate === undefined || rate % INPUT_RATE_HZ !== 0) {
-      throw new AppError(
-        'ENGINE_UNAVAILABLE',
-        'engine needs a sample rate that is a multiple of 8 kHz',
-        {
-          details: {
-            engine: deps.engine.name,
-            sampleRatesHz: deps.engine.capabilities.sampleRatesHz,
-          },
-        },
-      );
-    }
-    this.#sampleRateHz = rate;
+    // Refuse an engine the pipeline cannot feed at start, not on the first call.
+    engineRateHz(deps.engine);
+    if (deps.fallbackEngine) engineRateHz(deps.fallbackEngine);
+    const failbackMs = deps.config.engineFailbackMs ?? DEFAULT_FAILBACK_MS;
+    this.#choice = new EngineChoice({
+      primary: deps.engine,
+      fallback: deps.fallbackEngine,
+      backoffMs: failbackMs,
+      maxBackoffMs: failbackMs * 64,
+      now: deps.now ?? Date.now,
+    });
   }
 
   create(context: CallPipelineContext): CallPipeline {
-    const pipeline = new CallTranscription(this.#deps, this.#sampleRateHz, context, () =>
+    const pipeline = new CallTranscription(this.#deps, this.#choice, context, () =>
       this.#live.delete(pipeline),
     );
     this.#live.add(pipeline);
@@ -67,25 +75,35 @@ class CallTranscription implements CallPipeline {
   readonly #context: CallPipelineContext;
   readonly #savePartials: boolean;
   readonly #onFinished: () => void;
+  readonly #deps: TranscriptionPipelineDeps;
+  readonly #choice: EngineChoice;
+  readonly #log: Logger;
+  #failover: EngineFailover | undefined;
   #finished = false;
 
   constructor(
     deps: TranscriptionPipelineDeps,
-    sampleRateHz: number,
+    choice: EngineChoice,
     context: CallPipelineContext,
     onFinished: () => void,
   ) {
     this.#context = context;
+    this.#deps = deps;
+    this.#choice = choice;
     this.#savePartials = deps.config.savePartialTranscripts;
     this.#onFinished = onFinished;
     const log = context.log.child({ component: 'transcription' });
+    this.#log = log;
+    const { engine, skippedPrimary } = choice.forNewCall();
+    const fallback = engine === choice.fallback ? undefined : choice.fallback;
     const make = (channel: Channel): ChannelTranscriber =>
       new ChannelTranscriber({
-        engine: deps.engine,
+        engine,
+        ...(fallback ? { fallback } : {}),
+        retryBudget: deps.config.engineRetryBudget ?? 2,
         callId: context.call.callId,
         channel,
         languageCode: context.call.languageCode,
-        sampleRateHz,
         reconnectMaxMs: deps.config.engineReconnectMaxMs,
         log: log.child({ channel }),
         now: deps.now ?? Date.now,
@@ -94,9 +112,45 @@ class CallTranscription implements CallPipeline {
             deps.metrics.segmentLatencyMs.observe(latencyMs);
           this.#emit(channel, segment);
         },
-        onGap: () => deps.metrics.engineGaps.inc({ engine: deps.engine.name }),
+        onGap: () => deps.metrics.engineGaps.inc({ engine: engine.name }),
+        onFailover: (failover) => this.#failedOver(channel, failover),
+        onEngineWorked: (worked) => {
+          if (worked === choice.primary) choice.primaryWorked();
+        },
       });
     this.#channels = { CALLER: make('CALLER'), AGENT: make('AGENT') };
+    if (skippedPrimary && choice.fallback) {
+      this.#failedOver('CALLER', {
+        from: choice.primary.name,
+        to: choice.fallback.name,
+        reason: 'backoff',
+        switchMs: 0,
+      });
+    }
+  }
+
+  /** Recorded, logged and counted once per call, whichever channel switches first. */
+  #failedOver(channel: Channel, failover: ChannelFailover): void {
+    if (failover.reason !== 'backoff') this.#choice.primaryFailed();
+    if (this.#failover) return;
+    const now = this.#deps.now ?? Date.now;
+    this.#failover = { ...failover, channel, at: new Date(now()).toISOString() };
+    this.#deps.metrics.engineFailovers?.inc({
+      from: failover.from,
+      to: failover.to,
+      reason: failover.reason,
+    });
+    this.#log.warn(
+      { code: 'ENGINE_FAILOVER', ...failover, channel },
+      failover.reason === 'backoff'
+        ? 'primary engine in back-off; call transcribed by the fallback engine'
+        : 'primary engine failed the call; the fallback engine transcribes the rest',
+    );
+    try {
+      this.#context.engineFailover?.(this.#failover);
+    } catch (error) {
+      this.#log.error({ err: error }, 'engine failover could not be recorded');
+    }
   }
 
   start(offsetMs: number): void {

@@ -306,6 +306,25 @@ export const configSchema = z.object({
   engineReconnectMaxMs: positiveMs
     .default(10_000)
     .describe('Longest back-off between engine reconnects after a failure.'),
+  engineFallback: z
+    .enum(['pocketsphinx', 'sherpa-onnx', 'aws-transcribe', 'fake'])
+    .optional()
+    .describe(
+      "Second engine that takes over a call's streams from the moment the primary refuses or fails them (quota, connection, credentials, or a crash after `engineRetryBudget` reconnects). Its own settings are the same keys as for a primary.",
+    ),
+  engineRetryBudget: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(2)
+    .describe(
+      'With a fallback: reconnects to the primary after a crash before the fallback takes over (refusals switch at once).',
+    ),
+  engineFailbackMs: positiveMs
+    .default(30_000)
+    .describe(
+      'After the primary failed a call, new calls use the fallback for this long, doubling with each further failure (up to 64x); then the primary is tried again.',
+    ),
 
   recordCalls: bool
     .default(true)

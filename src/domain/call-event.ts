@@ -43,6 +43,15 @@ export type CallStateEvent = CallEventBase<'CALL_STATE'> & {
   CustomerPhoneNumber: string;
   SystemPhoneNumber: string;
   AgentId?: string;
+  /** Present once the fallback engine transcribes the call (`engineFallback`). */
+  EngineFailover?: {
+    From: string;
+    To: string;
+    Reason: string;
+    Channel: Channel;
+    At: string;
+    SwitchMs: number;
+  };
 };
 
 export type CallEvent =

@@ -1,3 +1,5 @@
+import type { EngineFailover } from './engine-failover.js';
+
 /**
  * The call record: LCA's CallData (lca-chimevc-stack call_transcriber `callData`) plus the
  * explicit lifecycle state LCA lacks. Timestamps are ISO-8601 strings so the record stays
@@ -69,4 +71,6 @@ export interface CallData {
   siprec: CallSiprecInfo | null;
   /** Sum of processing periods already closed, so offsets continue across pause/resume. */
   processedMsBeforePause: number;
+  /** Set when the fallback engine took over the call's transcription (`engineFallback`). */
+  engineFailover?: EngineFailover | null;
 }

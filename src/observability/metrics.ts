@@ -20,7 +20,8 @@ export function createMetrics(options: { callCounts?: () => Record<string, numbe
       registers: [registry],
       collect() {
         if (!options.callCounts) return;
-        for (const [state, count] of Object.entries(options.callCounts())) this.set({ state }, count);
+        for (const [state, count] of Object.entries(options.callCounts()))
+          this.set({ state }, count);
       },
     }),
     hookInvocations: new Counter({
@@ -51,6 +52,12 @@ export function createMetrics(options: { callCounts?: () => Record<string, numbe
       name: 'callscribe_engine_gaps_total',
       help: 'Engine stream failures that caused a gap in transcription',
       labelNames: ['engine'] as const,
+      registers: [registry],
+    }),
+    engineFailovers: new Counter({
+      name: 'callscribe_engine_failover_total',
+      help: 'Calls whose transcription moved to the fallback engine, by engines and reason',
+      labelNames: ['from', 'to', 'reason'] as const,
       registers: [registry],
     }),
     segmentLatencyMs: new Histogram({

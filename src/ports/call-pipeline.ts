@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AddTranscriptSegmentEvent } from '../domain/call-event.js';
 import type { CallData, Channel } from '../domain/call.js';
+import type { EngineFailover } from '../domain/engine-failover.js';
 
 /**
  * Per-call transcription: both channels to the speech engine while the call is PROCESSING.
@@ -22,6 +23,8 @@ export interface CallPipelineContext {
   call: CallData;
   log: Logger;
   emit(segment: Omit<AddTranscriptSegmentEvent, 'CallId' | 'CreatedAt' | 'EventType'>): void;
+  /** The fallback engine took over the call (once per call): record it and tell subscribers. */
+  engineFailover?(failover: EngineFailover): void;
 }
 
 export interface CallPipelineFactory {

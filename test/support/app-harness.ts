@@ -68,6 +68,7 @@ export async function buildAppHarness(options: {
   hookTimeoutMs?: number;
   policy?: HookFailurePolicy;
   pendingEventTtlMs?: number;
+  pipelines?: CallPipelineFactory;
 } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'callscribe-app-'));
   const captured = captureLog();
@@ -76,7 +77,8 @@ export async function buildAppHarness(options: {
   const store = new SqliteCallStore({ database, ttlMs: 86_400_000 });
   const eventStream = new SqliteCallEventStream({ database, ttlMs: 86_400_000, log: captured.log });
   const liveCalls = new LiveCalls();
-  const pipelines = new RecordingPipelines();
+  const recording = new RecordingPipelines();
+  const pipelines = options.pipelines ?? recording;
   const router = new ControlRouter({
     store,
     liveCalls,
@@ -114,7 +116,7 @@ export async function buildAppHarness(options: {
     store,
     eventStream,
     liveCalls,
-    pipelines,
+    pipelines: recording,
     router,
     service,
     async close() {

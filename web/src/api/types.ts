@@ -23,6 +23,7 @@ export type CallRecord = Pick<
   | 'channelMapping'
   | 'siprec'
   | 'endReason'
+  | 'engineFailover'
 > & { version: number; expiresAfter: number };
 
 /** Optional overrides the operator may give with START_CALL_PROCESSING. */

@@ -48,6 +48,14 @@ export function CallDetails({ call }: { call: CallRecord }) {
           </small>
         </Row>
         <Row term="Recording">{call.shouldRecordCall ? 'on' : 'off'}</Row>
+        {call.engineFailover && (
+          <Row term="Speech engine">
+            <span data-testid="engine-failover">
+              {call.engineFailover.to} (took over from {call.engineFailover.from}:{' '}
+              {call.engineFailover.reason}, {call.engineFailover.channel.toLowerCase()} channel)
+            </span>
+          </Row>
+        )}
       </dl>
       {call.metadatajson !== null && call.metadatajson !== '' && (
         <>

@@ -16,6 +16,17 @@ export function applyCallEvent(record: CallRecord, event: CallEvent): CallRecord
         toNumber: event.SystemPhoneNumber || record.toNumber,
         agentId: event.AgentId ?? record.agentId,
       };
+      if (event.EngineFailover) {
+        const f = event.EngineFailover;
+        next.engineFailover = {
+          from: f.From,
+          to: f.To,
+          reason: f.Reason as NonNullable<CallRecord['engineFailover']>['reason'],
+          channel: f.Channel,
+          at: f.At,
+          switchMs: f.SwitchMs,
+        };
+      }
       if (event.State === 'PROCESSING' && record.callProcessingStartTime === '') {
         next.callProcessingStartTime = event.CreatedAt;
       }

@@ -1,3 +1,4 @@
+import type { EngineFailureReason } from '../../../domain/engine-failover.js';
 import { AppError } from '../../../domain/errors.js';
 
 /**
@@ -39,6 +40,40 @@ export function classifyTranscribeError(error: unknown): AppError {
   return new AppError('ENGINE_STREAM_FAILED', 'Amazon Transcribe stream failed', {
     cause: error,
     retryable,
-    details: { awsError: name, httpStatusCode: status },
+    details: {
+      awsError: name,
+      httpStatusCode: status,
+      reason: failureReason(name, code, status, error instanceof Error ? error.message : ''),
+    },
   });
+}
+
+const quotaNames = new Set(['LimitExceededException', 'ThrottlingException']);
+const credentialNames = new Set([
+  'UnrecognizedClientException',
+  'AccessDeniedException',
+  'InvalidSignatureException',
+  'CredentialsProviderError',
+  'ExpiredTokenException',
+]);
+
+/** The engine-neutral reason the failover policy and the failover metric use. */
+function failureReason(
+  name: string,
+  code: unknown,
+  status: number | undefined,
+  message: string,
+): EngineFailureReason {
+  if (quotaNames.has(name) || status === 429) return 'quota';
+  if (credentialNames.has(name) || status === 401 || status === 403) return 'credentials';
+  // The SDK's HTTP/2 handler reports a refused or dropped connection only by this message.
+  if (/HTTP\/2 stream is abnormally aborted|ECONNREFUSED|socket hang up/.test(message))
+    return 'connection';
+  if (
+    name === 'TimeoutError' ||
+    (typeof code === 'string' &&
+      /^(ECONN|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|ERR_HTTP2)/.test(code))
+  )
+    return 'connection';
+  return 'other';
 }

@@ -1,3 +1,4 @@
+import type { EngineFailureReason } from '../../../domain/engine-failover.js';
 import { AppError } from '../../../domain/errors.js';
 import type {
   SpeechEngine,
@@ -28,7 +29,7 @@ export interface FakeStreamStats {
  * from the audio, and failures on demand (scripted or injected).
  */
 export class FakeSpeechEngine implements SpeechEngine {
-  readonly name = 'fake';
+  readonly name: string;
   readonly capabilities: SpeechEngineCapabilities = {
     sampleRatesHz: [8000, 16_000],
     partials: true,
@@ -42,7 +43,9 @@ export class FakeSpeechEngine implements SpeechEngine {
   readonly #open = new Set<OpenStream>();
   #closed = false;
 
-  constructor(script: FakeScript) {
+  /** `name` tells two fakes apart (e.g. a primary and a fallback in tests). */
+  constructor(script: FakeScript, name = 'fake') {
+    this.name = name;
     this.#script = script;
     this.#failures = [...script.failures];
     this.#openFailures = script.openFailures;
@@ -72,13 +75,16 @@ export class FakeSpeechEngine implements SpeechEngine {
   }
 
   /** Fails every open stream (of one channel, if given), as an engine outage would. */
-  injectFailure(options: { channel?: Channel; retryable?: boolean } = {}): number {
+  injectFailure(
+    options: { channel?: Channel; retryable?: boolean; reason?: EngineFailureReason } = {},
+  ): number {
     let failed = 0;
     for (const entry of [...this.#open]) {
       if (options.channel !== undefined && entry.options.channel !== options.channel) continue;
       entry.fail(
         new AppError('ENGINE_STREAM_FAILED', 'injected failure', {
           retryable: options.retryable ?? true,
+          details: { reason: options.reason ?? 'crash' },
         }),
       );
       failed += 1;

@@ -93,7 +93,10 @@ export class DecoderPool {
       slot.opening -= 1;
     }
     if (!slot.alive)
-      throw new AppError('ENGINE_UNAVAILABLE', 'decoder worker died', { retryable: true });
+      throw new AppError('ENGINE_UNAVAILABLE', 'decoder worker died', {
+        retryable: true,
+        details: { reason: 'crash' },
+      });
     const streamId = this.#nextId++;
     slot.streams.set(streamId, { streamId, decoderId, sink });
     this.#post(slot, { type: 'open', streamId, decoderId, sampleRateHz });
@@ -218,7 +221,7 @@ export class DecoderPool {
         entry.sink.onError(
           new AppError('ENGINE_STREAM_FAILED', 'pocketsphinx stream failed', {
             retryable: true,
-            details: { reason: message.message },
+            details: { reason: 'crash', message: message.message },
           }),
         );
         return;
@@ -237,7 +240,7 @@ export class DecoderPool {
     slot.alive = false;
     const failure = new AppError('ENGINE_STREAM_FAILED', 'decoder worker exited', {
       retryable: true,
-      details: { worker: slot.index, exitCode },
+      details: { worker: slot.index, exitCode, reason: 'crash' },
     });
     for (const request of slot.requests.values()) request.reject(failure);
     for (const waiter of slot.waiters) waiter.reject(failure);
@@ -321,7 +324,12 @@ export class DecoderPool {
     const run = (): Promise<void> =>
       new Promise<void>((resolve, reject) => {
         if (!slot.alive) {
-          reject(new AppError('ENGINE_UNAVAILABLE', 'decoder worker died', { retryable: true }));
+          reject(
+            new AppError('ENGINE_UNAVAILABLE', 'decoder worker died', {
+              retryable: true,
+              details: { reason: 'crash' },
+            }),
+          );
           return;
         }
         slot.requests.set(decoderId, { resolve, reject });

@@ -158,7 +158,7 @@ export class SherpaWorkerPool {
       entry.options.onError(
         new AppError('ENGINE_STREAM_FAILED', 'sherpa-onnx stream failed', {
           retryable: true,
-          details: { reason: message.message },
+          details: { reason: 'crash', message: message.message },
         }),
       );
     }
@@ -175,7 +175,7 @@ export class SherpaWorkerPool {
     );
     const failure = new AppError('ENGINE_STREAM_FAILED', 'sherpa-onnx worker exited', {
       retryable: true,
-      details: { worker: slot.index, exitCode },
+      details: { worker: slot.index, exitCode, reason: 'crash' },
     });
     for (const entry of streams) {
       entry.finished?.();

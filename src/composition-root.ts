@@ -23,6 +23,12 @@ import { TranscriptionPipelineFactory } from './app/transcription-pipeline.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { staticUiDir } from './static-ui-dir.js';
+import {
+  httpClientHost,
+  httpExposureWarning,
+  httpListenHost,
+  openSurfaces,
+} from './config/http-exposure.js';
 
 export interface RunningServer {
   httpPort: number;
@@ -51,6 +57,7 @@ export async function buildServer(
 ): Promise<Server> {
   const now = options.now ?? Date.now;
   const log = options.log ?? createLogger({ level: config.logLevel, redact: config.logRedact });
+  const httpHost = httpListenHost(config);
   const nodeId = config.nodeId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
   const liveCalls = new LiveCalls();
   const metrics = createMetrics({ callCounts: () => liveCalls.countsByState() });
@@ -127,9 +134,7 @@ export async function buildServer(
     languageCode: config.languageCode,
     recordCalls: config.recordCalls,
     preRollMs: config.preRollMs,
-    publicUrl:
-      config.publicUrl ??
-      `http://${config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost}:${config.httpPort}`,
+    publicUrl: config.publicUrl ?? `http://${httpClientHost(httpHost)}:${config.httpPort}`,
     now,
     onCallArrived: (callId, originalCallId) => {
       router.callArrived(callId, originalCallId);
@@ -171,7 +176,8 @@ export async function buildServer(
       await redis?.start(router);
       const bound = await sip.start();
       const sipPorts = { udp: bound.udpPort, tcp: bound.tcpPort };
-      await http.listen({ host: config.httpHost, port: config.httpPort });
+      logHttpExposure(config, httpHost, log);
+      await http.listen({ host: httpHost, port: config.httpPort });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
       stopSweeper = startSweeper({
@@ -201,4 +207,20 @@ export async function buildServer(
       log.info('callscribe stopped');
     },
   };
+}
+
+/** Said at every start, so an operator never runs open by accident without seeing it. */
+function logHttpExposure(config: Readonly<Config>, httpHost: string, log: Logger): void {
+  const warning = httpExposureWarning(config);
+  if (warning !== undefined) {
+    log.warn({ httpHost }, warning);
+    return;
+  }
+  const open = openSurfaces(config);
+  if (config.httpHost === undefined && open.length > 0) {
+    log.info(
+      { httpHost, openSurfaces: open },
+      'HTTP listens on loopback only: set apiToken and accessKeys (or sessionKeys) to listen on every address',
+    );
+  }
 }

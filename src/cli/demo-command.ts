@@ -43,6 +43,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         hook: join(packageRoot, 'examples', 'hooks', 'park-all.mjs'),
         sipPort: 0,
         sipHost: '127.0.0.1',
+        // The demo's own server, SBC and client all talk over loopback, whatever the environment says.
+        httpHost: '127.0.0.1',
         logLevel: 'warn',
       },
     });

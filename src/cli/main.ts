@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { httpClientHost, httpListenHost } from '../config/http-exposure.js';
 import { loadConfig } from '../config/load.js';
 import { isAppError } from '../domain/errors.js';
 import { ApiClient, ApiError } from './api-client.js';
@@ -18,7 +19,7 @@ function clientFor(flags: ClientFlags): {
   config: ReturnType<typeof loadConfig>;
 } {
   const config = loadConfig({ file: flags.config });
-  const host = config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost;
+  const host = httpClientHost(httpListenHost(config));
   return {
     client: new ApiClient({
       baseUrl: flags.url ?? `http://${host}:${config.httpPort}`,

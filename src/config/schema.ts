@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpExposureProblem } from './http-exposure.js';
 import { SHERPA_MODEL_TYPES } from './sherpa-model-types.js';
 
 /**
@@ -73,8 +74,15 @@ export const sbcProfileSchema = z.object({
 export const configSchema = z.object({
   httpHost: z
     .string()
-    .default('0.0.0.0')
-    .describe('Address the HTTP API, PutEvents endpoint and web UI listen on.'),
+    .optional()
+    .describe(
+      'Address the HTTP API, PutEvents endpoint and web UI listen on. Default: every address (0.0.0.0) when apiToken and accessKeys (or sessionKeys) are set, otherwise 127.0.0.1 only. A non-loopback address without them needs `allowUnauthenticated`.',
+    ),
+  allowUnauthenticated: bool
+    .default(false)
+    .describe(
+      'Let the HTTP side listen on a non-loopback address without apiToken or without accessKeys/sessionKeys. A warning is logged at every start.',
+    ),
   httpPort: port.default(8080).describe('HTTP port (API, PutEvents, web UI, metrics).'),
   publicUrl: z
     .string()
@@ -356,6 +364,9 @@ export const configSchema = z.object({
     ),
 
   webUi: bool.default(true).describe('Serve the web UI at /.'),
+}).superRefine((config, ctx) => {
+  const exposure = httpExposureProblem(config);
+  if (exposure !== undefined) ctx.addIssue({ code: 'custom', path: ['httpHost'], message: exposure });
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Channel } from '../../domain/call.js';
 import type { CallRecorder, RecordingWriter } from '../../ports/call-recorder.js';
+import { OWNER_ONLY_DIR_MODE, OWNER_ONLY_FILE_MODE } from '../storage/owner-only.js';
 import { StereoInterleaver } from './stereo-interleaver.js';
 import { wavHeader } from './wav-header.js';
 
@@ -15,7 +16,7 @@ export class WavCallRecorder implements CallRecorder {
 
   constructor(private readonly deps: { dataDir: string; log: Logger }) {
     this.dir = join(deps.dataDir, 'recordings');
-    mkdirSync(this.dir, { recursive: true });
+    mkdirSync(this.dir, { recursive: true, mode: OWNER_ONLY_DIR_MODE });
   }
 
   open(callId: string): RecordingWriter {
@@ -49,7 +50,7 @@ class WavWriter implements RecordingWriter {
     private readonly log: Logger,
   ) {
     this.partPath = `${path}.part`;
-    this.stream = createWriteStream(this.partPath);
+    this.stream = createWriteStream(this.partPath, { mode: OWNER_ONLY_FILE_MODE });
     this.stream.write(wavHeader({ sampleRateHz: SAMPLE_RATE_HZ, channels: 2, dataBytes: 0 }));
     this.stream.on('error', (err) => {
       this.failed = true;

@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { AppError } from '../../domain/errors.js';
+import { OWNER_ONLY_DIR_MODE, OWNER_ONLY_FILE_MODE } from '../storage/owner-only.js';
 
 export type SqliteConnection = BetterSqlite3.Database;
 
@@ -62,7 +63,9 @@ export class SqliteDatabase {
     const path = join(options.dataDir, 'callscribe.db');
     let connection: SqliteConnection | undefined;
     try {
-      mkdirSync(options.dataDir, { recursive: true });
+      mkdirSync(options.dataDir, { recursive: true, mode: OWNER_ONLY_DIR_MODE });
+      // SQLite gives its -wal and -shm files the database file's mode, so this covers all three.
+      closeSync(openSync(path, 'a', OWNER_ONLY_FILE_MODE));
       connection = new BetterSqlite3(path);
       // WAL lets readers (API, event streams) proceed while a write is in flight.
       connection.pragma('journal_mode = WAL');

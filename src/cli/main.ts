@@ -87,8 +87,9 @@ export async function main(argv: string[]): Promise<number> {
         baseUrl: client.baseUrl,
         detailType: flags.stop ? 'STOP_CALL_PROCESSING' : 'START_CALL_PROCESSING',
         detail,
-        // With access keys configured the server requires SigV4: sign with the first pair.
-        credentials: config.accessKeys[0],
+        // With keys configured the server requires SigV4: sign with the first long-term pair,
+        // else with the first temporary one and its token.
+        credentials: config.accessKeys[0] ?? config.sessionKeys[0],
       });
       if (result.errorCode) throw new Error(`${result.errorCode}: ${result.errorMessage ?? ''}`);
       const outcome = result.eventId

@@ -36,6 +36,8 @@ export interface PutEventsSignerOptions {
   baseUrl: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** Temporary credentials' token, sent as X-Amz-Security-Token. */
+  sessionToken?: string | undefined;
   region: string;
 }
 
@@ -46,7 +48,11 @@ export interface PutEventsSignerOptions {
  */
 export function putEventsSigner(options: PutEventsSignerOptions) {
   const signer = new SignatureV4({
-    credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+    credentials: {
+      accessKeyId: options.accessKeyId,
+      secretAccessKey: options.secretAccessKey,
+      ...(options.sessionToken === undefined ? {} : { sessionToken: options.sessionToken }),
+    },
     region: options.region,
     service: 'events',
     sha256: NodeSha256,

@@ -10,7 +10,7 @@ export async function putControlEvent(options: {
   baseUrl: string;
   detailType: string;
   detail: Record<string, string>;
-  credentials?: { accessKeyId: string; secretAccessKey: string };
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }): Promise<{
   eventId: string | undefined;
   errorCode: string | undefined;

@@ -40,6 +40,31 @@ const accessKey = z.preprocess(
   z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }),
 );
 
+/** `ACCESS_KEY_ID:SECRET:SESSION_TOKEN`; tokens and AWS secrets never contain `:` or `,`. */
+const sessionKey = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    const first = v.indexOf(':');
+    const last = v.lastIndexOf(':');
+    return first < 0 || last === first
+      ? { accessKeyId: v }
+      : {
+          accessKeyId: v.slice(0, first),
+          secretAccessKey: v.slice(first + 1, last),
+          sessionToken: v.slice(last + 1),
+        };
+  },
+  z.object({
+    accessKeyId: z.string().min(1),
+    secretAccessKey: z.string().min(1),
+    sessionToken: z.string().min(1),
+    expiresAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('when the temporary credentials stop being accepted (config file only)'),
+  }),
+);
+
 const portRange = z.preprocess(
   (v) => {
     if (typeof v !== 'string') return v;
@@ -129,6 +154,11 @@ export const configSchema = z.object({
     .default([])
     .describe(
       'Comma-separated ACCESS_KEY_ID:SECRET pairs. When set, PutEvents requests must carry a valid SigV4 signature by one of them.',
+    ),
+  sessionKeys: list(sessionKey)
+    .default([])
+    .describe(
+      'Temporary credentials (as STS AssumeRole hands out) accepted on PutEvents: comma-separated ACCESS_KEY_ID:SECRET:SESSION_TOKEN triples, or objects with an optional `expiresAt` in the config file. A request signed with one must carry its token in X-Amz-Security-Token; any other token is refused.',
     ),
   apiToken: z
     .string()

@@ -95,3 +95,22 @@ describe('secure-by-default HTTP binding', () => {
     expect(httpClientHost('fd00::5')).toBe('[fd00::5]');
   });
 });
+
+describe('sessionKeys', () => {
+  it('parse ACCESS_KEY_ID:SECRET:TOKEN triples and count as PutEvents credentials', () => {
+    const config = loadConfig({
+      env: {
+        CALLSCRIBE_SESSION_KEYS: 'ASIA1:se/cr+et:IQoJb3Jp/Z2lu+X2Vj==,ASIA2:s2:t2',
+        CALLSCRIBE_API_TOKEN: 't',
+      },
+    });
+    expect(config.sessionKeys).toEqual([
+      { accessKeyId: 'ASIA1', secretAccessKey: 'se/cr+et', sessionToken: 'IQoJb3Jp/Z2lu+X2Vj==' },
+      { accessKeyId: 'ASIA2', secretAccessKey: 's2', sessionToken: 't2' },
+    ]);
+    expect(httpListenHost(config)).toBe('0.0.0.0');
+    expect(() =>
+      loadConfig({ env: { CALLSCRIBE_SESSION_KEYS: 'ASIA1:secret-without-token' } }),
+    ).toThrow(/CALLSCRIBE_SESSION_KEYS/);
+  });
+});

@@ -41,6 +41,12 @@ export const awsErrors = {
       'UnrecognizedClientException',
       'The security token included in the request is invalid.',
     ),
+  expiredToken: () =>
+    new AwsJsonError(
+      400,
+      'ExpiredTokenException',
+      'The security token included in the request is expired',
+    ),
   invalidSignature: (
     message = 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
   ) => new AwsJsonError(403, 'InvalidSignatureException', message),

@@ -5,6 +5,7 @@ import type { ControlEvents } from '../../../ports/control-events.js';
 import { awsErrors, sendAwsError, sendAwsJson, type AwsJsonError } from '../aws-json-errors.js';
 import { planPutEvents, type PlannedEntry } from '../put-events-request.js';
 import { verifySigV4, type SigV4Failure } from '../sigv4-verify.js';
+import { checkSessionToken, putEventsCredentials } from '../put-events-credentials.js';
 
 /**
  * EventBridge's PutEvents on `POST /` (AWS JSON 1.1), so boto3, the AWS CLI and the JS SDK
@@ -28,7 +29,7 @@ export function putEventsBodyLimitBytes(maxEntryBytes: number): number {
 
 export function putEventsRoutes(deps: PutEventsDeps) {
   const bodyLimit = putEventsBodyLimitBytes(deps.config.putEventsMaxBodyBytes);
-  const secrets = new Map(deps.config.accessKeys.map((k) => [k.accessKeyId, k.secretAccessKey]));
+  const credentials = putEventsCredentials(deps.config);
 
   return async function putEventsPlugin(app: FastifyInstance): Promise<void> {
     // Raw bytes are needed for the SigV4 payload hash, whatever the client claims the type is.
@@ -77,7 +78,8 @@ export function putEventsRoutes(deps: PutEventsDeps) {
   };
 
   function checkRequest(request: FastifyRequest, body: Buffer): AwsJsonError | undefined {
-    if (secrets.size > 0) {
+    let signedBy: string | undefined;
+    if (credentials.size > 0) {
       const verified = verifySigV4(
         {
           method: request.method,
@@ -86,7 +88,7 @@ export function putEventsRoutes(deps: PutEventsDeps) {
           body,
         },
         {
-          secretFor: (id) => secrets.get(id),
+          secretFor: (id) => credentials.get(id)?.secretAccessKey,
           nowMs: deps.now(),
           maxSkewMs: deps.config.sigv4MaxSkewMs,
           service: 'events',
@@ -96,6 +98,19 @@ export function putEventsRoutes(deps: PutEventsDeps) {
         request.log.warn({ reason: verified.error.kind }, 'PutEvents signature rejected');
         return sigV4Error(verified.error);
       }
+      signedBy = verified.value.accessKeyId;
+    }
+    const token = request.headers['x-amz-security-token'];
+    const tokenFailure = checkSessionToken(
+      typeof token === 'string' ? token : undefined,
+      signedBy === undefined ? undefined : credentials.get(signedBy),
+      deps.now(),
+    );
+    if (tokenFailure !== undefined) {
+      request.log.warn({ reason: tokenFailure.reason }, 'PutEvents security token rejected');
+      return tokenFailure.kind === 'expired-token'
+        ? awsErrors.expiredToken()
+        : awsErrors.unrecognizedClient();
     }
     const target = request.headers['x-amz-target'];
     if (target !== TARGET)

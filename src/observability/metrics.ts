@@ -42,6 +42,12 @@ export function createMetrics(options: { callCounts?: () => Record<string, numbe
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    sipLenient: new Counter({
+      name: 'callscribe_sip_lenient_total',
+      help: 'SIP requests from an SRC accepted although they break an RFC 3261 rule, by rule',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     rtpDropped: new Counter({
       name: 'callscribe_rtp_dropped_total',
       help: 'RTP packets dropped, by reason',

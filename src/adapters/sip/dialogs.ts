@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
 import type { LiveCallHandle } from '../../ports/call-sessions.js';
 import type { MediaSession } from '../rtp/media-sessions.js';
+import type { LenientCode, LenientSubject } from './leniency.js';
 import type { SipFlow } from './sip-flow.js';
 
 /**
  * A recording dialog as the UAS sees it (RFC 3261 §12.1.1): created when the 200 OK to the
  * INVITE is sent, identified by Call-ID + our To-tag + the SBC's From-tag.
  */
-export interface Dialog {
+export interface Dialog extends LenientSubject {
   readonly sipCallId: string;
   readonly localTag: string;
   readonly remoteTag: string;
@@ -21,6 +22,11 @@ export interface Dialog {
   readonly remoteTarget: string;
   /** Record-Route of the INVITE, in order (RFC 3261 §12.1.1): our Route for requests we send. */
   readonly routeSet: readonly string[];
+  /**
+   * Contact or Record-Route could not be read: requests we send go back over the flow the
+   * INVITE came on (its TCP connection, or its source address) instead of to the target.
+   */
+  readonly targetViaFlow: boolean;
   readonly flow: SipFlow;
   /** Our address as put in Contact (and in the Via of requests we send). */
   readonly localAddress: string;
@@ -28,6 +34,7 @@ export interface Dialog {
   readonly sdpAddress: string;
   readonly inviteCseq: number;
   readonly log: Logger;
+  readonly lenientSeen: Set<LenientCode>;
   remoteCseq: number;
   localCseq: number;
   state: 'confirmed' | 'terminated';
@@ -48,10 +55,14 @@ export function dialogKey(sipCallId: string, localTag: string, remoteTag: string
   return `${sipCallId}\u0000${localTag}\u0000${remoteTag}`;
 }
 
-/** Live dialogs by id, plus by INVITE origin so a late INVITE retransmission finds its dialog. */
+/**
+ * Live dialogs by id, by INVITE origin (so a late INVITE retransmission finds its dialog), and
+ * by Call-ID + the SBC's From-tag (for requests that arrive without our To-tag).
+ */
 export class DialogStore {
   readonly #byKey = new Map<string, Dialog>();
   readonly #byOrigin = new Map<string, Dialog>();
+  readonly #byRemote = new Map<string, Set<Dialog>>();
 
   get size(): number {
     return this.#byKey.size;
@@ -60,6 +71,10 @@ export class DialogStore {
   add(dialog: Dialog): void {
     this.#byKey.set(dialogKey(dialog.sipCallId, dialog.localTag, dialog.remoteTag), dialog);
     this.#byOrigin.set(originKey(dialog.sipCallId, dialog.remoteTag, dialog.inviteCseq), dialog);
+    const remote = remoteKey(dialog.sipCallId, dialog.remoteTag);
+    let set = this.#byRemote.get(remote);
+    if (set === undefined) this.#byRemote.set(remote, (set = new Set()));
+    set.add(dialog);
   }
 
   find(
@@ -71,6 +86,16 @@ export class DialogStore {
     return this.#byKey.get(dialogKey(sipCallId, localTag, remoteTag ?? ''));
   }
 
+  /**
+   * The one live dialog with this Call-ID and From-tag, for a request that lost its To-tag;
+   * undefined when none or several match (then the request cannot be placed and gets 481).
+   */
+  findByRemote(sipCallId: string, remoteTag: string | undefined): Dialog | undefined {
+    const set = this.#byRemote.get(remoteKey(sipCallId, remoteTag ?? ''));
+    if (set === undefined || set.size !== 1) return undefined;
+    return set.values().next().value;
+  }
+
   /** The dialog an initial INVITE (no To-tag) already created, when it is retransmitted late. */
   findByOrigin(sipCallId: string, remoteTag: string | undefined, cseq: number): Dialog | undefined {
     return this.#byOrigin.get(originKey(sipCallId, remoteTag ?? '', cseq));
@@ -80,6 +105,10 @@ export class DialogStore {
     dialog.state = 'terminated';
     this.#byKey.delete(dialogKey(dialog.sipCallId, dialog.localTag, dialog.remoteTag));
     this.#byOrigin.delete(originKey(dialog.sipCallId, dialog.remoteTag, dialog.inviteCseq));
+    const remote = remoteKey(dialog.sipCallId, dialog.remoteTag);
+    const set = this.#byRemote.get(remote);
+    set?.delete(dialog);
+    if (set?.size === 0) this.#byRemote.delete(remote);
   }
 
   all(): Dialog[] {
@@ -89,4 +118,8 @@ export class DialogStore {
 
 function originKey(sipCallId: string, remoteTag: string, cseq: number): string {
   return `${sipCallId}\u0000${remoteTag}\u0000${cseq}`;
+}
+
+function remoteKey(sipCallId: string, remoteTag: string): string {
+  return `${sipCallId}\u0000${remoteTag}`;
 }

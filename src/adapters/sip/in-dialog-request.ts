@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Dialog } from './dialogs.js';
 import { parseNameAddr, parseSipUri } from './sip-header-values.js';
-import type { SipRequest } from './sip-message.js';
+import type { SipHeader, SipRequest } from './sip-message.js';
 import { uriHost } from './local-address.js';
 
 export function newBranch(): string {
@@ -21,8 +21,12 @@ export interface OutgoingRequest {
   port: number;
 }
 
-/** A request inside the dialog (the recorder only ever sends BYE), RFC 3261 §12.2.1.1. */
-export function buildInDialogRequest(dialog: Dialog, method: string): OutgoingRequest {
+/** A request inside the dialog (BYE, OPTIONS probe, UPDATE refresh), RFC 3261 §12.2.1.1. */
+export function buildInDialogRequest(
+  dialog: Dialog,
+  method: string,
+  extraHeaders: readonly SipHeader[] = [],
+): OutgoingRequest {
   dialog.localCseq += 1;
   const branch = newBranch();
   const transport = dialog.flow.transport.toUpperCase();
@@ -37,6 +41,7 @@ export function buildInDialogRequest(dialog: Dialog, method: string): OutgoingRe
     { name: 'Call-ID', value: dialog.sipCallId },
     { name: 'CSeq', value: `${dialog.localCseq} ${method}` },
     ...dialog.routeSet.map((route) => ({ name: 'Route', value: route })),
+    ...extraHeaders,
   ];
   const request: SipRequest = {
     kind: 'request',
@@ -51,6 +56,7 @@ export function buildInDialogRequest(dialog: Dialog, method: string): OutgoingRe
 
 function nextHop(dialog: Dialog): { address: string; port: number } {
   const fallback = { address: dialog.flow.remoteAddress, port: dialog.flow.remotePort };
+  if (dialog.targetViaFlow) return fallback;
   try {
     const first = dialog.routeSet[0];
     const uri = parseSipUri(first === undefined ? dialog.remoteTarget : parseNameAddr(first).uri);

@@ -16,7 +16,8 @@ import { advertisedAddress, uriHost } from './local-address.js';
 import { matchSbcProfile } from './sbc-profile-match.js';
 import { capabilityHeaders, SUPPORTED_OPTION_TAGS } from './sip-capabilities.js';
 import { isOverloadCode, statusForError } from './sip-error-status.js';
-import { parseNameAddr } from './sip-header-values.js';
+import { parseNameAddr, parseSipUri } from './sip-header-values.js';
+import type { SipFlow } from './sip-flow.js';
 import { headerList, headerValue, type SipRequest } from './sip-message.js';
 import { buildResponse } from './sip-response.js';
 import type { ServerTransaction } from './server-transactions.js';
@@ -32,6 +33,8 @@ export interface InviteAcceptorDeps {
   dialogs: DialogStore;
   /** Wires media timeout to the UA's teardown once the dialog exists. */
   onDialogCreated(dialog: Dialog): void;
+  /** A header the recorder can do without was broken; the INVITE is still accepted. */
+  lenient(dialog: Dialog, code: 'contact-malformed' | 'record-route-malformed'): void;
 }
 
 /** Streams the SRC is not sending on (held, or offered inactive as Oracle does for spares). */
@@ -186,10 +189,7 @@ export async function acceptInvite(
     media.attach(answer.accepted, handle);
     for (const stream of answer.accepted)
       if (held.has(stream.index)) media.setInactive(stream.index, true);
-    const contactUri = parseNameAddr(
-      headerList(request, 'contact')[0] ??
-        `<sip:${uriHost(flow.remoteAddress)}:${flow.remotePort}>`,
-    ).uri;
+    const target = remoteTargetOf(request, flow);
     const toHeader = `${headerValue(request, 'to') ?? ''};tag=${localTag}`;
     dialog = {
       sipCallId: info.callId,
@@ -198,13 +198,15 @@ export async function acceptInvite(
       callId,
       localHeader: toHeader,
       remoteHeader: info.from,
-      remoteTarget: contactUri,
-      routeSet: headerList(request, 'record-route'),
+      remoteTarget: target.uri,
+      routeSet: target.routeSet,
+      targetViaFlow: target.contactBroken || target.routeSetBroken,
       flow,
       localAddress: contactAddress,
       sdpAddress,
       inviteCseq: info.cseq.seq,
       log: log.child({ callId }),
+      lenientSeen: new Set(),
       remoteCseq: info.cseq.seq,
       localCseq: 0,
       state: 'confirmed',
@@ -218,6 +220,8 @@ export async function acceptInvite(
       heldIndexes: held,
     };
     deps.dialogs.add(dialog);
+    if (target.contactBroken) deps.lenient(dialog, 'contact-malformed');
+    if (target.routeSetBroken) deps.lenient(dialog, 'record-route-malformed');
     deps.onDialogCreated(dialog);
     const transport = flow.transport === 'tcp' ? ';transport=tcp' : '';
     reply(200, {
@@ -236,5 +240,54 @@ export async function acceptInvite(
     if (dialog !== undefined) deps.dialogs.delete(dialog);
     await Promise.allSettled([handle?.end('setup-failed'), media?.close()]);
     reply(statusForError(error));
+  }
+}
+
+/**
+ * Where requests we send in the dialog go (RFC 3261 §12.1.1). A Contact or Record-Route that
+ * does not parse never fails the INVITE: the recording matters more than the header, and the
+ * flow the INVITE came on still reaches the SRC. The Request-URI is then the Contact's URI as
+ * far as it can be read, else the flow's source address.
+ */
+export function remoteTargetOf(
+  request: SipRequest,
+  flow: Pick<SipFlow, 'remoteAddress' | 'remotePort' | 'transport'>,
+): { uri: string; routeSet: string[]; contactBroken: boolean; routeSetBroken: boolean } {
+  const fromFlow = `sip:${uriHost(flow.remoteAddress)}:${flow.remotePort}${
+    flow.transport === 'udp' ? '' : `;transport=${flow.transport}`
+  }`;
+  const contact = headerList(request, 'contact')[0];
+  let uri = fromFlow;
+  let contactBroken = false;
+  if (contact !== undefined) {
+    try {
+      uri = parseNameAddr(contact).uri;
+      parseSipUri(uri);
+    } catch {
+      contactBroken = true;
+      uri = salvagedUri(contact) ?? fromFlow;
+    }
+  }
+  const routeSet = headerList(request, 'record-route');
+  let routeSetBroken = false;
+  try {
+    for (const route of routeSet) parseSipUri(parseNameAddr(route).uri);
+  } catch {
+    routeSetBroken = true;
+  }
+  return { uri, routeSet: routeSetBroken ? [] : routeSet, contactBroken, routeSetBroken };
+}
+
+/** `<sip:7602922410@10.0.0.5:5060;+sip.src` (no `>`) → `sip:7602922410@10.0.0.5:5060`. */
+function salvagedUri(contact: string): string | undefined {
+  const text = contact.trim();
+  const open = text.indexOf('<');
+  const inner = (open >= 0 ? text.slice(open + 1) : text).replace(/>.*$/, '');
+  const candidate = inner.split(';')[0]?.trim() ?? '';
+  try {
+    parseSipUri(candidate);
+    return /[\s<>"]/.test(candidate) ? undefined : candidate;
+  } catch {
+    return undefined;
   }
 }

@@ -6,6 +6,7 @@ import type { ClientTransactions } from './client-transactions.js';
 import type { Dialog, DialogStore } from './dialogs.js';
 import { buildInDialogRequest, newTag } from './in-dialog-request.js';
 import { acceptInvite, type InviteAcceptorDeps } from './invite-acceptor.js';
+import { noteLenient, type LenientCode, type LenientMetrics } from './leniency.js';
 import { applyMetadata, updateSession } from './session-update.js';
 import { capabilityHeaders, KNOWN_UNSUPPORTED_METHODS } from './sip-capabilities.js';
 import type { SipRequestHandler } from './sip-endpoint.js';
@@ -20,6 +21,9 @@ import type { RequestInfo } from './sip-request-info.js';
 import { buildResponse } from './sip-response.js';
 import type { ServerTransaction, ServerTransactions } from './server-transactions.js';
 
+/** Requests that belong to a dialog, and may be placed in one without their To-tag. */
+const inDialogMethods: ReadonlySet<string> = new Set(['BYE', 'INVITE', 'UPDATE', 'INFO', 'OPTIONS']);
+
 export interface RecorderUaDeps {
   config: InviteAcceptorDeps['config'];
   log: Logger;
@@ -29,6 +33,7 @@ export interface RecorderUaDeps {
   serverTransactions: ServerTransactions;
   clientTransactions: ClientTransactions;
   sender: SipSender;
+  metrics: LenientMetrics;
 }
 
 /**
@@ -56,9 +61,20 @@ export class RecorderUa implements SipRequestHandler {
     );
   }
 
-  ack(_request: SipRequest, info: RequestInfo, _flow: SipFlow): boolean {
-    const stopped = this.#deps.serverTransactions.ackReceived(info.callId, info.cseq.seq);
-    return stopped || this.#deps.dialogs.find(info.callId, info.toTag, info.fromTag) !== undefined;
+  ack(request: SipRequest, info: RequestInfo, _flow: SipFlow): boolean {
+    const match = this.#deps.serverTransactions.ackReceived(info);
+    if (match.kind === 'none') {
+      return this.#deps.dialogs.find(info.callId, info.toTag, info.fromTag) !== undefined;
+    }
+    const invite = match.invite.info;
+    const dialog =
+      this.#deps.dialogs.find(info.callId, info.toTag, info.fromTag) ??
+      this.#deps.dialogs.findByOrigin(invite.callId, invite.fromTag, invite.cseq.seq);
+    if (dialog !== undefined) {
+      if (match.kind === 'lenient') this.#lenient(dialog, 'ack-cseq-mismatch', request.method);
+      if (info.cseqMethodMismatch) this.#lenient(dialog, 'cseq-method-mismatch', request.method);
+    }
+    return true;
   }
 
   /** The 200 OK to an INVITE was never ACKed within 64*T1: the SBC has lost the dialog. */
@@ -107,13 +123,35 @@ export class RecorderUa implements SipRequestHandler {
     const { request, info } = transaction;
     const method = request.method;
     if (method === 'CANCEL') return this.#cancel(transaction);
-    if (method === 'OPTIONS') return this.#reply(transaction, 200, capabilityHeaders());
-    if (info.toTag !== undefined) return this.#inDialog(transaction);
+    if (info.toTag !== undefined) {
+      const dialog = this.#deps.dialogs.find(info.callId, info.toTag, info.fromTag);
+      if (method === 'OPTIONS') return this.#options(transaction, dialog);
+      if (dialog === undefined) return this.#reply(transaction, 481);
+      return this.#inDialog(transaction, dialog);
+    }
     if (method === 'INVITE') {
       const existing = this.#deps.dialogs.findByOrigin(info.callId, info.fromTag, info.cseq.seq);
       if (existing !== undefined) return this.#resendAnswer(existing, transaction);
+    }
+    // No To-tag: a request of a dialog the SRC forgot to tag (CUBE's BYE), when exactly one
+    // dialog has this Call-ID and From-tag. A recorder never has two recordings of one SRC leg.
+    const untagged = this.#deps.dialogs.findByRemote(info.callId, info.fromTag);
+    if (untagged !== undefined && inDialogMethods.has(method)) {
+      this.#lenient(untagged, 'missing-to-tag', method);
+      if (method === 'OPTIONS') return this.#options(transaction, untagged);
+      return this.#inDialog(transaction, untagged);
+    }
+    if (info.cseqMethodMismatch) {
+      return this.#reply(transaction, 400, [], 'CSeq method does not match');
+    }
+    if (method === 'OPTIONS') return this.#options(transaction, undefined);
+    if (method === 'INVITE') {
       return acceptInvite(
-        { ...this.#deps, onDialogCreated: (d) => this.onDialogCreated(d) },
+        {
+          ...this.#deps,
+          onDialogCreated: (d) => this.onDialogCreated(d),
+          lenient: (d, code) => this.#lenient(d, code, method),
+        },
         transaction,
       );
     }
@@ -123,14 +161,23 @@ export class RecorderUa implements SipRequestHandler {
     return this.#unsupported(transaction);
   }
 
-  #inDialog(transaction: ServerTransaction): void {
-    const { request, info } = transaction;
-    const dialog = this.#deps.dialogs.find(info.callId, info.toTag, info.fromTag);
-    if (dialog === undefined) return this.#reply(transaction, 481);
-    if (info.cseq.seq < dialog.remoteCseq) {
-      return this.#reply(transaction, 500, [], 'CSeq Out of Order');
+  #options(transaction: ServerTransaction, dialog: Dialog | undefined): void {
+    if (dialog !== undefined && transaction.info.cseq.seq > dialog.remoteCseq) {
+      dialog.remoteCseq = transaction.info.cseq.seq;
     }
-    dialog.remoteCseq = info.cseq.seq;
+    this.#reply(transaction, 200, capabilityHeaders());
+  }
+
+  #inDialog(transaction: ServerTransaction, dialog: Dialog): void {
+    const { request, info } = transaction;
+    if (info.cseqMethodMismatch) this.#lenient(dialog, 'cseq-method-mismatch', request.method);
+    if (info.cseq.seq < dialog.remoteCseq) {
+      // A BYE always ends the session it names: refusing it would leave the recording running.
+      if (request.method !== 'BYE') return this.#reply(transaction, 500, [], 'CSeq Out of Order');
+      this.#lenient(dialog, 'cseq-out-of-order', request.method);
+    } else {
+      dialog.remoteCseq = info.cseq.seq;
+    }
     switch (request.method) {
       case 'BYE': {
         applyMetadata(
@@ -206,30 +253,43 @@ export class RecorderUa implements SipRequestHandler {
   }
 
   #sendBye(dialog: Dialog): void {
+    this.#track(
+      this.sendInDialog(dialog, 'BYE').then((status) => {
+        if (status === undefined) dialog.log.warn('BYE got no answer');
+        else dialog.log.info({ status }, 'BYE answered');
+      }),
+    );
+  }
+
+  /**
+   * Sends a request in the dialog through a client transaction; resolves its final status, or
+   * undefined when none came within 64*T1 (or it could not be sent). Connection-oriented flows
+   * are reused while open, and so is any flow when the SRC's Contact could not be read.
+   */
+  sendInDialog(dialog: Dialog, method: string, headers: SipHeader[] = []): Promise<number | undefined> {
     try {
-      const outgoing = buildInDialogRequest(dialog, 'BYE');
+      const outgoing = buildInDialogRequest(dialog, method, headers);
       const bytes = serializeSipMessage(outgoing.request);
-      const transport = dialog.flow.transport;
+      const { flow } = dialog;
       const transmit = (data: Buffer): void => {
-        if (transport === 'tcp' && dialog.flow.isOpen()) dialog.flow.send(data);
-        else this.#deps.sender.send(transport, outgoing.address, outgoing.port, data);
+        if (flow.isOpen() && (flow.transport !== 'udp' || dialog.targetViaFlow)) flow.send(data);
+        else this.#deps.sender.send(flow.transport, outgoing.address, outgoing.port, data);
       };
-      const sent = this.#deps.clientTransactions.send({
+      return this.#deps.clientTransactions.send({
         branch: outgoing.branch,
-        method: 'BYE',
-        transport,
+        method,
+        transport: flow.transport,
         bytes,
         transmit,
       });
-      this.#track(
-        sent.then((status) => {
-          if (status === undefined) dialog.log.warn('BYE got no answer');
-          else dialog.log.info({ status }, 'BYE answered');
-        }),
-      );
     } catch (error) {
-      dialog.log.error({ err: error }, 'BYE could not be sent');
+      dialog.log.error({ err: error, method }, 'in-dialog request could not be sent');
+      return Promise.resolve(undefined);
     }
+  }
+
+  #lenient(dialog: Dialog, code: LenientCode, method: string): void {
+    noteLenient(this.#deps.metrics, dialog, code, method);
   }
 
   #track(promise: Promise<void>): void {

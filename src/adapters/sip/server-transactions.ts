@@ -82,9 +82,13 @@ export type ReceiveOutcome =
   /** ACK for a 2xx: a transaction of its own (RFC 3261 §17.1.1.3), for the dialog layer. */
   | { kind: 'ack' };
 
+export type AckMatch =
+  | { kind: 'matched' | 'lenient'; invite: ServerTransaction }
+  | { kind: 'none' };
+
 interface AckWait {
   transaction: ServerTransaction;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -101,8 +105,8 @@ export class ServerTransactions {
   readonly #table = new Map<string, ServerTransaction>();
   readonly #cleanup = new Map<string, NodeJS.Timeout>();
   readonly #retransmits = new Map<string, NodeJS.Timeout>();
-  /** 2xx responses to INVITE waiting for their ACK, by `callId|cseq`. */
-  readonly #ackWaits = new Map<string, AckWait>();
+  /** 2xx responses to INVITE waiting for their ACK, by Call-ID. */
+  readonly #ackWaits = new Map<string, AckWait[]>();
 
   constructor(options: {
     timers: SipTimers;
@@ -148,15 +152,30 @@ export class ServerTransactions {
     return this.#table.get(transactionKey(info, 'INVITE'));
   }
 
-  /** Stops 2xx retransmission for the INVITE with this Call-ID and CSeq; false when none waited. */
-  ackReceived(callId: string, cseq: number): boolean {
-    const key = `${callId}|${cseq}`;
-    const wait = this.#ackWaits.get(key);
-    if (!wait) return false;
-    clearTimeout(wait.timer);
-    this.#ackWaits.delete(key);
-    this.#stopRetransmit(wait.transaction.key);
-    return true;
+  /**
+   * Stops 2xx retransmission for the INVITE an ACK acknowledges. Matched by Call-ID, From-tag
+   * and CSeq number as RFC 3261 says; failing that (`lenient`), by the INVITE's branch reused in
+   * the ACK, or by being the only 2xx of that Call-ID and From-tag still waiting, whatever the
+   * ACK's CSeq says. `none` when no 2xx waits for it.
+   */
+  ackReceived(info: RequestInfo): AckMatch {
+    const waits = (this.#ackWaits.get(info.callId) ?? []).filter(
+      (w) => w.transaction.info.fromTag === info.fromTag,
+    );
+    const exact = waits.find((w) => w.transaction.info.cseq.seq === info.cseq.seq);
+    const loose =
+      exact ??
+      waits.find(
+        (w) =>
+          info.topVia.branch !== undefined &&
+          w.transaction.info.topVia.branch === info.topVia.branch,
+      ) ??
+      (waits.length === 1 ? waits[0] : undefined);
+    if (loose === undefined) return { kind: 'none' };
+    clearTimeout(loose.timer);
+    this.#forgetAckWait(loose);
+    this.#stopRetransmit(loose.transaction.key);
+    return { kind: exact === undefined ? 'lenient' : 'matched', invite: loose.transaction };
   }
 
   /** Called by a transaction when its final response went out. */
@@ -171,9 +190,9 @@ export class ServerTransactions {
       transaction.finalStatus !== undefined &&
       transaction.finalStatus < 300
     ) {
-      const ackKey = `${transaction.info.callId}|${transaction.info.cseq.seq}`;
-      const timer = setTimeout(() => {
-        this.#ackWaits.delete(ackKey);
+      const wait: AckWait = { transaction, timer: undefined };
+      wait.timer = setTimeout(() => {
+        this.#forgetAckWait(wait);
         this.#stopRetransmit(transaction.key);
         try {
           this.#onAckTimeout(transaction);
@@ -181,8 +200,10 @@ export class ServerTransactions {
           this.#log.error({ err: error }, 'ACK timeout handler failed');
         }
       }, lifetimeMs);
-      timer.unref();
-      this.#ackWaits.set(ackKey, { transaction, timer });
+      wait.timer.unref();
+      const callWaits = this.#ackWaits.get(transaction.info.callId);
+      if (callWaits === undefined) this.#ackWaits.set(transaction.info.callId, [wait]);
+      else callWaits.push(wait);
     }
     const cleanup = setTimeout(() => {
       this.#cleanup.delete(transaction.key);
@@ -197,7 +218,7 @@ export class ServerTransactions {
   close(): void {
     for (const timer of this.#cleanup.values()) clearTimeout(timer);
     for (const timer of this.#retransmits.values()) clearTimeout(timer);
-    for (const wait of this.#ackWaits.values()) clearTimeout(wait.timer);
+    for (const waits of this.#ackWaits.values()) for (const w of waits) clearTimeout(w.timer);
     this.#cleanup.clear();
     this.#retransmits.clear();
     this.#ackWaits.clear();
@@ -222,6 +243,13 @@ export class ServerTransactions {
     this.#retransmits.set(transaction.key, first);
   }
 
+  #forgetAckWait(wait: AckWait): void {
+    const callId = wait.transaction.info.callId;
+    const rest = (this.#ackWaits.get(callId) ?? []).filter((w) => w !== wait);
+    if (rest.length === 0) this.#ackWaits.delete(callId);
+    else this.#ackWaits.set(callId, rest);
+  }
+
   #stopRetransmit(key: string): void {
     const timer = this.#retransmits.get(key);
     if (timer !== undefined) clearTimeout(timer);
@@ -242,3 +270,4 @@ function transactionKey(info: RequestInfo, method: string): string {
     '|',
   );
 }
+

@@ -81,6 +81,7 @@ export function createSipCore(deps: SipCoreDeps): SipCore {
     serverTransactions,
     clientTransactions,
     sender: deps.sender,
+    metrics,
   });
   endpoint.setHandler(ua);
   return {

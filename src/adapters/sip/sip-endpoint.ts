@@ -19,7 +19,7 @@ export interface SipRequestHandler {
   ack(request: SipRequest, info: RequestInfo, flow: SipFlow): boolean;
 }
 
-export type SipMetrics = Pick<Metrics, 'sipRequests' | 'sipDropped'>;
+export type SipMetrics = Pick<Metrics, 'sipRequests' | 'sipDropped' | 'sipLenient'>;
 
 /**
  * Bytes in, requests out: parsing, the checks that need no call state (mandatory headers → 400,

@@ -11,6 +11,11 @@ export interface RequestInfo {
   to: string;
   fromTag: string | undefined;
   toTag: string | undefined;
+  /**
+   * The CSeq names another method (some SBCs send `CSeq: 2 INVITE` on a BYE). Not refused here:
+   * inside a dialog it is tolerated, outside one the UA answers 400.
+   */
+  cseqMethodMismatch: boolean;
 }
 
 /** The top Via alone, or undefined: without it a request cannot be answered at all. */
@@ -41,7 +46,14 @@ export function requestInfo(request: SipRequest): RequestInfo {
     throw new AppError('SIP_PARSE_ERROR', 'repeated Call-ID or CSeq');
   }
   const cseq = parseCSeq(cseqValue);
-  if (cseq.method !== request.method)
-    throw new AppError('SIP_PARSE_ERROR', 'CSeq method does not match');
-  return { callId, cseq, topVia, from, to, fromTag: tagOf(from), toTag: tagOf(to) };
+  return {
+    callId,
+    cseq,
+    topVia,
+    from,
+    to,
+    fromTag: tagOf(from),
+    toTag: tagOf(to),
+    cseqMethodMismatch: cseq.method.toUpperCase() !== request.method.toUpperCase(),
+  };
 }

@@ -211,6 +211,15 @@ export const configSchema = z.object({
     .describe(
       'New requests per second accepted from one source address; beyond it, 503 with Retry-After.',
     ),
+  sipT1Ms: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(4000)
+    .default(500)
+    .describe(
+      'RFC 3261 T1, the round-trip estimate: first retransmission interval over UDP; a transaction (and the wait for an ACK or for an answer to a request callscribe sends) lasts 64×T1.',
+    ),
   sipAllowlist: list(cidr)
     .default([])
     .describe('Source CIDRs allowed to send SIP; empty allows all.'),

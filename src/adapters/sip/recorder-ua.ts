@@ -22,7 +22,13 @@ import { buildResponse } from './sip-response.js';
 import type { ServerTransaction, ServerTransactions } from './server-transactions.js';
 
 /** Requests that belong to a dialog, and may be placed in one without their To-tag. */
-const inDialogMethods: ReadonlySet<string> = new Set(['BYE', 'INVITE', 'UPDATE', 'INFO', 'OPTIONS']);
+const inDialogMethods: ReadonlySet<string> = new Set([
+  'BYE',
+  'INVITE',
+  'UPDATE',
+  'INFO',
+  'OPTIONS',
+]);
 
 export interface RecorderUaDeps {
   config: InviteAcceptorDeps['config'];
@@ -266,7 +272,11 @@ export class RecorderUa implements SipRequestHandler {
    * undefined when none came within 64*T1 (or it could not be sent). Connection-oriented flows
    * are reused while open, and so is any flow when the SRC's Contact could not be read.
    */
-  sendInDialog(dialog: Dialog, method: string, headers: SipHeader[] = []): Promise<number | undefined> {
+  sendInDialog(
+    dialog: Dialog,
+    method: string,
+    headers: SipHeader[] = [],
+  ): Promise<number | undefined> {
     try {
       const outgoing = buildInDialogRequest(dialog, method, headers);
       const bytes = serializeSipMessage(outgoing.request);

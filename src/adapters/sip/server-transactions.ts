@@ -83,8 +83,7 @@ export type ReceiveOutcome =
   | { kind: 'ack' };
 
 export type AckMatch =
-  | { kind: 'matched' | 'lenient'; invite: ServerTransaction }
-  | { kind: 'none' };
+  { kind: 'matched' | 'lenient'; invite: ServerTransaction } | { kind: 'none' };
 
 interface AckWait {
   transaction: ServerTransaction;
@@ -270,4 +269,3 @@ function transactionKey(info: RequestInfo, method: string): string {
     '|',
   );
 }
-

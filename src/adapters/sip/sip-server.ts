@@ -4,7 +4,7 @@ import type { CallSessions } from '../../ports/call-sessions.js';
 import type { MediaSessions } from '../rtp/media-sessions.js';
 import { createSipCore, type SipCoreConfig } from './sip-core.js';
 import type { SipMetrics } from './sip-endpoint.js';
-import type { SipTimers } from './sip-timers.js';
+import { defaultSipTimers, type SipTimers } from './sip-timers.js';
 import { startTcpTransport, type TcpTransport } from './tcp-transport.js';
 import { startUdpTransport, type UdpTransport } from './udp-transport.js';
 
@@ -13,13 +13,13 @@ const DEFAULT_TCP_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 
 export interface SipServerDeps {
   config: SipCoreConfig &
-    Pick<Config, 'sipHost' | 'sipPort' | 'sipTransports' | 'sipMaxMessageBytes'>;
+    Pick<Config, 'sipHost' | 'sipPort' | 'sipTransports' | 'sipMaxMessageBytes' | 'sipT1Ms'>;
   log: Logger;
   metrics: SipMetrics;
   callSessions: CallSessions;
   mediaSessions: MediaSessions;
   now?: () => number;
-  /** RFC 3261 T1/T2; tests shorten them. */
+  /** RFC 3261 T1/T2; default from `sipT1Ms` (T2 stays 4 s). */
   timers?: SipTimers;
   tcpIdleTimeoutMs?: number;
 }
@@ -41,6 +41,10 @@ export function createSipServer(deps: SipServerDeps): SipServer {
   let tcp: TcpTransport | undefined;
   const core = createSipCore({
     ...deps,
+    timers: deps.timers ?? {
+      t1Ms: config.sipT1Ms,
+      t2Ms: Math.max(defaultSipTimers.t2Ms, config.sipT1Ms),
+    },
     log,
     sender: {
       send: (transport, address, port, data) => {

@@ -353,6 +353,16 @@ export const configSchema = z.object({
   engineReconnectMaxMs: positiveMs
     .default(10_000)
     .describe('Longest back-off between engine reconnects after a failure.'),
+  vocabulary: list(z.string().min(1))
+    .default([])
+    .describe(
+      'Custom vocabulary: product, plan and agent names to recognise. Comma-separated phrases, or the path of a file with one phrase per line (a single entry starting with `/` or `.`). Each engine maps it: sherpa-onnx transducers use the phrases as hotwords, PocketSphinx gets dictionary and language-model entries, Amazon Transcribe needs `awsVocabularyName`. See docs/speech-engines.md.',
+    ),
+  sherpaHotwordsScore: z.coerce
+    .number()
+    .positive()
+    .default(2)
+    .describe('sherpa-onnx: boost per token of a `vocabulary` phrase in modified beam search.'),
   engineFallback: z
     .enum(['pocketsphinx', 'sherpa-onnx', 'aws-transcribe', 'fake'])
     .optional()

@@ -20,13 +20,13 @@ export interface SampleCall {
   utterances: SampleUtterance[];
 }
 
-const SAMPLE_DIR = join(import.meta.dirname, '../../samples/support-call');
+const SAMPLES_DIR = join(import.meta.dirname, '../../samples');
 
-/** samples/support-call as 8 kHz PCM16 per channel plus the reference utterances. */
-export function loadSampleCall(): SampleCall {
-  const read = (name: string): Int16Array =>
-    decodeG711('PCMU', readFileSync(join(SAMPLE_DIR, name)));
-  const utterances = readFileSync(join(SAMPLE_DIR, 'dialog.tsv'), 'utf8')
+/** samples/<name> (default support-call) as 8 kHz PCM16 per channel plus the reference utterances. */
+export function loadSampleCall(name = 'support-call'): SampleCall {
+  const dir = join(SAMPLES_DIR, name);
+  const read = (file: string): Int16Array => decodeG711('PCMU', readFileSync(join(dir, file)));
+  const utterances = readFileSync(join(dir, 'dialog.tsv'), 'utf8')
     .trim()
     .split('\n')
     .slice(1)

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { SpeechEngine } from '../../ports/speech-engine.js';
+import { loadVocabulary } from './vocabulary.js';
 
 /**
  * Builds the configured engine. Each engine is imported only when chosen, so the AWS SDK,
@@ -12,10 +13,11 @@ export async function createSpeechEngine(
   log: Logger,
   _metrics?: Metrics,
 ): Promise<SpeechEngine> {
+  const vocabulary = await loadVocabulary(config.vocabulary);
   switch (config.engine) {
     case 'pocketsphinx': {
       const { PocketsphinxEngine } = await import('./pocketsphinx/pocketsphinx-engine.js');
-      return PocketsphinxEngine.create(config, log);
+      return PocketsphinxEngine.create(config, log, { vocabulary });
     }
     case 'fake': {
       const [{ FakeSpeechEngine }, { loadFakeScript }] = await Promise.all([
@@ -26,11 +28,21 @@ export async function createSpeechEngine(
     }
     case 'aws-transcribe': {
       const { AwsTranscribeEngine } = await import('./aws-transcribe/aws-transcribe-engine.js');
+      if (vocabulary.length > 0 && !config.awsVocabularyName) {
+        log.warn(
+          { phrases: vocabulary.length },
+          'vocabulary not applied: Amazon Transcribe streaming takes only the name of a custom vocabulary created beforehand (CreateVocabulary); set awsVocabularyName',
+        );
+      }
       return new AwsTranscribeEngine(config, log);
     }
     case 'sherpa-onnx': {
       const { SherpaOnnxEngine } = await import('./sherpa-onnx/sherpa-onnx-engine.js');
-      return SherpaOnnxEngine.create(config, log);
+      return SherpaOnnxEngine.create(config, log, {
+        vocabulary,
+        dataDir: config.dataDir,
+        hotwordsScore: config.sherpaHotwordsScore,
+      });
     }
   }
 }

@@ -121,6 +121,12 @@ export async function writeStreamingTransducer(
   join_.output('logit', 'float', ['N', vocab]);
   await join_.save(join(dir, 'joiner-epoch-99-avg-1.onnx'), { joiner_dim: vocab });
   await writeTokens(dir, ICEFALL_TOKENS);
+  // sentencepiece's vocabulary with scores, as upstream English transducers ship it for hotwords:
+  // whole-word pieces score higher, so "planet" is one piece, not "plan" + "et".
+  await writeFile(
+    join(dir, 'bpe.vocab'),
+    ICEFALL_TOKENS.map((t) => `${t}\t${t === '▁planet' ? -0.5 : -1}`).join('\n') + '\n',
+  );
 }
 
 /** A cache-aware streaming NeMo CTC model (FastConformer export layout: caches in and out). */

@@ -9,6 +9,8 @@ export function pocketsphinxArgs(options: {
   shadowModelDir: string;
   modelDir: string;
   languageModel: string | undefined;
+  /** A dictionary with the vocabulary's extra words (default: the model's CMU dictionary). */
+  dictionary?: string;
 }): string[] {
   return [
     '-hmm',
@@ -16,7 +18,7 @@ export function pocketsphinxArgs(options: {
     '-lm',
     options.languageModel ?? join(options.modelDir, 'en-us.lm.bin'),
     '-dict',
-    join(options.modelDir, 'cmudict-en-us.dict'),
+    options.dictionary ?? join(options.modelDir, 'cmudict-en-us.dict'),
     '-samprate',
     '16000',
     '-maxhmmpf',

@@ -9,6 +9,7 @@ import type {
   SpeechStreamOptions,
 } from '../../../ports/speech-engine.js';
 import { pocketsphinxArgs } from './decoder-args.js';
+import { buildVocabularyModel } from './vocabulary-model.js';
 import { DecoderPool, type WorkerInfo } from './decoder-pool.js';
 import { buildShadowModel, PHONE_BAND_CMNINIT } from './shadow-model.js';
 
@@ -35,16 +36,34 @@ export class PocketsphinxEngine implements SpeechEngine {
     this.#pool = pool;
   }
 
-  static async create(config: PocketsphinxConfig, log: Logger): Promise<PocketsphinxEngine> {
+  /** `vocabulary`: phrases to make recognisable (dictionary and language-model entries). */
+  static async create(
+    config: PocketsphinxConfig,
+    log: Logger,
+    options: { vocabulary?: readonly string[] } = {},
+  ): Promise<PocketsphinxEngine> {
     const shadowModelDir = await buildShadowModel({
       acousticModelDir: join(config.pocketsphinxModelDir, 'en-us'),
       cacheDir: config.dataDir,
       cmninit: PHONE_BAND_CMNINIT,
     });
+    const generic =
+      config.pocketsphinxLanguageModel ?? join(config.pocketsphinxModelDir, 'en-us.lm.bin');
+    const vocabulary =
+      options.vocabulary && options.vocabulary.length > 0
+        ? await buildVocabularyModel({
+            phrases: options.vocabulary,
+            modelDir: config.pocketsphinxModelDir,
+            languageModel: generic,
+            cacheDir: config.dataDir,
+            log: log.child({ engine: 'pocketsphinx' }),
+          })
+        : undefined;
     const argv = pocketsphinxArgs({
       shadowModelDir,
       modelDir: config.pocketsphinxModelDir,
-      languageModel: config.pocketsphinxLanguageModel,
+      languageModel: vocabulary?.languageModel ?? generic,
+      ...(vocabulary ? { dictionary: vocabulary.dictionary } : {}),
     });
     const pool = new DecoderPool({
       workers: config.pocketsphinxWorkers,

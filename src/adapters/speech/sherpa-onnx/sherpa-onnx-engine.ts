@@ -9,6 +9,7 @@ import type {
 } from '../../../ports/speech-engine.js';
 import { runModuleProcess } from '../worker/run-module-process.js';
 import { findSherpaModel, type SherpaModel } from './sherpa-model-files.js';
+import { writeHotwords } from './sherpa-hotwords.js';
 import type { SherpaWorkerData } from './sherpa-protocol.js';
 import { SherpaWorkerPool, type SherpaWorkerInfo } from './sherpa-worker-pool.js';
 
@@ -50,13 +51,23 @@ export class SherpaOnnxEngine implements SpeechEngine {
   static async create(
     config: SherpaConfig,
     log: Logger,
-    options: { hotwordsFile?: string; hotwordsScore?: number } = {},
+    options: { vocabulary?: readonly string[]; dataDir?: string; hotwordsScore?: number } = {},
   ): Promise<SherpaOnnxEngine> {
     const model = await findSherpaModel(config.sherpaModelDir, config.sherpaModelType);
+    const engineLog = log.child({ engine: 'sherpa-onnx' });
+    const hotwordsFile =
+      options.vocabulary && options.dataDir
+        ? await writeHotwords({
+            model,
+            phrases: options.vocabulary,
+            dataDir: options.dataDir,
+            log: engineLog,
+          })
+        : undefined;
     const data: SherpaWorkerData = {
       model,
       numThreads: config.sherpaThreadsPerWorker,
-      ...(options.hotwordsFile === undefined ? {} : { hotwordsFile: options.hotwordsFile }),
+      ...(hotwordsFile === undefined ? {} : { hotwordsFile }),
       hotwordsScore: options.hotwordsScore ?? 2,
       segmentation: {
         ...((config.sherpaVadModel ?? model.vadModel)
@@ -68,7 +79,6 @@ export class SherpaOnnxEngine implements SpeechEngine {
       },
     };
     await probe(data);
-    const engineLog = log.child({ engine: 'sherpa-onnx' });
     const pool = new SherpaWorkerPool(config.sherpaWorkers, data, engineLog);
     try {
       await pool.ready();

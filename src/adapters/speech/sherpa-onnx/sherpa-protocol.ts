@@ -22,7 +22,9 @@ export type ToSherpaWorker =
   | { type: 'open'; streamId: number; sampleRateHz: number }
   | { type: 'audio'; streamId: number; pcm: Int16Array }
   | { type: 'finish'; streamId: number }
-  | { type: 'abort'; streamId: number };
+  | { type: 'abort'; streamId: number }
+  /** Ends the worker between two messages, never inside native code (see the pool). */
+  | { type: 'exit'; exitCode: number };
 
 export type FromSherpaWorker =
   | { type: 'ready' }

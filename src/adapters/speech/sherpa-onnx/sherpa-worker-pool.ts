@@ -5,6 +5,8 @@ import type { SpeechStreamOptions } from '../../../ports/speech-engine.js';
 import { spawnModuleWorker } from '../worker/spawn-module-worker.js';
 import type { FromSherpaWorker, SherpaWorkerData, ToSherpaWorker } from './sherpa-protocol.js';
 
+const STOP_TIMEOUT_MS = 10_000;
+
 interface StreamEntry {
   options: SpeechStreamOptions;
   finished?: () => void;
@@ -98,13 +100,29 @@ export class SherpaWorkerPool {
     }));
   }
 
+  /**
+   * Ends a worker as a crash would (exit code 1), for operators and tests. It is asked to exit
+   * between two messages: terminating a thread while sherpa-onnx runs native code can make the
+   * addon throw a C++ exception nobody catches, which aborts the whole process.
+   */
   async terminateWorker(index: number): Promise<void> {
-    await this.#slots[index]?.worker.terminate();
+    const slot = this.#slots[index];
+    if (slot) await this.#stop(slot, 1);
   }
 
   async close(): Promise<void> {
     this.#closing = true;
-    await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
+    await Promise.all(this.#slots.map((slot) => this.#stop(slot, 0)));
+  }
+
+  async #stop(slot: Slot, exitCode: number): Promise<void> {
+    if (!slot.alive) return;
+    const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
+    slot.worker.postMessage({ type: 'exit', exitCode } satisfies ToSherpaWorker);
+    // A worker stuck in a decode never reads the message; then there is no clean way out.
+    const timer = setTimeout(() => void slot.worker.terminate(), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
   }
 
   #spawn(index: number): Slot {

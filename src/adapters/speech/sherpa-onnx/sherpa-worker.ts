@@ -30,6 +30,7 @@ try {
 }
 
 port.on('message', (message: ToSherpaWorker) => {
+  if (message.type === 'exit') process.exit(message.exitCode);
   if (!recognizer) return;
   try {
     handle(recognizer, message);

@@ -220,6 +220,19 @@ export const configSchema = z.object({
     .describe(
       'RFC 3261 T1, the round-trip estimate: first retransmission interval over UDP; a transaction (and the wait for an ACK or for an answer to a request callscribe sends) lasts 64×T1.',
     ),
+  sipMinSessionExpiresS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(90)
+    .describe(
+      'Smallest RFC 4028 session interval (Session-Expires) accepted; a smaller one gets 422 with this Min-SE. RFC 4028 sets 90 s as the floor; lower values are for tests.',
+    ),
+  dialogProbeIntervalMs: positiveMs
+    .default(60_000)
+    .describe(
+      'For a dialog without session timers: after this long with neither RTP nor SIP from the SRC, callscribe sends an in-dialog OPTIONS; a 481, a 408 or no answer ends the call (`dialog-lost`).',
+    ),
   sipAllowlist: list(cidr)
     .default([])
     .describe('Source CIDRs allowed to send SIP; empty allows all.'),

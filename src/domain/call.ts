@@ -64,7 +64,7 @@ export interface CallData {
   languageCode: string;
   channelMapping: ChannelMapping;
   startCallProcessingEvent: StartCallProcessingDetail | null;
-  /** Why the call ended (`bye`, `media-timeout`, `owner-lost`, `shutdown`, ...). */
+  /** Why the call ended (`bye`, `media-timeout`, `session-expired`, `dialog-lost`, `owner-lost`, `shutdown`, ...). */
   endReason: string | null;
   /** Node that holds the call's media; control events are routed there. */
   ownerNodeId: string;

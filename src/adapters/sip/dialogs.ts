@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { LiveCallHandle } from '../../ports/call-sessions.js';
 import type { MediaSession } from '../rtp/media-sessions.js';
 import type { LenientCode, LenientSubject } from './leniency.js';
+import type { SessionTimer } from './session-timer.js';
 import type { SipFlow } from './sip-flow.js';
 
 /**
@@ -49,6 +50,8 @@ export interface Dialog extends LenientSubject {
   sdpSessionVersion: number;
   answerSdp: string;
   heldIndexes: Set<number>;
+  /** The RFC 4028 timer the INVITE negotiated; later re-INVITEs and UPDATEs may change it. */
+  sessionTimer: SessionTimer | null;
 }
 
 export function dialogKey(sipCallId: string, localTag: string, remoteTag: string): string {

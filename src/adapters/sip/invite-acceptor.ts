@@ -14,6 +14,7 @@ import { discardingCallHandle } from './discarding-call-handle.js';
 import { newTag } from './in-dialog-request.js';
 import { advertisedAddress, uriHost } from './local-address.js';
 import { matchSbcProfile } from './sbc-profile-match.js';
+import { readSessionTimer, sessionTimerHeaders } from './session-timer.js';
 import { capabilityHeaders, SUPPORTED_OPTION_TAGS } from './sip-capabilities.js';
 import { isOverloadCode, statusForError } from './sip-error-status.js';
 import { parseNameAddr, parseSipUri } from './sip-header-values.js';
@@ -25,7 +26,12 @@ import type { ServerTransaction } from './server-transactions.js';
 export interface InviteAcceptorDeps {
   config: Pick<
     Config,
-    'maxConcurrentCalls' | 'callIdSource' | 'sbcProfiles' | 'sipAdvertisedAddress' | 'rtpHost'
+    | 'maxConcurrentCalls'
+    | 'callIdSource'
+    | 'sbcProfiles'
+    | 'sipAdvertisedAddress'
+    | 'rtpHost'
+    | 'sipMinSessionExpiresS'
   >;
   log: Logger;
   callSessions: CallSessions;
@@ -34,7 +40,10 @@ export interface InviteAcceptorDeps {
   /** Wires media timeout to the UA's teardown once the dialog exists. */
   onDialogCreated(dialog: Dialog): void;
   /** A header the recorder can do without was broken; the INVITE is still accepted. */
-  lenient(dialog: Dialog, code: 'contact-malformed' | 'record-route-malformed'): void;
+  lenient(
+    dialog: Dialog,
+    code: 'contact-malformed' | 'record-route-malformed' | 'session-expires-malformed',
+  ): void;
 }
 
 /** Streams the SRC is not sending on (held, or offered inactive as Oracle does for spares). */
@@ -93,6 +102,13 @@ export async function acceptInvite(
     reply(420, { headers: [{ name: 'Unsupported', value: unsupported.join(', ') }] });
     return;
   }
+
+  const timerOffer = readSessionTimer(request, deps.config.sipMinSessionExpiresS);
+  if (timerOffer.kind === 'too-small') {
+    reply(422, { headers: [{ name: 'Min-SE', value: String(timerOffer.minSeS) }] });
+    return;
+  }
+  const sessionTimer = timerOffer.kind === 'timer' ? timerOffer.timer : null;
 
   let offer: SiprecOffer;
   try {
@@ -218,10 +234,12 @@ export async function acceptInvite(
       sdpSessionVersion: 1,
       answerSdp: answer.sdp,
       heldIndexes: held,
+      sessionTimer,
     };
     deps.dialogs.add(dialog);
     if (target.contactBroken) deps.lenient(dialog, 'contact-malformed');
     if (target.routeSetBroken) deps.lenient(dialog, 'record-route-malformed');
+    if (timerOffer.kind === 'malformed') deps.lenient(dialog, 'session-expires-malformed');
     deps.onDialogCreated(dialog);
     const transport = flow.transport === 'tcp' ? ';transport=tcp' : '';
     reply(200, {
@@ -231,6 +249,7 @@ export async function acceptInvite(
           value: `<sip:callscribe@${uriHost(contactAddress)}:${flow.localPort}${transport}>`,
         },
         ...capabilityHeaders(),
+        ...sessionTimerHeaders(sessionTimer),
       ],
       contentType: 'application/sdp',
       body: Buffer.from(answer.sdp, 'utf8'),

@@ -14,6 +14,7 @@ export const LENIENCIES = {
   'cseq-method-mismatch': 'RFC 3261 §8.1.1.5: the CSeq method must match the request method',
   'cseq-out-of-order': 'RFC 3261 §12.2.2: a lower CSeq than the last one gets 500',
   'ack-cseq-mismatch': 'RFC 3261 §17.1.1.3: an ACK carries its INVITE’s CSeq number',
+  'session-expires-malformed': 'RFC 4028 §4: Session-Expires is delta-seconds;refresher=uac|uas',
 } as const;
 
 export type LenientCode = keyof typeof LENIENCIES;

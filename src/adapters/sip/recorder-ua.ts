@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
 import type { CallSessions } from '../../ports/call-sessions.js';
 import type { MediaSessions } from '../rtp/media-sessions.js';
 import { metadataFromBody } from './body-metadata.js';
@@ -7,6 +8,8 @@ import type { Dialog, DialogStore } from './dialogs.js';
 import { buildInDialogRequest, newTag } from './in-dialog-request.js';
 import { acceptInvite, type InviteAcceptorDeps } from './invite-acceptor.js';
 import { noteLenient, type LenientCode, type LenientMetrics } from './leniency.js';
+import { DialogLiveness } from './dialog-liveness.js';
+import { readSessionTimer, sessionTimerHeaders } from './session-timer.js';
 import { applyMetadata, updateSession } from './session-update.js';
 import { capabilityHeaders, KNOWN_UNSUPPORTED_METHODS } from './sip-capabilities.js';
 import type { SipRequestHandler } from './sip-endpoint.js';
@@ -31,7 +34,7 @@ const inDialogMethods: ReadonlySet<string> = new Set([
 ]);
 
 export interface RecorderUaDeps {
-  config: InviteAcceptorDeps['config'];
+  config: InviteAcceptorDeps['config'] & Pick<Config, 'dialogProbeIntervalMs'>;
   log: Logger;
   callSessions: CallSessions;
   mediaSessions: MediaSessions;
@@ -50,9 +53,16 @@ export interface RecorderUaDeps {
 export class RecorderUa implements SipRequestHandler {
   readonly #deps: RecorderUaDeps;
   readonly #pending = new Set<Promise<void>>();
+  readonly #liveness: DialogLiveness;
 
   constructor(deps: RecorderUaDeps) {
     this.#deps = deps;
+    this.#liveness = new DialogLiveness({
+      probeIntervalMs: deps.config.dialogProbeIntervalMs,
+      now: Date.now,
+      send: (dialog, method, headers) => this.sendInDialog(dialog, method, headers),
+      end: (dialog, reason, sendBye) => this.#track(this.endDialog(dialog, reason, sendBye)),
+    });
   }
 
   request(transaction: ServerTransaction): void {
@@ -96,6 +106,7 @@ export class RecorderUa implements SipRequestHandler {
   async endDialog(dialog: Dialog, reason: string, sendBye: boolean): Promise<void> {
     if (dialog.state === 'terminated') return;
     this.#deps.dialogs.delete(dialog);
+    this.#liveness.stop(dialog);
     if (sendBye) this.#sendBye(dialog);
     const results = await Promise.allSettled([dialog.handle.end(reason), dialog.media.close()]);
     for (const result of results) {
@@ -116,9 +127,11 @@ export class RecorderUa implements SipRequestHandler {
     await Promise.allSettled(
       this.#deps.dialogs.all().map((d) => this.endDialog(d, 'shutdown', true)),
     );
+    this.#liveness.close();
   }
 
   onDialogCreated(dialog: Dialog): void {
+    this.#liveness.start(dialog, dialog.sessionTimer);
     dialog.media.onMediaTimeout(() => {
       dialog.log.warn('no RTP within the media timeout; ending the recording');
       this.#track(this.endDialog(dialog, 'media-timeout', true));
@@ -168,14 +181,17 @@ export class RecorderUa implements SipRequestHandler {
   }
 
   #options(transaction: ServerTransaction, dialog: Dialog | undefined): void {
-    if (dialog !== undefined && transaction.info.cseq.seq > dialog.remoteCseq) {
-      dialog.remoteCseq = transaction.info.cseq.seq;
+    if (dialog !== undefined) {
+      this.#liveness.sipActivity(dialog);
+      if (transaction.info.cseq.seq > dialog.remoteCseq)
+        dialog.remoteCseq = transaction.info.cseq.seq;
     }
     this.#reply(transaction, 200, capabilityHeaders());
   }
 
   #inDialog(transaction: ServerTransaction, dialog: Dialog): void {
     const { request, info } = transaction;
+    this.#liveness.sipActivity(dialog);
     if (info.cseqMethodMismatch) this.#lenient(dialog, 'cseq-method-mismatch', request.method);
     if (info.cseq.seq < dialog.remoteCseq) {
       // A BYE always ends the session it names: refusing it would leave the recording running.
@@ -198,7 +214,7 @@ export class RecorderUa implements SipRequestHandler {
       // Answered synchronously, so a second re-INVITE can never overlap one in progress (no 491).
       case 'INVITE':
       case 'UPDATE':
-        return updateSession(dialog, transaction);
+        return this.#refresh(dialog, transaction);
       case 'INFO':
         applyMetadata(
           dialog,
@@ -208,6 +224,24 @@ export class RecorderUa implements SipRequestHandler {
         return this.#reply(transaction, 200);
       default:
         return this.#unsupported(transaction);
+    }
+  }
+
+  /** re-INVITE or UPDATE: a session refresh (RFC 4028) as well as a possible new offer. */
+  #refresh(dialog: Dialog, transaction: ServerTransaction): void {
+    const offer = readSessionTimer(transaction.request, this.#deps.config.sipMinSessionExpiresS);
+    if (offer.kind === 'too-small') {
+      return this.#reply(transaction, 422, [{ name: 'Min-SE', value: String(offer.minSeS) }]);
+    }
+    if (offer.kind === 'malformed') {
+      this.#lenient(dialog, 'session-expires-malformed', transaction.request.method);
+    }
+    const timer = offer.kind === 'timer' ? offer.timer : null;
+    updateSession(dialog, transaction, sessionTimerHeaders(timer));
+    const status = transaction.finalStatus;
+    if (status !== undefined && status >= 200 && status < 300) {
+      dialog.sessionTimer = timer;
+      this.#liveness.refreshed(dialog, timer);
     }
   }
 

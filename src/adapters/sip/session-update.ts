@@ -8,7 +8,7 @@ import type { Dialog } from './dialogs.js';
 import { inviteHeaderRecord, silentIndexes } from './invite-acceptor.js';
 import { capabilityHeaders } from './sip-capabilities.js';
 import { statusForError } from './sip-error-status.js';
-import { headerValue, type SipRequest } from './sip-message.js';
+import { headerValue, type SipHeader, type SipRequest } from './sip-message.js';
 import { buildResponse } from './sip-response.js';
 import type { ServerTransaction } from './server-transactions.js';
 import { uriHost } from './local-address.js';
@@ -44,14 +44,19 @@ function answerHeaders(dialog: Dialog) {
  * of the first answer; the SDP version only moves when the answer actually changes
  * (RFC 3264 §8). A re-offer with a different number of m-lines is refused with 488.
  */
-export function updateSession(dialog: Dialog, transaction: ServerTransaction): void {
+export function updateSession(
+  dialog: Dialog,
+  transaction: ServerTransaction,
+  /** Added to a 2xx (the RFC 4028 Session-Expires the refresh agreed on). */
+  okHeaders: SipHeader[] = [],
+): void {
   const { request } = transaction;
   const contentType = headerValue(request, 'content-type');
   const isInvite = request.method === 'INVITE';
   const okWithSdp = (sdp: string): void => {
     transaction.respond(
       buildResponse(request, 200, {
-        headers: answerHeaders(dialog),
+        headers: [...answerHeaders(dialog), ...okHeaders],
         contentType: 'application/sdp',
         body: Buffer.from(sdp),
       }),
@@ -68,7 +73,11 @@ export function updateSession(dialog: Dialog, transaction: ServerTransaction): v
     applyMetadata(dialog, request, metadataFromBody(contentType, request.body));
     // An offerless re-INVITE wants an offer in the 200: the current session, unchanged.
     if (isInvite) okWithSdp(dialog.answerSdp);
-    else transaction.respond(buildResponse(request, 200, { headers: answerHeaders(dialog) }));
+    else {
+      transaction.respond(
+        buildResponse(request, 200, { headers: [...answerHeaders(dialog), ...okHeaders] }),
+      );
+    }
     return;
   }
 

@@ -11,7 +11,7 @@ export const ALLOWED_METHODS = [
 ] as const;
 
 /** Option tags the recorder accepts in `Require:`; anything else is answered 420. */
-export const SUPPORTED_OPTION_TAGS: ReadonlySet<string> = new Set(['siprec']);
+export const SUPPORTED_OPTION_TAGS: ReadonlySet<string> = new Set(['siprec', 'timer']);
 
 /** Methods that exist but a recorder has no use for: 405 with Allow rather than 501. */
 export const KNOWN_UNSUPPORTED_METHODS: ReadonlySet<string> = new Set([

@@ -21,6 +21,8 @@ export type SipCoreConfig = Pick<
   | 'callIdSource'
   | 'sbcProfiles'
   | 'rtpHost'
+  | 'sipMinSessionExpiresS'
+  | 'dialogProbeIntervalMs'
 >;
 
 export interface SipCoreDeps {

@@ -8,6 +8,7 @@ const reasons: Readonly<Record<number, string>> = {
   405: 'Method Not Allowed',
   415: 'Unsupported Media Type',
   420: 'Bad Extension',
+  422: 'Session Interval Too Small',
   481: 'Call/Transaction Does Not Exist',
   487: 'Request Terminated',
   488: 'Not Acceptable Here',

@@ -5,7 +5,9 @@ import type { Config } from './config/schema.js';
 import type { CallEventStream } from './ports/call-event-stream.js';
 import type { CallSessions } from './ports/call-sessions.js';
 import { createRedisAdapters } from './adapters/redis/create-redis-adapters.js';
-import { createHttpServer } from './adapters/http/create-http-server.js';
+import { createHttpServer, setHttpsCertificate } from './adapters/http/create-http-server.js';
+import { CertificateReloader } from './adapters/tls/certificate-reloader.js';
+import { httpTlsFiles } from './config/tls-settings.js';
 import { createCallInitHook } from './adapters/hook/create-hook.js';
 import { WavCallRecorder } from './adapters/recording/wav-call-recorder.js';
 import { UdpMediaSessions } from './adapters/rtp/udp-media-sessions.js';
@@ -45,6 +47,8 @@ export interface Server {
   readonly eventStream: CallEventStream;
   start(): Promise<RunningServer>;
   stop(): Promise<void>;
+  /** Re-reads every listener's certificate files (SIGHUP); live connections are kept. */
+  reloadTls(): Promise<void>;
 }
 
 /**
@@ -61,6 +65,20 @@ export async function buildServer(
   const nodeId = config.nodeId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
   const liveCalls = new LiveCalls();
   const metrics = createMetrics({ callCounts: () => liveCalls.countsByState() });
+  const httpTls = httpTlsFiles(config);
+  const httpCertificates =
+    httpTls === undefined
+      ? undefined
+      : new CertificateReloader({
+          listener: 'http',
+          files: httpTls,
+          checkIntervalMs: config.tlsReloadCheckMs,
+          log: log.child({ component: 'http' }),
+          metrics,
+          apply: (material) => setHttpsCertificate(http, material),
+        });
+  // Certificates first: unusable files stop the start before anything else is opened.
+  const httpTlsMaterial = await httpCertificates?.load();
 
   // Redis when configured (several nodes share calls), otherwise the embedded SQLite default.
   const redis = config.redisUrl
@@ -134,7 +152,9 @@ export async function buildServer(
     languageCode: config.languageCode,
     recordCalls: config.recordCalls,
     preRollMs: config.preRollMs,
-    publicUrl: config.publicUrl ?? `http://${httpClientHost(httpHost)}:${config.httpPort}`,
+    publicUrl:
+      config.publicUrl ??
+      `${config.httpTls ? 'https' : 'http'}://${httpClientHost(httpHost)}:${config.httpPort}`,
     now,
     onCallArrived: (callId, originalCallId) => {
       router.callArrived(callId, originalCallId);
@@ -155,6 +175,7 @@ export async function buildServer(
   });
   const http = createHttpServer({
     config,
+    ...(httpTlsMaterial === undefined ? {} : { tls: httpTlsMaterial }),
     log: log.child({ component: 'http' }),
     controlEvents: router,
     callStore: store,
@@ -178,6 +199,7 @@ export async function buildServer(
       const sipPorts = { udp: bound.udpPort, tcp: bound.tcpPort };
       logHttpExposure(config, httpHost, log);
       await http.listen({ host: httpHost, port: config.httpPort });
+      httpCertificates?.watch();
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
       stopSweeper = startSweeper({
@@ -191,8 +213,12 @@ export async function buildServer(
       );
       return { httpPort, sipPorts, nodeId };
     },
+    async reloadTls() {
+      await httpCertificates?.reload('signal');
+    },
     async stop() {
       stopSweeper?.();
+      httpCertificates?.close();
       await sip.close();
       await callService.endAll('shutdown');
       router.close();

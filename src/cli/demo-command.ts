@@ -45,6 +45,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         sipHost: '127.0.0.1',
         // The demo's own server, SBC and client all talk over loopback, whatever the environment says.
         httpHost: '127.0.0.1',
+        httpTls: false,
         logLevel: 'warn',
       },
     });

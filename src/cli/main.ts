@@ -22,7 +22,7 @@ function clientFor(flags: ClientFlags): {
   const host = httpClientHost(httpListenHost(config));
   return {
     client: new ApiClient({
-      baseUrl: flags.url ?? `http://${host}:${config.httpPort}`,
+      baseUrl: flags.url ?? `${config.httpTls ? 'https' : 'http'}://${host}:${config.httpPort}`,
       token: flags.token ?? config.apiToken,
     }),
     config,

@@ -15,5 +15,10 @@ export async function runServe(config: Readonly<Config>): Promise<void> {
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // Certificate rotation; without a handler SIGHUP would end the process.
+    process.on('SIGHUP', () => {
+      server.log.info('SIGHUP: reloading TLS certificates');
+      server.reloadTls().catch((err: unknown) => server.log.error({ err }, 'TLS reload failed'));
+    });
   });
 }

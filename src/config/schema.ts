@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { httpExposureProblem } from './http-exposure.js';
+import { tlsSettingsProblems } from './tls-settings.js';
 import { SHERPA_MODEL_TYPES } from './sherpa-model-types.js';
 
 /**
@@ -107,6 +108,34 @@ export const configSchema = z.object({
     .default(false)
     .describe(
       'Let the HTTP side listen on a non-loopback address without apiToken or without accessKeys/sessionKeys. A warning is logged at every start.',
+    ),
+  httpTls: bool
+    .default(false)
+    .describe(
+      'Serve the HTTP side (API, PutEvents, web UI, metrics) over HTTPS, TLS 1.2 or 1.3 only, with httpTlsCertFile/httpTlsKeyFile, or else tlsCertFile/tlsKeyFile.',
+    ),
+  httpTlsCertFile: z
+    .string()
+    .optional()
+    .describe('PEM certificate chain for HTTPS, when it is not tlsCertFile.'),
+  httpTlsKeyFile: z
+    .string()
+    .optional()
+    .describe('PEM private key for HTTPS, when it is not tlsKeyFile.'),
+  tlsCertFile: z
+    .string()
+    .optional()
+    .describe(
+      'PEM certificate chain (leaf first) for SIP over TLS, and for HTTPS unless it has its own. Reloaded on SIGHUP and when the file changes.',
+    ),
+  tlsKeyFile: z.string().optional().describe('PEM private key of tlsCertFile.'),
+  tlsHandshakeTimeoutMs: positiveMs
+    .default(10_000)
+    .describe('A TLS client (SIP or HTTPS) that has not completed its handshake by then is disconnected.'),
+  tlsReloadCheckMs: positiveMs
+    .default(5000)
+    .describe(
+      'How often certificate, key and CA files are checked for changes; SIGHUP reloads them at once.',
     ),
   httpPort: port.default(8080).describe('HTTP port (API, PutEvents, web UI, metrics).'),
   publicUrl: z
@@ -429,6 +458,9 @@ export const configSchema = z.object({
 }).superRefine((config, ctx) => {
   const exposure = httpExposureProblem(config);
   if (exposure !== undefined) ctx.addIssue({ code: 'custom', path: ['httpHost'], message: exposure });
+  for (const problem of tlsSettingsProblems(config)) {
+    ctx.addIssue({ code: 'custom', path: [problem.key], message: problem.message });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

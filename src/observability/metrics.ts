@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createTlsMetrics } from './tls-metrics.js';
 
 /** One registry per server instance (no global state), exposed at GET /metrics. */
 /** `callCounts` is read at scrape time, so the gauge never drifts from the live calls. */
@@ -72,6 +73,7 @@ export function createMetrics(options: { callCounts?: () => Record<string, numbe
       buckets: [50, 100, 200, 400, 800, 1600, 3200],
       registers: [registry],
     }),
+    ...createTlsMetrics(registry),
   };
 }
 

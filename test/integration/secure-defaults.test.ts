@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { placeSiprecCall } from '../../src/sbc-sim/index.js';
 import { repoRoot, startTestServer } from '../support/server-harness.js';
+import { serveProcess as serve } from '../support/serve-process.js';
 import { waitFor } from '../support/wait-for.js';
 
 const run = promisify(execFile);
@@ -20,53 +21,6 @@ function externalIPv4(): string | undefined {
       if (entry.family === 'IPv4' && !entry.internal) return entry.address;
   }
   return undefined;
-}
-
-/** A `callscribe serve` process on free ports; resolves with its log lines once it has started. */
-function serve(env: Record<string, string>) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'callscribe-secure-'));
-  const child: ChildProcess = spawn('node', [cli, 'serve'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      CALLSCRIBE_DATA_DIR: dataDir,
-      CALLSCRIBE_HTTP_PORT: '0',
-      CALLSCRIBE_SIP_HOST: '127.0.0.1',
-      CALLSCRIBE_SIP_PORT: '0',
-      CALLSCRIBE_RTP_HOST: '127.0.0.1',
-      CALLSCRIBE_ENGINE: 'fake',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  let buffered = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const parts = buffered.split('\n');
-    buffered = parts.pop() ?? '';
-    for (const part of parts)
-      if (part.trim() !== '') lines.push(JSON.parse(part) as Record<string, unknown>);
-  });
-  const started = async () => {
-    await waitFor(() => lines.some((l) => l.msg === 'callscribe started'), {
-      timeoutMs: 15_000,
-      what: 'start',
-    });
-    return lines.find((l) => l.msg === 'callscribe started') as { httpPort: number };
-  };
-  return {
-    child,
-    lines,
-    started,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {

@@ -42,6 +42,7 @@ export const tools = {
         commandWorks('/usr/bin/python3', ['-c', 'import boto3']),
     ),
   awsCli: () => requireTool('aws CLI', () => commandWorks('aws', ['--version'])),
+  openssl: () => requireTool('openssl CLI', () => commandWorks('openssl', ['version'])),
   chromium: () => requireTool('chromium', () => existsSync('/usr/bin/chromium')),
   pocketsphinx: () =>
     requireTool(

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Server as HttpsServer } from 'node:https';
 import { hostname } from 'node:os';
+import type { TLSSocket } from 'node:tls';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
@@ -16,6 +18,8 @@ import { sseRoutes } from './routes/sse-events.js';
 import { transcriptRoutes } from './routes/transcript.js';
 import { wsRoutes } from './routes/ws-events.js';
 import { registerStaticUi } from './static-ui.js';
+import { handshakeFailureReason } from '../tls/handshake-failure.js';
+import { secureContextOptions, type TlsMaterial } from '../tls/tls-material.js';
 
 export type { HttpServerDeps } from './http-server-deps.js';
 
@@ -32,7 +36,16 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     forceCloseConnections: true,
+    ...(deps.tls === undefined
+      ? {}
+      : {
+          https: {
+            ...secureContextOptions(deps.tls),
+            handshakeTimeout: deps.config.tlsHandshakeTimeoutMs,
+          },
+        }),
   }) as unknown as FastifyInstance;
+  if (deps.tls !== undefined) countTlsHandshakeFailures(app.server, deps);
 
   app.addHook('onResponse', async (request, reply) => {
     const level =
@@ -89,4 +102,22 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
   });
   if (deps.config.webUi) void app.register(async (ui) => registerStaticUi(ui, deps.staticDir));
   return app;
+}
+
+/** Scanners and plain-HTTP clients hitting the HTTPS port: counted, logged, never fatal. */
+function countTlsHandshakeFailures(server: FastifyInstance['server'], deps: HttpServerDeps): void {
+  server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
+    socket.destroy();
+    const reason = handshakeFailureReason(error);
+    deps.metrics.tlsHandshakeFailures.inc({ listener: 'http', reason });
+    deps.log.info(
+      { listener: 'http', reason, code: error.code, remoteAddress: socket.remoteAddress },
+      'TLS handshake failed',
+    );
+  });
+}
+
+/** Serves a new certificate to new connections; open ones keep theirs (certificate rotation). */
+export function setHttpsCertificate(app: FastifyInstance, material: TlsMaterial): void {
+  (app.server as unknown as HttpsServer).setSecureContext(secureContextOptions(material));
 }

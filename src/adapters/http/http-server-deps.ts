@@ -4,6 +4,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { CallEventStream } from '../../ports/call-event-stream.js';
 import type { CallStore } from '../../ports/call-store.js';
 import type { ControlEvents } from '../../ports/control-events.js';
+import type { TlsMaterial } from '../tls/tls-material.js';
 
 export interface RecordingLookup {
   pathFor(callId: string): Promise<string | undefined>;
@@ -21,6 +22,8 @@ export interface HttpServerDeps {
   staticDir?: string;
   /** This node's id for /healthz; defaults to `config.nodeId`, then the host name. */
   nodeId?: string;
+  /** Serve HTTPS with this certificate; the caller reloads it with `server.setSecureContext`. */
+  tls?: TlsMaterial;
   /** Injected clock for SigV4 skew checks and uptime. */
   now?: () => number;
 }

@@ -25,12 +25,13 @@ export interface LaunchedBrowser {
 /** A fresh profile per launch (Playwright passes it as --user-data-dir), removed on close. */
 export async function launchChromium(
   viewport = { width: 1280, height: 800 },
+  extraArgs: string[] = [],
 ): Promise<LaunchedBrowser> {
   const userDataDir = await mkdtemp(join(tmpdir(), 'callscribe-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: chromiumPath,
     headless: true,
-    args: chromiumArgs,
+    args: [...chromiumArgs, ...extraArgs],
     viewport,
     timeout: 30_000,
   });

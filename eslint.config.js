@@ -38,5 +38,23 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Dependencies point inward: the use cases never reach for an edge.
+    files: ['src/app/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/adapters/*', '**/composition-root.js'] }],
+    },
+  },
+  {
+    // The media layer is pure (codecs, frames, resampling): no I/O, no logger, no edges, so the
+    // receive path can run in worker threads. Native codec libraries live in src/adapters/codecs.
+    files: ['src/media/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['node:*', '**/adapters/*', '**/app/*', '**/ports/*', 'pino', 'koffi'] },
+      ],
+    },
+  },
   { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], languageOptions: { globals: { ...globals.node } } },
 );

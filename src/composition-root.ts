@@ -9,6 +9,7 @@ import { createHttpServer, setHttpsCertificate } from './adapters/http/create-ht
 import { CertificateReloader } from './adapters/tls/certificate-reloader.js';
 import { httpTlsFiles } from './config/tls-settings.js';
 import { createCallInitHook } from './adapters/hook/create-hook.js';
+import { loadCodecs } from './adapters/codecs/load-codecs.js';
 import { WavCallRecorder } from './adapters/recording/wav-call-recorder.js';
 import { UdpMediaSessions } from './adapters/rtp/udp-media-sessions.js';
 import { createSipServer } from './adapters/sip/sip-server.js';
@@ -22,6 +23,7 @@ import { ControlRouter } from './app/control-router.js';
 import { HookRunner } from './app/hook-runner.js';
 import { LiveCalls } from './app/live-calls.js';
 import { TranscriptionPipelineFactory } from './app/transcription-pipeline.js';
+import { CodecRegistry } from './media/codec-registry.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { staticUiDir } from './static-ui-dir.js';
@@ -161,10 +163,13 @@ export async function buildServer(
       redis?.announceCallArrived(callId, originalCallId);
     },
   });
+  const codecs = loadCodecs();
+  const registry = new CodecRegistry(codecs.factories);
   const mediaSessions = new UdpMediaSessions({
     config,
     log: log.child({ component: 'rtp' }),
     metrics,
+    codecs: { registry, preference: config.sipCodecs },
   });
   const sip = createSipServer({
     config,
@@ -207,6 +212,13 @@ export async function buildServer(
         intervalMs: config.sweepIntervalMs,
         log,
       });
+      log.info(
+        {
+          codecs: config.sipCodecs.filter((name) => registry.get(name) !== undefined),
+          codecsMissing: codecs.missing.map((m) => `${m.codec} (apt-get install ${m.aptPackage})`),
+        },
+        'codecs available',
+      );
       log.info(
         { httpPort, sipPorts, nodeId, engine: engine.name, engineFallback: fallbackEngine?.name },
         'callscribe started',

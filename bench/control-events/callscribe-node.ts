@@ -49,5 +49,6 @@ function session(callId: string): NewSession {
     },
     siprec: null,
     sourceAddress: '127.0.0.1',
+    audioSampleRateHz: 8000,
   };
 }

@@ -2,6 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import type { MediaSession } from '../../src/adapters/rtp/media-sessions.js';
+import { builtInCodecPolicy, pcmuStreams } from '../../test/support/media.js';
 import { UdpMediaSessions } from '../../src/adapters/rtp/udp-media-sessions.js';
 import type { Channel } from '../../src/domain/call.js';
 import { createMetrics } from '../../src/observability/metrics.js';
@@ -46,17 +47,12 @@ async function setUpCallscribe(): Promise<{
     },
     log: pino({ level: 'silent' }),
     metrics: createMetrics(),
+    codecs: builtInCodecPolicy,
   });
   const sessions: MediaSession[] = [];
   for (let i = 0; i < calls; i++) {
     const session = await media.allocate(2);
-    session.attach(
-      [
-        { index: 0, label: '1', payloadType: 0, codec: 'PCMU', ignoredPayloadTypes: [101] },
-        { index: 1, label: '2', payloadType: 0, codec: 'PCMU', ignoredPayloadTypes: [101] },
-      ],
-      parkedHandle(`bench-${i}`),
-    );
+    session.attach(pcmuStreams(['1', '2']), parkedHandle(`bench-${i}`));
     sessions.push(session);
   }
   return {

@@ -21,6 +21,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import type { SpeechEngine } from '../../src/ports/speech-engine.js';
 import { loadSampleCall, referenceTexts } from '../../test/contract/speech-engine-contract.js';
 import { wordErrorRate } from '../../test/support/wer.js';
+import { frame8k } from '../../test/support/media.js';
 
 type Segment = Omit<AddTranscriptSegmentEvent, 'CallId' | 'CreatedAt' | 'EventType'>;
 
@@ -123,7 +124,7 @@ async function pipelineThroughput(engine: SpeechEngine): Promise<number> {
       pipeline.start(0);
       for (let ms = 0; ms < audioMs; ms += PACKET_MS) {
         for (const channel of channels)
-          pipeline.audio(channel, sample.pcm[channel].slice(ms * 8, (ms + PACKET_MS) * 8));
+          pipeline.audio(channel, frame8k(sample.pcm[channel].slice(ms * 8, (ms + PACKET_MS) * 8)));
         if (ms % 1000 === 0) await yieldLoop();
       }
       await pipeline.finish();
@@ -173,7 +174,7 @@ async function paced(engine: SpeechEngine, baselineRss: number): Promise<PacedRe
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         else maxLagMs = Math.max(maxLagMs, -wait);
         for (const channel of channels)
-          pipeline.audio(channel, sample.pcm[channel].slice(ms * 8, (ms + PACKET_MS) * 8));
+          pipeline.audio(channel, frame8k(sample.pcm[channel].slice(ms * 8, (ms + PACKET_MS) * 8)));
         if (ms % 500 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
       }
       await pipeline.finish();

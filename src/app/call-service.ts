@@ -123,6 +123,7 @@ export class CallService implements CallSessions {
         recorder: deps.recorder,
         recordCalls: deps.recordCalls,
         preRollMs: deps.preRollMs,
+        audioSampleRateHz: session.audioSampleRateHz,
         publicUrl: deps.publicUrl,
         now: deps.now,
         persistEnd: (id, reason) => this.persistEnd(id, reason),

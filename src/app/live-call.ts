@@ -1,16 +1,20 @@
 import type { Logger } from 'pino';
 import type { CallData, CallSiprecInfo, Channel } from '../domain/call.js';
 import type { EngineFailover } from '../domain/engine-failover.js';
+import type { AudioFrame } from '../media/audio-frame.js';
 import type { CallPipeline, CallPipelineFactory } from '../ports/call-pipeline.js';
 import type { LiveCallHandle } from '../ports/call-sessions.js';
-import type { CallRecorder, RecordingWriter } from '../ports/call-recorder.js';
+import type { CallRecorder } from '../ports/call-recorder.js';
 import { type CallEventPublisher, callStateEvent, startEvent } from './call-event-publisher.js';
+import { RecordingFeed } from './recording-feed.js';
 
 export interface LiveCallDeps {
   pipelines: CallPipelineFactory;
   recorder: CallRecorder;
   recordCalls: boolean;
   preRollMs: number;
+  /** Rate the negotiated codecs deliver at most; the recording is written at it (or above). */
+  audioSampleRateHz: number;
   publicUrl: string;
   now: () => number;
   /** Persists the end of the call (compare-and-set in the store); returns the stored record. */
@@ -30,7 +34,7 @@ export class LiveCall implements LiveCallHandle {
   private state: CallData['state'];
   private call: CallData;
   private pipeline: CallPipeline | undefined;
-  private recording: RecordingWriter | undefined;
+  private recording: RecordingFeed | undefined;
   private processingSinceMs: number | undefined;
   private ending: Promise<void> | undefined;
   private startPublished = false;
@@ -67,18 +71,21 @@ export class LiveCall implements LiveCallHandle {
     return null;
   }
 
-  audio(channel: Channel, pcm: Int16Array): void {
+  audio(channel: Channel, frame: AudioFrame): void {
     if (this.state !== 'PROCESSING') return;
-    this.pipeline?.audio(channel, pcm);
+    this.pipeline?.audio(channel, frame);
     // Opened on the first processed audio, not at START: a START costs no file creation.
     if (!this.recording && this.deps.recordCalls && this.call.shouldRecordCall) {
-      this.recording = this.deps.recorder.open(this.call.callId);
+      const sampleRateHz = Math.max(this.deps.audioSampleRateHz, frame.sampleRateHz);
+      this.recording = new RecordingFeed(
+        this.deps.recorder.open(this.call.callId, { sampleRateHz }),
+      );
     }
-    this.recording?.write(channel, pcm);
+    this.recording?.write(channel, frame);
   }
 
-  preRoll(channel: Channel, pcm: Int16Array): void {
-    this.audio(channel, pcm);
+  preRoll(channel: Channel, frame: AudioFrame): void {
+    this.audio(channel, frame);
   }
 
   metadataUpdated(siprec: CallSiprecInfo): void {
@@ -120,6 +127,7 @@ export class LiveCall implements LiveCallHandle {
     this.processingSinceMs = this.deps.now();
     this.pipeline ??= this.deps.pipelines.create({
       call,
+      audioSampleRateHz: this.deps.audioSampleRateHz,
       log: this.log,
       emit: (segment) => {
         void this.events.publish({ EventType: 'ADD_TRANSCRIPT_SEGMENT', ...segment });

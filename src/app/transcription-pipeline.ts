@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { Channel } from '../domain/call.js';
 import type { EngineFailover } from '../domain/engine-failover.js';
+import type { AudioFrame } from '../media/audio-frame.js';
 import type { Metrics } from '../observability/metrics.js';
 import type {
   CallPipeline,
@@ -15,7 +16,7 @@ import {
   type ChannelSegment,
 } from './transcription/channel-transcriber.js';
 import { EngineChoice } from './transcription/engine-choice.js';
-import { engineRateHz } from './transcription/engine-rate.js';
+import { checkEngineRates } from './transcription/engine-rate.js';
 
 export interface TranscriptionPipelineDeps {
   engine: SpeechEngine;
@@ -44,8 +45,8 @@ export class TranscriptionPipelineFactory implements CallPipelineFactory {
   constructor(deps: TranscriptionPipelineDeps) {
     this.#deps = deps;
     // Refuse an engine the pipeline cannot feed at start, not on the first call.
-    engineRateHz(deps.engine);
-    if (deps.fallbackEngine) engineRateHz(deps.fallbackEngine);
+    checkEngineRates(deps.engine);
+    if (deps.fallbackEngine) checkEngineRates(deps.fallbackEngine);
     const failbackMs = deps.config.engineFailbackMs ?? DEFAULT_FAILBACK_MS;
     this.#choice = new EngineChoice({
       primary: deps.engine,
@@ -104,6 +105,7 @@ class CallTranscription implements CallPipeline {
         callId: context.call.callId,
         channel,
         languageCode: context.call.languageCode,
+        expectedRateHz: context.audioSampleRateHz ?? 8000,
         reconnectMaxMs: deps.config.engineReconnectMaxMs,
         log: log.child({ channel }),
         now: deps.now ?? Date.now,
@@ -168,8 +170,8 @@ class CallTranscription implements CallPipeline {
     return processedMs;
   }
 
-  audio(channel: Channel, pcm8k: Int16Array): void {
-    this.#channels[channel].audio(pcm8k);
+  audio(channel: Channel, frame: AudioFrame): void {
+    this.#channels[channel].audio(frame);
   }
 
   async finish(): Promise<void> {

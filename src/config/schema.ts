@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { httpExposureProblem } from './http-exposure.js';
 import { tlsSettingsProblems } from './tls-settings.js';
 import { SHERPA_MODEL_TYPES } from './sherpa-model-types.js';
+import { CODEC_NAMES, type CodecName } from '../media/codecs.js';
 
 /**
  * The single source of truth for settings. Each key is set in the optional JSON config file
@@ -79,6 +80,12 @@ const portRange = z.preprocess(
       'must be MIN-MAX with an even MIN and MIN <= MAX',
     ),
 );
+
+/** A codec name in any case (`g722`, `OPUS`), normalised to the registry's spelling. */
+const codecName = z
+  .string()
+  .transform((v) => CODEC_NAMES.find((name) => name.toLowerCase() === v.toLowerCase()) ?? v)
+  .pipe(z.enum(CODEC_NAMES as [CodecName, ...CodecName[]]));
 
 const cidr = z
   .string()
@@ -279,6 +286,12 @@ export const configSchema = z.object({
     .default('call-id')
     .describe(
       "Where the callId comes from: `call-id` (the INVITE's Call-ID), `header:<Name>`, or `metadata:sessionId|sipSessionId|ucid|extension:<key>`. Falls back to Call-ID when absent.",
+    ),
+  sipCodecs: list(codecName)
+    .default(['opus', 'G722', 'PCMU', 'PCMA', 'G729'])
+    .refine((names) => names.length > 0, 'must name at least one codec')
+    .describe(
+      'Codecs the SDP answer accepts, most preferred first (`opus`, `G722`, `PCMU`, `PCMA`, `G729`). The answer lists every offered codec in this list that this machine can decode, plus telephone-event; a codec whose library is missing is skipped. The default prefers wideband.',
     ),
   rtpHost: z.string().default('0.0.0.0').describe('Address RTP sockets bind to.'),
   rtpPorts: portRange

@@ -2,11 +2,12 @@ import type { Logger } from 'pino';
 import type { AddTranscriptSegmentEvent } from '../domain/call-event.js';
 import type { CallData, Channel } from '../domain/call.js';
 import type { EngineFailover } from '../domain/engine-failover.js';
+import type { AudioFrame } from '../media/audio-frame.js';
 
 /**
  * Per-call transcription: both channels to the speech engine while the call is PROCESSING.
- * Audio arrives as 8 kHz mono PCM16 frames from the RTP edge; the pipeline resamples as the
- * engine needs, survives engine failures (reconnect with back-off, offsets continue, the gap
+ * Audio arrives as mono PCM16 frames at the rate the codec gave (8 or 16 kHz); the pipeline
+ * resamples a frame only when the engine cannot take its rate, survives engine failures (reconnect with back-off, offsets continue, the gap
  * logged and counted), and turns engine results into ADD_TRANSCRIPT_SEGMENT events.
  */
 export interface CallPipeline {
@@ -14,13 +15,15 @@ export interface CallPipeline {
   start(offsetMs: number): void;
   /** Stops sending audio (STOP_CALL_PROCESSING); returns the ms of audio processed since `start`. */
   pause(): Promise<number>;
-  audio(channel: Channel, pcm8k: Int16Array): void;
+  audio(channel: Channel, frame: AudioFrame): void;
   /** Call end: flushes final results, then resolves. */
   finish(): Promise<void>;
 }
 
 export interface CallPipelineContext {
   call: CallData;
+  /** The rate the call's codecs deliver (8000 or 16000): engine streams open at it. Default 8000. */
+  audioSampleRateHz?: number;
   log: Logger;
   emit(segment: Omit<AddTranscriptSegmentEvent, 'CallId' | 'CreatedAt' | 'EventType'>): void;
   /** The fallback engine took over the call (once per call): record it and tell subscribers. */

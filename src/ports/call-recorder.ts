@@ -1,14 +1,19 @@
 import type { Channel } from '../domain/call.js';
+import type { AudioFrame } from '../media/audio-frame.js';
 
-/** A stereo recording of what was processed: caller on the left, agent on the right. */
+/**
+ * A stereo recording of what was processed: caller on the left, agent on the right, at one
+ * sample rate chosen when it opens. Frames must come at that rate (the caller resamples).
+ */
 export interface RecordingWriter {
-  write(channel: Channel, pcm8k: Int16Array): void;
+  readonly sampleRateHz: number;
+  write(channel: Channel, frame: AudioFrame): void;
   /** Finalises the file; resolves to its path, or undefined when nothing was recorded. */
   close(): Promise<string | undefined>;
 }
 
 export interface CallRecorder {
-  open(callId: string): RecordingWriter;
+  open(callId: string, options: { sampleRateHz: number }): RecordingWriter;
   /** Path of a finished recording, if any. */
   pathFor(callId: string): Promise<string | undefined>;
 }

@@ -1,4 +1,5 @@
 import type { CallSiprecInfo, Channel, ChannelMapping } from '../domain/call.js';
+import type { AudioFrame } from '../media/audio-frame.js';
 
 /**
  * The driving port the SIP/RTP edge uses to hand calls to the core. The edge answers the
@@ -19,13 +20,21 @@ export interface NewSession {
   channelMapping: ChannelMapping;
   siprec: CallSiprecInfo | null;
   sourceAddress: string;
+  /**
+   * The highest rate the negotiated codecs deliver (16000 when any is wideband, else 8000):
+   * the rate a recording of this call is written at.
+   */
+  audioSampleRateHz: number;
 }
 
 export type SessionDecision =
-  | { accepted: true; handle: LiveCallHandle }
-  | { accepted: false; code: string; reason: string };
+  { accepted: true; handle: LiveCallHandle } | { accepted: false; code: string; reason: string };
 
-/** Audio frames are mono PCM16 at 8 kHz, in RTP order, lost packets already filled with silence. */
+/**
+ * Audio frames are mono PCM16 at the rate they carry (8 kHz narrowband, 16 kHz wideband), in RTP
+ * order, lost packets already concealed. One stream's frames keep one rate until a re-INVITE
+ * changes its codecs.
+ */
 export interface LiveCallHandle {
   readonly callId: string;
   /** False while PENDING or PAUSED: the edge then drops packets without decoding them. */
@@ -34,9 +43,9 @@ export interface LiveCallHandle {
   readonly preRollMs: number;
   /** Which channel a stream label carries, after the hook's possible swap; null = not recorded. */
   channelForLabel(label: string): Channel | null;
-  audio(channel: Channel, pcm: Int16Array): void;
+  audio(channel: Channel, frame: AudioFrame): void;
   /** Audio from just before START, oldest first, replayed once when processing begins. */
-  preRoll(channel: Channel, pcm: Int16Array): void;
+  preRoll(channel: Channel, frame: AudioFrame): void;
   /** New metadata from a re-INVITE, UPDATE, INFO or BYE body. */
   metadataUpdated(siprec: CallSiprecInfo): void;
   /** BYE, CANCEL, media timeout, or shutdown. Idempotent. */

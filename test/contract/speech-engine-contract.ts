@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeG711 } from '../../src/adapters/rtp/g711.js';
+import { decodeG711 } from '../../src/media/g711.js';
 import type { Channel } from '../../src/domain/call.js';
 import type { SpeechEngine, SpeechResult, SpeechStream } from '../../src/ports/speech-engine.js';
 import { wordErrorRate } from '../support/wer.js';

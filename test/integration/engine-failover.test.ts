@@ -21,6 +21,7 @@ import { writeStreamingTransducer } from '../support/sherpa-models/model-familie
 import { toneCallStimulus } from '../support/sherpa-models/tone-call.js';
 import { tools } from '../support/tools.js';
 import { wordErrorRate } from '../support/wer.js';
+import { frame8k } from '../support/media.js';
 
 type Segment = Omit<AddTranscriptSegmentEvent, 'CallId' | 'CreatedAt' | 'EventType'>;
 
@@ -68,7 +69,7 @@ async function transcribe(
   pipeline.start(0);
   for (let ms = 0; ms < untilMs; ms += 20) {
     for (const channel of ['CALLER', 'AGENT'] as Channel[])
-      pipeline.audio(channel, pcm[channel].slice(ms * 8, (ms + 20) * 8));
+      pipeline.audio(channel, frame8k(pcm[channel].slice(ms * 8, (ms + 20) * 8)));
     await during?.(ms);
     // About 4x real time: engines keep up, and the switch happens while audio still flows.
     if (ms % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 25));

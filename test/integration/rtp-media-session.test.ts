@@ -2,23 +2,21 @@ import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeG711 } from '../../src/adapters/rtp/g711.js';
-import type { AcceptedStream } from '../../src/adapters/rtp/media-sessions.js';
+import { decodeG711 } from '../../src/media/g711.js';
 import { buildRtpPacket } from '../../src/adapters/rtp/rtp-packet.js';
 import { UdpMediaSessions } from '../../src/adapters/rtp/udp-media-sessions.js';
 import type { Channel } from '../../src/domain/call.js';
 import { isAppError } from '../../src/domain/errors.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { LiveCallHandle } from '../../src/ports/call-sessions.js';
+import type { AudioFrame } from '../../src/media/audio-frame.js';
+import { builtInCodecPolicy, concatPcm, pcmuStreams } from '../support/media.js';
 
 const callerAudio = readFileSync(
   new URL('../../samples/support-call/caller.pcmu', import.meta.url),
 );
 const agentAudio = readFileSync(new URL('../../samples/support-call/agent.pcmu', import.meta.url));
-const streams: AcceptedStream[] = [
-  { index: 0, label: '1', payloadType: 0, codec: 'PCMU', ignoredPayloadTypes: [101] },
-  { index: 1, label: '2', payloadType: 0, codec: 'PCMU', ignoredPayloadTypes: [101] },
-];
+const streams = pcmuStreams(['1', '2']);
 
 /** Stands in for the core: records what the edge hands over. */
 class FakeHandle implements LiveCallHandle {
@@ -33,28 +31,20 @@ class FakeHandle implements LiveCallHandle {
   channelForLabel(label: string): Channel | null {
     return label === '1' ? 'CALLER' : label === '2' ? 'AGENT' : null;
   }
-  audio(channel: Channel, pcm: Int16Array): void {
-    this.audioByChannel[channel].push(pcm);
+  audio(channel: Channel, frame: AudioFrame): void {
+    expect(frame.sampleRateHz).toBe(8000);
+    this.audioByChannel[channel].push(frame.pcm);
   }
-  preRoll(channel: Channel, pcm: Int16Array): void {
-    this.preRollByChannel[channel].push(pcm);
+  preRoll(channel: Channel, frame: AudioFrame): void {
+    this.preRollByChannel[channel].push(frame.pcm);
   }
   metadataUpdated(): void {}
   async end(): Promise<void> {}
   samples(channel: Channel): Int16Array {
-    return concat(this.audioByChannel[channel]);
+    return concatPcm(this.audioByChannel[channel]);
   }
 }
 
-function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** An SBC-side sender for one stream, with its own fixed source port. */
 class Sender {
@@ -114,6 +104,7 @@ describe('UdpMediaSessions on 127.0.0.1', () => {
       },
       log: pino({ level: 'silent' }),
       metrics,
+      codecs: builtInCodecPolicy,
     });
   });
 
@@ -212,9 +203,8 @@ describe('UdpMediaSessions on 127.0.0.1', () => {
       () => session.stats().packetsReceived === 15 && handle.samples('CALLER').length === 480,
       'live audio',
     );
-    expect(handle.preRollByChannel.CALLER).toHaveLength(1);
     // 100 ms = 800 samples: the newest 5 packets before the start, oldest first.
-    expect([...handle.preRollByChannel.CALLER[0]!]).toEqual([
+    expect([...concatPcm(handle.preRollByChannel.CALLER)]).toEqual([
       ...decodeG711('PCMU', callerAudio.subarray(7 * 160, 12 * 160)),
     ]);
     expect(handle.preRollByChannel.AGENT).toEqual([]);
@@ -225,7 +215,7 @@ describe('UdpMediaSessions on 127.0.0.1', () => {
     handle.wanting = true;
     caller.send(20);
     await until(() => handle.samples('CALLER').length === 640, 'resumed audio');
-    expect(handle.preRollByChannel.CALLER).toHaveLength(1);
+    expect(concatPcm(handle.preRollByChannel.CALLER)).toHaveLength(800);
     expect([...handle.samples('CALLER').subarray(480)]).toEqual([
       ...decodeG711('PCMU', callerAudio.subarray(20 * 160, 21 * 160)),
     ]);

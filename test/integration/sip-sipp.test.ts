@@ -11,6 +11,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import { runSipp, sippCallArgs } from '../support/sipp-runner.js';
 import { FakeCallSessions } from '../sipp/support/fake-call-sessions.js';
 import { tools } from '../support/tools.js';
+import { builtInCodecPolicy } from '../support/media.js';
 
 const sipp = tools.sipp();
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
@@ -56,7 +57,7 @@ describe.skipIf(!sipp.available)('sipp as the SIPREC SRC', () => {
       rtpPorts: `${base}-${base + 99}`,
       mediaTimeoutMs: 30_000,
     });
-    media = new UdpMediaSessions({ config, log, metrics });
+    media = new UdpMediaSessions({ config, log, metrics, codecs: builtInCodecPolicy });
     server = createSipServer({ config, log, metrics, callSessions: calls, mediaSessions: media });
     ports = await server.start();
   });

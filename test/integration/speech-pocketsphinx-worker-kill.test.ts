@@ -11,6 +11,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import type { SpeechResult } from '../../src/ports/speech-engine.js';
 import { loadSampleCall } from '../contract/speech-engine-contract.js';
 import { tools } from '../support/tools.js';
+import { frame8k } from '../support/media.js';
 
 const pocketsphinx = tools.pocketsphinx();
 const sample = loadSampleCall();
@@ -99,7 +100,7 @@ describe.skipIf(!pocketsphinx.available)('pocketsphinx worker death', () => {
     const play = async (fromMs: number, toMs: number) => {
       for (let ms = fromMs; ms < toMs; ms += 20) {
         for (const channel of ['CALLER', 'AGENT'] as Channel[]) {
-          pipeline.audio(channel, sample.pcm[channel].slice(ms * 8, ms * 8 + 160));
+          pipeline.audio(channel, frame8k(sample.pcm[channel].slice(ms * 8, ms * 8 + 160)));
         }
         if (ms % 500 === 0) await yieldLoop();
       }

@@ -30,8 +30,8 @@ export class RecordingPipelines implements CallPipelineFactory {
     return {
       start: (offsetMs) => void this.starts.push({ callId, offsetMs }),
       pause: async () => 0,
-      audio: (channel, pcm) => {
-        counts[channel] += pcm.length;
+      audio: (channel, frame) => {
+        counts[channel] += frame.pcm.length;
       },
       finish: async () => void this.finished.push(callId),
     };
@@ -55,6 +55,7 @@ export function newSession(overrides: Partial<NewSession> = {}): NewSession {
     channelMapping: { callerStreamLabel: '1', agentStreamLabel: '2', rule: 'label-order', swappedByHook: false },
     siprec: null,
     sourceAddress: '127.0.0.1',
+    audioSampleRateHz: 8000,
     ...overrides,
   };
 }

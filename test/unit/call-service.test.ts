@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { normalizeHookResponse } from '../../src/domain/hook-contract.js';
 import { buildAppHarness, functionHook, newSession } from '../support/app-harness.js';
+import { frame8k } from '../support/media.js';
 
 type Harness = Awaited<ReturnType<typeof buildAppHarness>>;
 let h: Harness;
@@ -111,8 +112,8 @@ describe('session start', () => {
     h = await buildAppHarness();
     const d = await h.service.sessionStarted(newSession());
     if (!d.accepted) throw new Error('refused');
-    d.handle.audio('CALLER', new Int16Array(8000).fill(1000));
-    d.handle.audio('AGENT', new Int16Array(8000).fill(-1000));
+    d.handle.audio('CALLER', frame8k(new Int16Array(8000).fill(1000)));
+    d.handle.audio('AGENT', frame8k(new Int16Array(8000).fill(-1000)));
     await d.handle.end('bye');
     await d.handle.end('bye');
     expect(h.pipelines.finished).toEqual(['call-8']);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildAppHarness, functionHook, newSession } from '../support/app-harness.js';
+import { frame8k } from '../support/media.js';
 
 type Harness = Awaited<ReturnType<typeof buildAppHarness>>;
 let h: Harness;
@@ -53,11 +54,11 @@ describe('START_CALL_PROCESSING', () => {
 
   it('audio reaches the pipeline only after START', async () => {
     const handle = await parkedCall();
-    handle.audio('CALLER', new Int16Array(160));
+    handle.audio('CALLER', frame8k(new Int16Array(160)));
     expect(h.pipelines.samples.get('call-8')).toBeUndefined();
     await h.router.submit(start('call-8'), { holdIfUnknown: false });
-    handle.audio('CALLER', new Int16Array(160));
-    handle.audio('AGENT', new Int16Array(160));
+    handle.audio('CALLER', frame8k(new Int16Array(160)));
+    handle.audio('AGENT', frame8k(new Int16Array(160)));
     expect(h.pipelines.samples.get('call-8')).toEqual({ CALLER: 160, AGENT: 160 });
   });
 
@@ -127,7 +128,7 @@ describe('STOP_CALL_PROCESSING and UPDATE_AGENT', () => {
     const stop = await h.router.submit({ type: 'STOP_CALL_PROCESSING', detail: { callId: 'call-8' }, ingress: 'rest' }, { holdIfUnknown: false });
     expect(stop).toMatchObject({ status: 'applied', reason: 'processing paused' });
     expect(handle.wantsAudio()).toBe(false);
-    handle.audio('CALLER', new Int16Array(160));
+    handle.audio('CALLER', frame8k(new Int16Array(160)));
     expect(h.pipelines.samples.get('call-8')).toEqual({ CALLER: 0, AGENT: 0 });
     const again = await h.router.submit({ type: 'STOP_CALL_PROCESSING', detail: { callId: 'call-8' }, ingress: 'rest' }, { holdIfUnknown: false });
     expect(again.status).toBe('noop');

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ALAW_TO_PCM16, ULAW_TO_PCM16, decodeG711 } from '../../src/adapters/rtp/g711.js';
+import { ALAW_TO_PCM16, ULAW_TO_PCM16, decodeG711 } from '../../src/media/g711.js';
 import { commandWorks, requireTool } from '../support/tools.js';
 
 const sox = requireTool('sox', () => commandWorks('sox', ['--version']));

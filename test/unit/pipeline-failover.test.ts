@@ -10,6 +10,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import type { CallPipeline } from '../../src/ports/call-pipeline.js';
 import { loadSampleCall, referenceTexts } from '../contract/speech-engine-contract.js';
 import { buildAppHarness, newSession } from '../support/app-harness.js';
+import { frame8k } from '../support/media.js';
 
 type Segment = Omit<AddTranscriptSegmentEvent, 'CallId' | 'CreatedAt' | 'EventType'>;
 
@@ -67,7 +68,7 @@ async function play(pipeline: CallPipeline, fromMs: number, toMs: number): Promi
   for (let ms = fromMs; ms < toMs; ms += 20) {
     for (const channel of ['CALLER', 'AGENT'] as Channel[]) {
       const pcm = sample.pcm[channel];
-      pipeline.audio(channel, pcm.slice(ms * 8, Math.min(pcm.length, (ms + 20) * 8)));
+      pipeline.audio(channel, frame8k(pcm.slice(ms * 8, Math.min(pcm.length, (ms + 20) * 8))));
     }
     if (ms % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
@@ -174,8 +175,8 @@ describe('engine failover', () => {
       const decision = await h.service.sessionStarted(newSession({ callId: 'rec-1' }));
       if (!decision.accepted) throw new Error('refused');
       for (let ms = 0; ms < 2000; ms += 20) {
-        decision.handle.audio('CALLER', sample.pcm.CALLER.slice(ms * 8, ms * 8 + 160));
-        decision.handle.audio('AGENT', sample.pcm.AGENT.slice(ms * 8, ms * 8 + 160));
+        decision.handle.audio('CALLER', frame8k(sample.pcm.CALLER.slice(ms * 8, ms * 8 + 160)));
+        decision.handle.audio('AGENT', frame8k(sample.pcm.AGENT.slice(ms * 8, ms * 8 + 160)));
       }
       primary.injectFailure({ reason: 'quota' });
       await expect

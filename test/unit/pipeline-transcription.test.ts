@@ -12,6 +12,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import type { CallPipeline } from '../../src/ports/call-pipeline.js';
 import type { SpeechEngineCapabilities } from '../../src/ports/speech-engine.js';
 import { loadSampleCall, referenceTexts } from '../contract/speech-engine-contract.js';
+import { frame8k } from '../support/media.js';
 
 type Segment = Omit<AddTranscriptSegmentEvent, 'CallId' | 'CreatedAt' | 'EventType'>;
 
@@ -72,7 +73,7 @@ async function play(pipeline: CallPipeline, fromMs: number, toMs: number): Promi
   for (let ms = fromMs; ms < toMs; ms += 20) {
     for (const channel of ['CALLER', 'AGENT'] as Channel[]) {
       const pcm = sample.pcm[channel];
-      pipeline.audio(channel, pcm.slice(ms * 8, Math.min(pcm.length, (ms + 20) * 8)));
+      pipeline.audio(channel, frame8k(pcm.slice(ms * 8, Math.min(pcm.length, (ms + 20) * 8))));
     }
     if (ms % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
   }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DropCounter } from '../../src/adapters/rtp/drop-counter.js';
-import { ULAW_TO_PCM16 } from '../../src/adapters/rtp/g711.js';
+import { ULAW_TO_PCM16 } from '../../src/media/g711.js';
 import { buildRtpPacket } from '../../src/adapters/rtp/rtp-packet.js';
 import { RtpStreamReceiver } from '../../src/adapters/rtp/rtp-stream-receiver.js';
+import { pcmuStreams } from '../support/media.js';
 
 const SAMPLES = 160;
 
@@ -24,8 +25,10 @@ function setup(window = 4) {
   const drops = new DropCounter();
   const receiver = new RtpStreamReceiver({ drops, reorderWindowPackets: window });
   const frames: Int16Array[] = [];
-  receiver.configure({ payloadType: 0, codec: 'PCMU', ignoredPayloadTypes: [101] }, (pcm) =>
-    frames.push(pcm),
+  const [stream] = pcmuStreams(['1']);
+  receiver.configure(
+    { payloads: new Map(stream!.payloads.map((p) => [p.payloadType, p])), outputRateHz: 8000 },
+    (frame) => frames.push(frame.pcm),
   );
   /** Each frame as the packet number it came from, or `s<samples>` for silence. */
   const labels = () =>

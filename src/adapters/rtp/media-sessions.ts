@@ -1,4 +1,16 @@
+import type { CodecPolicy } from '../../media/codec-policy.js';
+import type { StreamPayload } from '../../media/stream-payload.js';
 import type { LiveCallHandle } from '../../ports/call-sessions.js';
+
+export type { StreamPayload };
+
+/**
+ * Rewrites one received datagram before RTP parsing (SRTP's unprotect, for instance); null drops
+ * it. One per stream, so per-stream crypto state stays with the stream.
+ */
+export interface RtpPacketTransform {
+  unprotect(packet: Buffer): Buffer | null;
+}
 
 /**
  * The contract between the SIP dialog layer and the RTP layer. SIP allocates ports before it
@@ -9,16 +21,21 @@ export interface AcceptedStream {
   index: number;
   /** `a=label` of the m-line, or the index as a string when unlabelled. */
   label: string;
-  payloadType: number;
-  codec: 'PCMU' | 'PCMA';
-  /** Payload types to skip silently (telephone-event, comfort noise). */
-  ignoredPayloadTypes: number[];
+  /** Every accepted payload type, in the answer's order (preferred codec first). */
+  payloads: StreamPayload[];
+  /** Rate of every frame the stream hands on: the highest output rate of its codecs. */
+  outputRateHz: number;
+  transform?: RtpPacketTransform;
 }
 
 export interface MediaSession {
   /** Local RTP port per offered m-line index (even; RTCP on port+1 is tolerated and ignored). */
   readonly ports: readonly number[];
+  /** What the SDP answers of this session may accept (the same as its `MediaSessions`). */
+  readonly codecs: CodecPolicy;
   attach(streams: AcceptedStream[], handle: LiveCallHandle): void;
+  /** A re-INVITE or UPDATE answered new payload types (codec change, transfer). */
+  update(streams: AcceptedStream[]): void;
   /** Hold (`a=inactive`) stops the media timeout for that stream; resume restarts it. */
   setInactive(index: number, inactive: boolean): void;
   /** Called once when no RTP arrived on any active stream for `mediaTimeoutMs`. */
@@ -33,9 +50,16 @@ export interface MediaSessionStats {
   packetsDroppedWhileParked: number;
   /** Dropped by reason: `short`, `bad-version`, `unknown-payload-type`, `wrong-source`, `late`, ... */
   dropped: Record<string, number>;
+  /** Packets decoded per codec name (`PCMU`, `G722`, ...). */
+  decodedByCodec: Record<string, number>;
+  /** RFC 4733 events and RFC 3389 comfort noise: recognised, carried no speech. */
+  telephoneEventPackets: number;
+  comfortNoisePackets: number;
 }
 
 export interface MediaSessions {
+  /** The codecs this node decodes, in `sipCodecs` preference: what SDP answers may accept. */
+  readonly codecs: CodecPolicy;
   /** Binds sockets for `streamCount` m-lines; fails with RTP_PORTS_EXHAUSTED. */
   allocate(streamCount: number): Promise<MediaSession>;
   close(): Promise<void>;

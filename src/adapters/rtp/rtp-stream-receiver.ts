@@ -1,18 +1,20 @@
+import type { AudioFrame } from '../../media/audio-frame.js';
+import type { AudioDecoder } from '../../media/audio-decoder.js';
+import { COMFORT_NOISE_STATIC_PAYLOAD_TYPE } from '../../media/codecs.js';
+import { FrameRateConverter } from '../../media/resampler.js';
 import type { DropCounter } from './drop-counter.js';
-import { decodeG711Into, g711Table, type G711Codec } from './g711.js';
+import type { StreamPayload } from '../../media/stream-payload.js';
 import { parseRtpPacket } from './rtp-packet.js';
 
-/** RFC 3389 comfort noise: carries no audio we could decode, skipped like telephone-event. */
-export const COMFORT_NOISE_PAYLOAD_TYPE = 13;
-const G711_SAMPLE_RATE_HZ = 8000;
 // RFC 3550 appendix A.1: beyond these, a sequence jump means the sender restarted.
 const MAX_DROPOUT = 3000;
 const MAX_MISORDER = 100;
 
 export interface RtpStreamFormat {
-  payloadType: number;
-  codec: G711Codec;
-  ignoredPayloadTypes: readonly number[];
+  /** Every payload type the answer accepted on this stream. */
+  payloads: ReadonlyMap<number, StreamPayload>;
+  /** The rate of every frame handed on, whatever codec each packet used. */
+  outputRateHz: number;
 }
 
 export interface RtpStreamReceiverOptions {
@@ -21,52 +23,84 @@ export interface RtpStreamReceiverOptions {
   reorderWindowPackets?: number;
   /** Longer timestamp gaps are not filled (a sender restart, not loss or silence suppression). */
   maxGapFillMs?: number;
+  /** Of a filled gap, at most this much goes through the codec's concealment; the rest is silence. */
+  maxConcealMs?: number;
 }
 
 interface Pending {
   seq: number;
   timestamp: number;
-  /** null for skipped payload types: they hold a sequence number but carry no audio. */
+  payloadType: number;
+  /** null for signalling payloads: they hold a sequence number but carry no audio. */
   payload: Uint8Array | null;
 }
 
 /**
  * One inbound RTP stream: latches to the first source, follows the SSRC, reorders within a
- * small window, and turns loss and silence suppression into silence of the right length
- * (from RTP timestamps), so both channels stay on one timeline.
+ * small window, decodes every packet by its own payload type (so a codec switch, with or without
+ * a re-INVITE, keeps the audio going), brings every frame to the stream's one output rate, and
+ * turns loss and silence suppression into concealment or silence of the right length (from RTP
+ * timestamps), so both channels stay on one timeline.
+ *
+ * Self-contained on purpose: no logger, no clock, nothing but the frame callback, so streams
+ * can move to worker threads.
  */
 export class RtpStreamReceiver {
   readonly #drops: DropCounter;
   readonly #windowPackets: number;
-  readonly #maxGapSamples: number;
-  #format: RtpStreamFormat | null = null;
-  #table: Readonly<Int16Array> | null = null;
-  #onAudio: (pcm: Int16Array) => void = () => {};
+  readonly #maxGapFillMs: number;
+  readonly #maxConcealMs: number;
+  #payloads: ReadonlyMap<number, StreamPayload> | null = null;
+  readonly #decoders = new Map<number, AudioDecoder>();
+  #converter: FrameRateConverter | null = null;
+  #onFrame: (frame: AudioFrame) => void = () => {};
   #sourceAddress: string | null = null;
   #sourcePort = 0;
   #ssrc: number | null = null;
   #expectedSeq: number | null = null;
   #lastReleasedSeq = -1;
   #nextTimestamp: number | null = null;
+  #lastClockRateHz = 0;
   #window: Pending[] = [];
   packetsDecoded = 0;
   packetsLost = 0;
   ssrcChanges = 0;
+  telephoneEventPackets = 0;
+  comfortNoisePackets = 0;
+  /** Packets decoded per codec name. */
+  readonly decodedByCodec: Record<string, number> = {};
 
   constructor(options: RtpStreamReceiverOptions) {
     this.#drops = options.drops;
     this.#windowPackets = Math.max(1, options.reorderWindowPackets ?? 4);
-    this.#maxGapSamples = ((options.maxGapFillMs ?? 10_000) * G711_SAMPLE_RATE_HZ) / 1000;
+    this.#maxGapFillMs = options.maxGapFillMs ?? 10_000;
+    this.#maxConcealMs = options.maxConcealMs ?? 1000;
   }
 
-  get format(): RtpStreamFormat | null {
-    return this.#format;
+  get configured(): boolean {
+    return this.#payloads !== null;
   }
 
-  configure(format: RtpStreamFormat, onAudio: (pcm: Int16Array) => void): void {
-    this.#format = format;
-    this.#table = g711Table(format.codec);
-    this.#onAudio = onAudio;
+  get outputRateHz(): number | null {
+    return this.#converter?.targetRateHz ?? null;
+  }
+
+  /**
+   * Sets (or, after a re-INVITE, replaces) the accepted payload types. Decoders of payload types
+   * that still mean the same codec keep their state; the others are freed.
+   */
+  configure(format: RtpStreamFormat, onFrame: (frame: AudioFrame) => void): void {
+    for (const [payloadType, decoder] of this.#decoders) {
+      const next = format.payloads.get(payloadType);
+      if (next?.kind !== 'audio' || next.decoder.codec !== decoder.codec) {
+        decoder.close();
+        this.#decoders.delete(payloadType);
+      }
+    }
+    this.#payloads = format.payloads;
+    if (this.#converter?.targetRateHz !== format.outputRateHz)
+      this.#converter = new FrameRateConverter(format.outputRateHz);
+    this.#onFrame = onFrame;
   }
 
   /** Latches to the first sender; later packets from anyone else are counted and refused. */
@@ -82,8 +116,8 @@ export class RtpStreamReceiver {
   }
 
   push(buf: Uint8Array): void {
-    const format = this.#format;
-    if (format === null) {
+    const payloads = this.#payloads;
+    if (payloads === null) {
       this.#drops.count('not-attached');
       return;
     }
@@ -94,11 +128,15 @@ export class RtpStreamReceiver {
     }
     const packet = parsed.packet;
     const pt = packet.payloadType;
-    const isAudio = pt === format.payloadType;
-    if (!isAudio && pt !== COMFORT_NOISE_PAYLOAD_TYPE && !format.ignoredPayloadTypes.includes(pt)) {
+    const kind =
+      payloads.get(pt)?.kind ??
+      (pt === COMFORT_NOISE_STATIC_PAYLOAD_TYPE ? 'comfort-noise' : undefined);
+    if (kind === undefined) {
       this.#drops.count('unknown-payload-type');
       return;
     }
+    if (kind === 'telephone-event') this.telephoneEventPackets++;
+    else if (kind === 'comfort-noise') this.comfortNoisePackets++;
     if (packet.ssrc !== this.#ssrc) {
       if (this.#ssrc !== null) {
         this.flush();
@@ -123,9 +161,11 @@ export class RtpStreamReceiver {
     this.#window.push({
       seq,
       timestamp: packet.timestamp,
-      payload: isAudio
-        ? buf.subarray(packet.payloadOffset, packet.payloadOffset + packet.payloadLength)
-        : null,
+      payloadType: pt,
+      payload:
+        kind === 'audio'
+          ? buf.subarray(packet.payloadOffset, packet.payloadOffset + packet.payloadLength)
+          : null,
     });
     this.#drain(false);
   }
@@ -142,6 +182,14 @@ export class RtpStreamReceiver {
     this.#expectedSeq = null;
     this.#nextTimestamp = null;
     this.#lastReleasedSeq = -1;
+  }
+
+  /** Frees every decoder (native state included); the receiver is unusable afterwards. */
+  close(): void {
+    for (const decoder of this.#decoders.values()) decoder.close();
+    this.#decoders.clear();
+    this.#payloads = null;
+    this.#window = [];
   }
 
   #restart(ssrc: number, seq: number): void {
@@ -177,17 +225,59 @@ export class RtpStreamReceiver {
   #release(entry: Pending): void {
     this.#lastReleasedSeq = entry.seq;
     const payload = entry.payload;
-    const table = this.#table;
-    if (payload === null || table === null) return;
-    if (this.#nextTimestamp !== null) {
-      const gap = (entry.timestamp - this.#nextTimestamp) | 0;
-      if (gap > 0 && gap <= this.#maxGapSamples) this.#onAudio(new Int16Array(gap));
+    if (payload === null) return;
+    const decoder = this.#decoderFor(entry.payloadType);
+    if (decoder === null) return;
+    const clockRateHz = decoder.codec.rtpClockRateHz;
+    // Timestamps of codecs with different clocks cannot be compared: the gap is unknown.
+    if (clockRateHz !== this.#lastClockRateHz) this.#nextTimestamp = null;
+    this.#lastClockRateHz = clockRateHz;
+    if (this.#nextTimestamp !== null) this.#fillGap(decoder, entry.timestamp - this.#nextTimestamp);
+    const pcm = decoder.decode(payload);
+    if (pcm.length === 0) {
+      // Unreadable for this codec: the next packet's gap covers its time with concealment.
+      this.#drops.count('undecodable');
+      return;
     }
-    const pcm = new Int16Array(payload.length);
-    decodeG711Into(table, payload, 0, payload.length, pcm, 0);
     this.packetsDecoded++;
-    this.#nextTimestamp = (entry.timestamp + payload.length) >>> 0;
-    this.#onAudio(pcm);
+    const name = decoder.codec.name;
+    this.decodedByCodec[name] = (this.decodedByCodec[name] ?? 0) + 1;
+    const ticks = Math.round((pcm.length * clockRateHz) / decoder.outputRateHz);
+    this.#nextTimestamp = (entry.timestamp + ticks) >>> 0;
+    this.#emit(pcm, decoder.outputRateHz);
+  }
+
+  #fillGap(decoder: AudioDecoder, rawGapTicks: number): void {
+    const gapTicks = rawGapTicks | 0;
+    const clockRateHz = decoder.codec.rtpClockRateHz;
+    if (gapTicks <= 0 || gapTicks > (this.#maxGapFillMs * clockRateHz) / 1000) return;
+    const rate = decoder.outputRateHz;
+    const samples = Math.round((gapTicks * rate) / clockRateHz);
+    const concealed = Math.min(samples, Math.round((this.#maxConcealMs * rate) / 1000));
+    if (concealed > 0) this.#emit(decoder.conceal(concealed), rate);
+    if (samples > concealed) this.#emit(new Int16Array(samples - concealed), rate);
+  }
+
+  #decoderFor(payloadType: number): AudioDecoder | null {
+    const existing = this.#decoders.get(payloadType);
+    if (existing !== undefined) return existing;
+    const accepted = this.#payloads?.get(payloadType);
+    if (accepted?.kind !== 'audio') return null;
+    try {
+      const decoder = accepted.decoder.create();
+      this.#decoders.set(payloadType, decoder);
+      return decoder;
+    } catch {
+      this.#drops.count('decoder-unavailable');
+      return null;
+    }
+  }
+
+  #emit(pcm: Int16Array, sampleRateHz: number): void {
+    const converter = this.#converter;
+    if (converter === null || pcm.length === 0) return;
+    const frame = converter.convert({ pcm, sampleRateHz });
+    if (frame.pcm.length > 0) this.#onFrame(frame);
   }
 }
 

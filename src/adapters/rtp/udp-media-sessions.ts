@@ -2,28 +2,30 @@ import type { RemoteInfo } from 'node:dgram';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Channel } from '../../domain/call.js';
+import type { AudioFrame } from '../../media/audio-frame.js';
+import type { CodecPolicy } from '../../media/codec-policy.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { LiveCallHandle } from '../../ports/call-sessions.js';
 import { DropCounter } from './drop-counter.js';
-import { g711Table } from './g711.js';
 import type {
   AcceptedStream,
   MediaSession,
   MediaSessions,
   MediaSessionStats,
 } from './media-sessions.js';
-import { PreRollRing } from './pre-roll-ring.js';
-import { parseRtpPacket } from './rtp-packet.js';
+import { PreRollPackets } from './pre-roll-packets.js';
+import { RTP_FIXED_HEADER_BYTES } from './rtp-packet.js';
 import { RtpPortPool, type RtpPortPair } from './rtp-port-pool.js';
-import { COMFORT_NOISE_PAYLOAD_TYPE, RtpStreamReceiver } from './rtp-stream-receiver.js';
+import { RtpStreamReceiver } from './rtp-stream-receiver.js';
 
-const SAMPLES_PER_MS = 8;
 const MAX_SWEEP_INTERVAL_MS = 1000;
 
 export interface UdpMediaSessionsDeps {
   config: Pick<Config, 'rtpHost' | 'rtpPorts' | 'mediaTimeoutMs' | 'preRollMs'>;
   log: Logger;
   metrics: Pick<Metrics, 'rtpDropped'>;
+  /** Decodable codecs and their preference (`sipCodecs`). */
+  codecs: CodecPolicy;
 }
 
 interface StreamSlot {
@@ -31,15 +33,18 @@ interface StreamSlot {
   readonly pair: RtpPortPair;
   readonly receiver: RtpStreamReceiver;
   stream: AcceptedStream | null;
+  /** Payload type → RTP clock of the stream's audio codecs, for the pre-roll's time span. */
+  audioClocksHz: Map<number, number>;
   channel: Channel | null;
-  preRoll: PreRollRing | null;
+  preRoll: PreRollPackets | null;
+  /** True while pre-roll packets replay: their frames go to `handle.preRoll`. */
+  replaying: boolean;
   /** Whether the last packet went to the engine; a change of mind resets the receiver. */
   delivering: boolean;
   inactive: boolean;
   /** Set per packet, cleared by the sweep: cheaper than reading the clock per packet. */
   sawPacket: boolean;
   packetsReceived: number;
-  preRollPacketsDecoded: number;
 }
 
 /**
@@ -48,6 +53,7 @@ interface StreamSlot {
  * no parsing, no decoding, no allocation beyond the datagram Node already made.
  */
 export class UdpMediaSessions implements MediaSessions {
+  readonly codecs: CodecPolicy;
   readonly #deps: UdpMediaSessionsDeps;
   readonly #pool: RtpPortPool;
   readonly #sessions = new Set<UdpMediaSession>();
@@ -56,6 +62,7 @@ export class UdpMediaSessions implements MediaSessions {
 
   constructor(deps: UdpMediaSessionsDeps) {
     this.#deps = deps;
+    this.codecs = deps.codecs;
     this.#pool = new RtpPortPool({ host: deps.config.rtpHost, range: deps.config.rtpPorts });
     this.#sweepIntervalMs = Math.max(
       10,
@@ -76,6 +83,7 @@ export class UdpMediaSessions implements MediaSessions {
       throw error;
     }
     const session = new UdpMediaSession(pairs, {
+      codecs: this.codecs,
       log: this.#deps.log,
       metrics: this.#deps.metrics,
       mediaTimeoutMs: this.#deps.config.mediaTimeoutMs,
@@ -112,6 +120,7 @@ export class UdpMediaSessions implements MediaSessions {
 }
 
 interface SessionDeps {
+  codecs: CodecPolicy;
   log: Logger;
   metrics: Pick<Metrics, 'rtpDropped'>;
   mediaTimeoutMs: number;
@@ -120,6 +129,7 @@ interface SessionDeps {
 
 class UdpMediaSession implements MediaSession {
   readonly ports: readonly number[];
+  readonly codecs: CodecPolicy;
   readonly #deps: SessionDeps;
   readonly #slots: StreamSlot[];
   readonly #drops = new DropCounter();
@@ -135,6 +145,7 @@ class UdpMediaSession implements MediaSession {
   constructor(pairs: RtpPortPair[], deps: SessionDeps) {
     this.#deps = deps;
     this.#log = deps.log;
+    this.codecs = deps.codecs;
     this.ports = pairs.map((p) => p.port);
     this.#slots = pairs.map((pair, index) => {
       const slot: StreamSlot = {
@@ -142,13 +153,14 @@ class UdpMediaSession implements MediaSession {
         pair,
         receiver: new RtpStreamReceiver({ drops: this.#drops }),
         stream: null,
+        audioClocksHz: new Map(),
         channel: null,
         preRoll: null,
+        replaying: false,
         delivering: false,
         inactive: false,
         sawPacket: false,
         packetsReceived: 0,
-        preRollPacketsDecoded: 0,
       };
       pair.rtp.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#onPacket(slot, msg, rinfo));
       const onSocketError = (error: Error): void =>
@@ -163,19 +175,56 @@ class UdpMediaSession implements MediaSession {
     this.#handle = handle;
     this.#log = this.#deps.log.child({ callId: handle.callId });
     for (const stream of streams) {
-      const slot = this.#slots[stream.index];
-      if (slot === undefined) {
-        this.#log.warn({ index: stream.index }, 'accepted stream has no allocated port');
-        continue;
-      }
+      const slot = this.#slotFor(stream);
+      if (slot === undefined) continue;
       const channel = handle.channelForLabel(stream.label);
-      slot.stream = stream;
       slot.channel = channel;
-      if (channel !== null) {
-        slot.receiver.configure(stream, (pcm) => handle.audio(channel, pcm));
-        if (handle.preRollMs > 0) slot.preRoll = new PreRollRing(handle.preRollMs * SAMPLES_PER_MS);
+      this.#configure(slot, stream);
+      if (channel !== null && handle.preRollMs > 0) {
+        slot.preRoll = new PreRollPackets(handle.preRollMs);
       }
     }
+  }
+
+  update(streams: AcceptedStream[]): void {
+    const handle = this.#handle;
+    for (const stream of streams) {
+      const slot = this.#slotFor(stream);
+      if (slot === undefined) continue;
+      // An m-line first accepted now (declined in the first offer) gets its channel here.
+      if (slot.stream === null && handle !== null)
+        slot.channel = handle.channelForLabel(stream.label);
+      this.#configure(slot, stream);
+    }
+  }
+
+  #slotFor(stream: AcceptedStream): StreamSlot | undefined {
+    const slot = this.#slots[stream.index];
+    if (slot === undefined)
+      this.#log.warn({ index: stream.index }, 'accepted stream has no allocated port');
+    return slot;
+  }
+
+  #configure(slot: StreamSlot, stream: AcceptedStream): void {
+    slot.stream = stream;
+    slot.audioClocksHz = new Map(
+      stream.payloads.flatMap((p) =>
+        p.kind === 'audio' ? [[p.payloadType, p.decoder.codec.rtpClockRateHz] as const] : [],
+      ),
+    );
+    const handle = this.#handle;
+    const channel = slot.channel;
+    if (handle === null || channel === null) return;
+    slot.receiver.configure(
+      {
+        payloads: new Map(stream.payloads.map((p) => [p.payloadType, p])),
+        outputRateHz: stream.outputRateHz,
+      },
+      (frame: AudioFrame) => {
+        if (slot.replaying) handle.preRoll(channel, frame);
+        else handle.audio(channel, frame);
+      },
+    );
   }
 
   setInactive(index: number, inactive: boolean): void {
@@ -195,10 +244,18 @@ class UdpMediaSession implements MediaSession {
     let packetsReceived = 0;
     let packetsDecoded = 0;
     let lost = 0;
+    let telephoneEventPackets = 0;
+    let comfortNoisePackets = 0;
+    const decodedByCodec: Record<string, number> = {};
     for (const slot of this.#slots) {
+      const receiver = slot.receiver;
       packetsReceived += slot.packetsReceived;
-      packetsDecoded += slot.receiver.packetsDecoded + slot.preRollPacketsDecoded;
-      lost += slot.receiver.packetsLost;
+      packetsDecoded += receiver.packetsDecoded;
+      lost += receiver.packetsLost;
+      telephoneEventPackets += receiver.telephoneEventPackets;
+      comfortNoisePackets += receiver.comfortNoisePackets;
+      for (const [codec, n] of Object.entries(receiver.decodedByCodec))
+        decodedByCodec[codec] = (decodedByCodec[codec] ?? 0) + n;
     }
     if (lost > 0) dropped['lost'] = lost;
     return {
@@ -206,12 +263,19 @@ class UdpMediaSession implements MediaSession {
       packetsDecoded,
       packetsDroppedWhileParked: this.#parkedDrops,
       dropped,
+      decodedByCodec,
+      telephoneEventPackets,
+      comfortNoisePackets,
     };
   }
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      for (const slot of this.#slots) slot.pair.rtp.removeAllListeners('message');
+      for (const slot of this.#slots) {
+        slot.pair.rtp.removeAllListeners('message');
+        slot.receiver.close();
+        slot.preRoll = null;
+      }
       this.#reportDrops();
       await this.#deps.release(this);
     })();
@@ -264,44 +328,54 @@ class UdpMediaSession implements MediaSession {
       else this.#keepPreRoll(slot, slot.preRoll, msg);
       return;
     }
+    const packet = this.#unprotect(slot, msg);
+    if (packet === null) return;
     if (!slot.delivering) {
       slot.delivering = true;
       slot.receiver.reset();
-      this.#replayPreRoll(slot, handle, slot.channel);
+      this.#replayPreRoll(slot);
     }
-    slot.receiver.push(msg);
+    slot.receiver.push(packet);
   }
 
-  #keepPreRoll(slot: StreamSlot, ring: PreRollRing, msg: Buffer): void {
-    const stream = slot.stream;
-    const parsed = parseRtpPacket(msg);
-    if (stream === null || !parsed.ok) {
+  #unprotect(slot: StreamSlot, msg: Buffer): Buffer | null {
+    const transform = slot.stream?.transform;
+    if (transform === undefined) return msg;
+    const clear = transform.unprotect(msg);
+    if (clear === null) this.#drops.count('unprotect-failed');
+    return clear;
+  }
+
+  /** Keeps the datagram as it came; only its payload type and timestamp are read. */
+  #keepPreRoll(slot: StreamSlot, ring: PreRollPackets, msg: Buffer): void {
+    const packet = this.#unprotect(slot, msg);
+    if (packet === null) return;
+    const clockRateHz =
+      packet.length >= RTP_FIXED_HEADER_BYTES
+        ? slot.audioClocksHz.get(packet[1]! & 0x7f)
+        : undefined;
+    if (clockRateHz === undefined) {
+      // Not audio (events, comfort noise) or not RTP: the replay would skip it anyway.
       this.#parkedDrops++;
       return;
     }
-    const { payloadType, payloadOffset, payloadLength } = parsed.packet;
-    if (payloadType !== stream.payloadType) {
-      if (
-        payloadType !== COMFORT_NOISE_PAYLOAD_TYPE &&
-        !stream.ignoredPayloadTypes.includes(payloadType)
-      ) {
-        this.#drops.count('unknown-payload-type');
-      }
-      return;
-    }
-    ring.writeG711(g711Table(stream.codec), msg, payloadOffset, payloadLength);
-    slot.preRollPacketsDecoded++;
+    ring.keep(packet, packet.readUInt32BE(4), clockRateHz);
   }
 
   /**
    * Only the first start gets pre-roll: audio from a STOP_CALL_PROCESSING pause (card numbers,
    * say) must never reach the engine, so the ring is dropped for good here.
    */
-  #replayPreRoll(slot: StreamSlot, handle: LiveCallHandle, channel: Channel): void {
+  #replayPreRoll(slot: StreamSlot): void {
     const ring = slot.preRoll;
     if (ring === null) return;
     slot.preRoll = null;
-    if (ring.length > 0) handle.preRoll(channel, ring.drain());
+    slot.replaying = true;
+    try {
+      for (const packet of ring.drain()) slot.receiver.push(packet);
+    } finally {
+      slot.replaying = false;
+    }
   }
 
   #reportDrops(): void {

@@ -16,7 +16,7 @@ import { advertisedAddress, uriHost } from './local-address.js';
 import { matchSbcProfile } from './sbc-profile-match.js';
 import { readSessionTimer, sessionTimerHeaders } from './session-timer.js';
 import { capabilityHeaders, SUPPORTED_OPTION_TAGS } from './sip-capabilities.js';
-import { isOverloadCode, statusForError } from './sip-error-status.js';
+import { headersForError, isOverloadCode, statusForError } from './sip-error-status.js';
 import { parseNameAddr, parseSipUri } from './sip-header-values.js';
 import type { SipFlow } from './sip-flow.js';
 import { headerList, headerValue, type SipRequest } from './sip-message.js';
@@ -147,10 +147,14 @@ export async function acceptInvite(
       ports: media.ports,
       sessionId: sdpSessionId,
       sessionVersion: 1,
+      codecs: deps.mediaSessions.codecs,
     });
     const userAgent = headerValue(request, 'user-agent');
     const profile = matchSbcProfile(deps.config.sbcProfiles, flow.remoteAddress, userAgent);
-    const mapped = mapChannels(profile === undefined ? { offer } : { offer, profile });
+    const codecs = deps.mediaSessions.codecs;
+    const mapped = mapChannels(
+      profile === undefined ? { offer, codecs } : { offer, profile, codecs },
+    );
     const headers = inviteHeaderRecord(request);
     const siprec = sessionInfoFrom(offer.metadata, headers);
     const { callId, from: callIdFrom } = chooseCallId(
@@ -173,6 +177,7 @@ export async function acceptInvite(
       channelMapping: mapped.mapping,
       siprec,
       sourceAddress: flow.remoteAddress,
+      audioSampleRateHz: Math.max(8000, ...answer.accepted.map((s) => s.outputRateHz)),
     };
     log.info(
       {
@@ -258,7 +263,7 @@ export async function acceptInvite(
     log.error({ err: error }, 'recording setup failed');
     if (dialog !== undefined) deps.dialogs.delete(dialog);
     await Promise.allSettled([handle?.end('setup-failed'), media?.close()]);
-    reply(statusForError(error));
+    reply(statusForError(error), { headers: headersForError(error) });
   }
 }
 

@@ -7,7 +7,7 @@ import { isMetadataType, metadataFromBody } from './body-metadata.js';
 import type { Dialog } from './dialogs.js';
 import { inviteHeaderRecord, silentIndexes } from './invite-acceptor.js';
 import { capabilityHeaders } from './sip-capabilities.js';
-import { statusForError } from './sip-error-status.js';
+import { headersForError, statusForError } from './sip-error-status.js';
 import { headerValue, type SipHeader, type SipRequest } from './sip-message.js';
 import { buildResponse } from './sip-response.js';
 import type { ServerTransaction } from './server-transactions.js';
@@ -103,6 +103,7 @@ export function updateSession(
       address: dialog.sdpAddress,
       ports: dialog.media.ports,
       sessionId: dialog.sdpSessionId,
+      codecs: dialog.media.codecs,
     };
     answer = buildSdpAnswer(offer, { ...options, sessionVersion: dialog.sdpSessionVersion });
     if (answer.sdp !== dialog.answerSdp) {
@@ -110,9 +111,14 @@ export function updateSession(
       dialog.sdpSessionVersion += 1;
     }
   } catch (error) {
-    transaction.respond(buildResponse(request, statusForError(error)));
+    transaction.respond(
+      buildResponse(request, statusForError(error), { headers: headersForError(error) }),
+    );
     return;
   }
+  // Every packet is decoded by its own payload type: a changed codec list (a transfer offering
+  // only G.722, say) only changes which decoders the streams may create.
+  dialog.media.update(answer.accepted);
   for (const index of dialog.acceptedIndexes) {
     const nowHeld = held.has(index);
     if (nowHeld !== dialog.heldIndexes.has(index)) dialog.media.setInactive(index, nowHeld);

@@ -27,3 +27,15 @@ export function isOverloadCode(code: string): boolean {
     code === 'CAPACITY_EXCEEDED' || code === 'STORE_UNAVAILABLE' || code === 'RTP_PORTS_EXHAUSTED'
   );
 }
+
+/**
+ * Headers that explain a refusal. A 488 names what callscribe accepts (RFC 3261 §20.43, warn-code
+ * 305 "Incompatible media format"), so the SBC's administrator sees the fix in a trace.
+ */
+export function headersForError(error: unknown): { name: string; value: string }[] {
+  if (!isAppError(error) || error.code !== 'SDP_NO_ACCEPTABLE_CODEC') return [];
+  const accepts = error.details.accepts;
+  if (typeof accepts !== 'string') return [];
+  const text = `Incompatible media format; callscribe accepts ${accepts}`.replace(/["\\]/g, '');
+  return [{ name: 'Warning', value: `305 callscribe "${text}"` }];
+}

@@ -1,4 +1,5 @@
 import type { SbcProfile } from '../../config/schema.js';
+import type { CodecPolicy } from '../../media/codec-policy.js';
 import type { Channel, ChannelMapping } from '../../domain/call.js';
 import { numberFromAor } from './number-from-aor.js';
 import type { MetadataParticipant, RecordingMetadata } from './rs-metadata.js';
@@ -36,9 +37,11 @@ interface Decision {
 export function mapChannels(input: {
   offer: SiprecOffer;
   profile?: SbcProfile;
+  /** What counts as recordable audio; G.711 only when absent. */
+  codecs?: CodecPolicy;
 }): ChannelMappingResult {
   const { offer, profile } = input;
-  const candidates = recordableStreams(offer);
+  const candidates = recordableStreams(offer, input.codecs);
   const metadata = offer.metadata;
   const labelsOf = senderLabels(metadata, candidates);
 

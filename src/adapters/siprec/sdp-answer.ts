@@ -1,15 +1,17 @@
 import { parse, write, type MediaDescription, type SessionDescription } from 'sdp-transform';
 import { AppError } from '../../domain/errors.js';
+import type { StreamPayload } from '../../media/stream-payload.js';
 import type { SiprecOffer } from './siprec-offer.js';
-import { choosePcmCodec, isIgnorablePayload } from './stream-acceptance.js';
+import { builtInCodecPolicy, type CodecPolicy } from '../../media/codec-policy.js';
+import { acceptablePayloads, streamOutputRateHz } from './stream-acceptance.js';
 
 export interface AnsweredStream {
   index: number;
   label: string;
-  payloadType: number;
-  codec: 'PCMU' | 'PCMA';
-  /** Offered telephone-event and CN payload types, to be skipped by the RTP layer. */
-  ignoredPayloadTypes: number[];
+  /** Accepted payload types: audio in preference order, then telephone-event and comfort noise. */
+  payloads: StreamPayload[];
+  /** Rate every frame of this stream is delivered at: the highest of its codecs' output rates. */
+  outputRateHz: number;
   port: number;
 }
 
@@ -22,18 +24,24 @@ export interface SdpAnswerOptions {
   sessionVersion: number;
   /** m-line indexes to answer `a=inactive` (recording paused on our side). */
   heldIndexes?: ReadonlySet<number>;
+  /** Decodable codecs and `sipCodecs` preference; G.711 only when absent. */
+  codecs?: CodecPolicy;
 }
 
 /**
- * The SRS answer (RFC 7866 §8.1): every offered m-line in order; audio lines with PCMU/PCMA
- * are accepted `a=recvonly` (or `a=inactive` when the offer or the caller holds them) and echo
- * `a=label`, which OpenSIPS needs to match streams; everything else is declined with port 0.
- * Plain application/sdp with CRLF line endings: multipart answers break drachtio/jambonz SRCs.
+ * The SRS answer (RFC 7866 §8.1): every offered m-line in order; audio lines offering a codec
+ * callscribe can decode are accepted `a=recvonly` (or `a=inactive` when the offer or the caller
+ * holds them) listing every such codec in `sipCodecs` order plus telephone-event, with the
+ * offer's own rtpmap and fmtp lines, and echo `a=label`, which OpenSIPS needs to match streams;
+ * everything else is declined with port 0. Listing every decodable codec lets the SRC switch
+ * codecs mid-call without asking. Plain application/sdp with CRLF line endings: multipart
+ * answers break drachtio/jambonz SRCs.
  */
 export function buildSdpAnswer(
   offer: SiprecOffer,
   options: SdpAnswerOptions,
 ): { sdp: string; accepted: AnsweredStream[] } {
+  const policy = options.codecs ?? builtInCodecPolicy;
   const offered = parse(offer.sdp);
   const offeredMedia = Array.isArray(offered.media) ? offered.media : [];
   const ipVersion = options.address.includes(':') ? 6 : 4;
@@ -41,8 +49,8 @@ export function buildSdpAnswer(
   const media = offer.streams.map((stream): MediaDescription => {
     const original = offeredMedia[stream.index];
     const protocol = String(original?.protocol ?? 'RTP/AVP');
-    const choice = choosePcmCodec(stream, protocol);
-    if (choice === null) {
+    const payloads = acceptablePayloads(stream, protocol, policy);
+    if (payloads.length === 0) {
       const firstFormat = stream.codecs[0]?.payloadType ?? firstToken(original?.payloads);
       return {
         type: stream.mediaType,
@@ -57,15 +65,11 @@ export function buildSdpAnswer(
     if (port === undefined) {
       throw new AppError('RTP_PORTS_EXHAUSTED', `no local RTP port for m-line ${stream.index}`);
     }
-    const events = stream.codecs.filter(
-      (c) => c.name === 'TELEPHONE-EVENT' && c.clockRateHz === 8000,
-    );
-    const rtp: MediaDescription['rtp'] = [
-      { payload: choice.payloadType, codec: choice.codec, rate: 8000 },
-      ...events.map((c) => ({ payload: c.payloadType, codec: 'telephone-event', rate: 8000 })),
-    ];
+    // Comfort noise is recognised when it arrives but not invited: the answer lists speech and DTMF.
+    const listed = payloads.filter((p) => p.kind !== 'comfort-noise');
+    const rtp = listed.map((p) => rtpmapFor(p, original?.rtp ?? []));
     const fmtp = (original?.fmtp ?? []).filter((f) =>
-      events.some((c) => c.payloadType === Number(f.payload)),
+      listed.some((p) => p.payloadType === Number(f.payload)),
     );
     const inactive =
       stream.direction === 'inactive' ||
@@ -74,9 +78,8 @@ export function buildSdpAnswer(
     accepted.push({
       index: stream.index,
       label: stream.label,
-      payloadType: choice.payloadType,
-      codec: choice.codec,
-      ignoredPayloadTypes: stream.codecs.filter(isIgnorablePayload).map((c) => c.payloadType),
+      payloads,
+      outputRateHz: streamOutputRateHz(payloads),
       port,
     });
     const answer: MediaDescription = {
@@ -95,9 +98,9 @@ export function buildSdpAnswer(
   if (accepted.length === 0) {
     throw new AppError(
       'SDP_NO_ACCEPTABLE_CODEC',
-      'no audio m-line offers PCMU or PCMA over RTP/AVP',
+      'no audio m-line offers a codec callscribe decodes',
       {
-        details: { status: 488 },
+        details: { status: 488, accepts: acceptedCodecsText(policy) },
       },
     );
   }
@@ -125,4 +128,42 @@ function firstToken(payloads: unknown): string {
       .trim()
       .split(/\s+/)[0] ?? '0'
   );
+}
+
+type RtpMap = MediaDescription['rtp'][number];
+
+/** The offer's own rtpmap for a payload type, or the codec's standard one for a bare static type. */
+function rtpmapFor(payload: StreamPayload, offered: readonly RtpMap[]): RtpMap {
+  const own = offered.find((r) => Number(r.payload) === payload.payloadType);
+  if (own !== undefined) {
+    const entry: RtpMap = {
+      payload: payload.payloadType,
+      codec: String(own.codec),
+      rate: Number(own.rate),
+    };
+    if (own.encoding !== undefined) entry.encoding = Number(own.encoding);
+    return entry;
+  }
+  if (payload.kind !== 'audio')
+    return { payload: payload.payloadType, codec: 'telephone-event', rate: 8000 };
+  const codec = payload.decoder.codec;
+  const entry: RtpMap = {
+    payload: payload.payloadType,
+    codec: codec.encodingName,
+    rate: codec.rtpClockRateHz,
+  };
+  if (codec.rtpChannels > 1) entry.encoding = codec.rtpChannels;
+  return entry;
+}
+
+/** For the 488's Warning: what an offer must contain to be accepted. */
+export function acceptedCodecsText(policy: CodecPolicy): string {
+  const names = policy.preference
+    .map((name) => policy.registry.get(name)?.codec)
+    .filter((codec) => codec !== undefined)
+    .map(
+      (codec) =>
+        `${codec.encodingName}/${codec.rtpClockRateHz}${codec.rtpChannels > 1 ? `/${codec.rtpChannels}` : ''}`,
+    );
+  return `${names.join(', ')} (plus telephone-event) over RTP/AVP or RTP/AVPF`;
 }

@@ -1,45 +1,80 @@
 import { parse } from 'sdp-transform';
-import type { OfferedCodec, OfferedStream, SiprecOffer } from './siprec-offer.js';
-
-export interface PcmChoice {
-  payloadType: number;
-  codec: 'PCMU' | 'PCMA';
-}
+import { builtInCodecPolicy, type CodecPolicy } from '../../media/codec-policy.js';
+import { signallingPayloadFor } from '../../media/codecs.js';
+import type { StreamPayload } from '../../media/stream-payload.js';
+import type { OfferedStream, SiprecOffer } from './siprec-offer.js';
 
 /** Plain RTP profiles only: SRTP (RTP/SAVP, UDP/TLS/...) cannot be decoded here, so it is declined. */
 const plainRtpProfiles: ReadonlySet<string> = new Set(['RTP/AVP', 'RTP/AVPF']);
 
-/** The offer's first G.711 payload type on an audio m-line that can carry media, or null. */
-export function choosePcmCodec(stream: OfferedStream, protocol: string): PcmChoice | null {
-  if (stream.mediaType !== 'audio' || stream.port === 0) return null;
-  if (!plainRtpProfiles.has(protocol.toUpperCase())) return null;
-  for (const codec of stream.codecs) {
-    if ((codec.name === 'PCMU' || codec.name === 'PCMA') && codec.clockRateHz === 8000) {
-      return { payloadType: codec.payloadType, codec: codec.name };
-    }
-  }
-  return null;
+export function isPlainRtp(protocol: string): boolean {
+  return plainRtpProfiles.has(protocol.toUpperCase());
 }
 
-/** DTMF and comfort noise ride on the recorded stream but carry no speech. */
-export function isIgnorablePayload(codec: OfferedCodec): boolean {
-  return codec.name === 'TELEPHONE-EVENT' || codec.name === 'CN';
+/**
+ * The payload types to accept on one offered m-line: every offered codec the policy allows and
+ * the registry can decode, in preference order (offer order among equals), then telephone-event
+ * at the clock of an accepted codec, then offered comfort noise (recognised, not answered).
+ * Empty when the m-line cannot carry recordable audio.
+ */
+export function acceptablePayloads(
+  stream: OfferedStream,
+  protocol: string,
+  policy: CodecPolicy,
+): StreamPayload[] {
+  if (stream.mediaType !== 'audio' || stream.port === 0 || !isPlainRtp(protocol)) return [];
+  const audio: { payload: StreamPayload; rank: number }[] = [];
+  for (const offered of stream.codecs) {
+    const decoder = policy.registry.find(offered.name, offered.clockRateHz);
+    const rank = decoder === undefined ? -1 : policy.preference.indexOf(decoder.codec.name);
+    if (decoder === undefined || rank < 0) continue;
+    if (audio.some((a) => a.payload.payloadType === offered.payloadType)) continue;
+    audio.push({ payload: { payloadType: offered.payloadType, kind: 'audio', decoder }, rank });
+  }
+  if (audio.length === 0) return [];
+  audio.sort((a, b) => a.rank - b.rank);
+  const clocks = new Set(
+    audio.map((a) => (a.payload.kind === 'audio' ? a.payload.decoder.codec.rtpClockRateHz : 0)),
+  );
+  const signalling: StreamPayload[] = [];
+  for (const offered of stream.codecs) {
+    const kind = signallingPayloadFor(offered.name);
+    if (kind === null) continue;
+    if (kind === 'telephone-event' && !clocks.has(offered.clockRateHz)) continue;
+    signalling.push({ payloadType: offered.payloadType, kind });
+  }
+  return [...audio.map((a) => a.payload), ...signalling];
+}
+
+/** The highest output rate among a stream's audio payloads (8000 when it has none). */
+export function streamOutputRateHz(payloads: readonly StreamPayload[]): number {
+  let rate = 8000;
+  for (const p of payloads)
+    if (p.kind === 'audio') rate = Math.max(rate, p.decoder.codec.outputRateHz);
+  return rate;
+}
+
+/** Each m-line's transport protocol, by index (RTP/AVP when unreadable). */
+export function offerProtocols(offer: SiprecOffer): string[] {
+  try {
+    const media = parse(offer.sdp).media;
+    return Array.isArray(media) ? media.map((m) => String(m.protocol ?? 'RTP/AVP')) : [];
+  } catch {
+    return [];
+  }
 }
 
 /**
  * The m-lines the answer will accept, active ones first (Oracle offers two extra `a=inactive`
  * lines that carry nothing until a transfer), each group in m-line order.
  */
-export function recordableStreams(offer: SiprecOffer): OfferedStream[] {
-  let protocols: string[];
-  try {
-    const media = parse(offer.sdp).media;
-    protocols = Array.isArray(media) ? media.map((m) => String(m.protocol ?? 'RTP/AVP')) : [];
-  } catch {
-    protocols = [];
-  }
+export function recordableStreams(
+  offer: SiprecOffer,
+  policy: CodecPolicy = builtInCodecPolicy,
+): OfferedStream[] {
+  const protocols = offerProtocols(offer);
   const usable = offer.streams.filter(
-    (s) => choosePcmCodec(s, protocols[s.index] ?? 'RTP/AVP') !== null,
+    (s) => acceptablePayloads(s, protocols[s.index] ?? 'RTP/AVP', policy).length > 0,
   );
   const active = usable.filter((s) => s.direction !== 'inactive' && s.direction !== 'recvonly');
   const idle = usable.filter((s) => s.direction === 'inactive' || s.direction === 'recvonly');

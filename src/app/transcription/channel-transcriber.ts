@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { FirUpsampler } from '../../adapters/speech/audio/fir-upsampler.js';
 import type { Channel } from '../../domain/call.js';
 import {
   engineFailureReason,
@@ -7,10 +6,11 @@ import {
   type EngineFailureReason,
 } from '../../domain/engine-failover.js';
 import { isAppError } from '../../domain/errors.js';
+import { frameDurationMs, type AudioFrame } from '../../media/audio-frame.js';
+import { FrameRateConverter } from '../../media/resampler.js';
 import type { SpeechEngine, SpeechResult, SpeechStream } from '../../ports/speech-engine.js';
-import { engineRateHz } from './engine-rate.js';
+import { streamRateHz } from './engine-rate.js';
 
-const INPUT_RATE_HZ = 8000;
 const FIRST_BACKOFF_MS = 250;
 /** Audio held while a stream opens (decoder warm-up, TLS handshake); beyond it, the oldest goes. */
 const MAX_PENDING_MS = 10_000;
@@ -43,6 +43,8 @@ export interface ChannelTranscriberDeps {
   callId: string;
   channel: Channel;
   languageCode: string;
+  /** The rate the call's codecs were negotiated at: the first stream opens at it, before audio. */
+  expectedRateHz: number;
   reconnectMaxMs: number;
   log: Logger;
   now: () => number;
@@ -57,7 +59,7 @@ type State = 'stopped' | 'opening' | 'open' | 'backoff' | 'failed';
 
 interface HeldAudio {
   startMs: number;
-  pcm: Int16Array;
+  frame: AudioFrame;
 }
 
 /**
@@ -66,6 +68,11 @@ interface HeldAudio {
  * after a reconnect (or a pause) line up with the recording. When the engine refuses or loses
  * the stream for good and a fallback is configured, the fallback gets the rest of the channel,
  * starting with the audio since the last final result.
+ *
+ * A stream opens at the rate of the audio (16 kHz for wideband codecs) when its engine takes it;
+ * frames are resampled only for an engine that cannot. When a re-INVITE changes the rate and the
+ * engine takes the new one, the old stream is finished (its finals still count) and a new one
+ * opens at the new rate.
  */
 export class ChannelTranscriber {
   readonly #deps: ChannelTranscriberDeps;
@@ -77,7 +84,12 @@ export class ChannelTranscriber {
   #pendingMs = 0;
   #replay: HeldAudio[] = [];
   #replayMs = 0;
-  #resampler: FirUpsampler;
+  /** Converts to the rate of the stream being opened or open. */
+  #converter: FrameRateConverter | undefined;
+  #lastFrameRateHz: number | undefined;
+  /** Generations whose stream is finishing after a rate switch: their results still count. */
+  readonly #retiring = new Set<number>();
+  readonly #retirements = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #attempt = 0;
   #generation = 0;
@@ -92,7 +104,6 @@ export class ChannelTranscriber {
   constructor(deps: ChannelTranscriberDeps) {
     this.#deps = deps;
     this.#engine = deps.engine;
-    this.#resampler = new FirUpsampler(INPUT_RATE_HZ, engineRateHz(deps.engine));
   }
 
   /** Audio time since the last start(). */
@@ -116,11 +127,17 @@ export class ChannelTranscriber {
     this.#open(offsetMs);
   }
 
-  audio(pcm8k: Int16Array): void {
+  audio(frame: AudioFrame): void {
     if (this.#state === 'stopped' || this.#state === 'failed') return;
-    const ms = (pcm8k.length * 1000) / INPUT_RATE_HZ;
-    const held = { startMs: this.#timeMs, pcm: pcm8k.slice() };
-    if (this.#state === 'open') this.#stream?.write(this.#resampler.process(pcm8k));
+    const ms = frameDurationMs(frame);
+    const held = {
+      startMs: this.#timeMs,
+      frame: { pcm: frame.pcm.slice(), sampleRateHz: frame.sampleRateHz },
+    };
+    const rateChanged = frame.sampleRateHz !== this.#lastFrameRateHz;
+    this.#lastFrameRateHz = frame.sampleRateHz;
+    if (rateChanged && this.#state === 'open' && this.#wantsReopen()) this.#reopen();
+    if (this.#state === 'open') this.#write(frame);
     else if (this.#state === 'opening') this.#hold(held, ms);
     if (this.#deps.fallback && this.#engine !== this.#deps.fallback) this.#keepForReplay(held, ms);
     this.#timeMs += ms;
@@ -141,6 +158,42 @@ export class ChannelTranscriber {
     this.#replay = [];
     this.#replayMs = 0;
     if (stream) await stream.finish();
+    await Promise.all(this.#retirements);
+  }
+
+  #write(frame: AudioFrame): void {
+    const converter = this.#converter;
+    if (converter !== undefined) this.#stream?.write(converter.convert(frame).pcm);
+  }
+
+  /** The engine takes the new rate natively but the open stream runs at another one. */
+  #wantsReopen(): boolean {
+    const rate = this.#lastFrameRateHz;
+    if (rate === undefined || this.#converter === undefined) return false;
+    return streamRateHz(this.#engine, rate) !== this.#converter.targetRateHz;
+  }
+
+  /** Finishes the current stream in the background (its finals still arrive) and opens anew. */
+  #reopen(): void {
+    const stream = this.#stream;
+    const generation = this.#generation;
+    this.#stream = undefined;
+    if (stream !== undefined) {
+      this.#retiring.add(generation);
+      const done = stream
+        .finish()
+        .catch((error: unknown) => this.#deps.log.warn({ err: error }, 'engine stream finish failed'))
+        .finally(() => {
+          this.#retiring.delete(generation);
+          this.#retirements.delete(done);
+        });
+      this.#retirements.add(done);
+    }
+    this.#deps.log.info(
+      { sampleRateHz: this.#lastFrameRateHz },
+      'audio rate changed; engine stream reopened',
+    );
+    this.#open(this.#timeMs);
   }
 
   #open(baseMs: number): void {
@@ -148,17 +201,19 @@ export class ChannelTranscriber {
     const generation = ++this.#generation;
     const engine = this.#engine;
     this.#state = 'opening';
-    this.#resampler = new FirUpsampler(INPUT_RATE_HZ, engineRateHz(engine));
+    const sampleRateHz = streamRateHz(engine, this.#lastFrameRateHz ?? this.#deps.expectedRateHz);
+    this.#converter = new FrameRateConverter(sampleRateHz);
     const { callId, channel, languageCode, log } = this.#deps;
     this.#opening = engine
       .open({
         callId,
         channel,
-        sampleRateHz: engineRateHz(engine),
+        sampleRateHz,
         languageCode,
         log,
         onResult: (result) => {
-          if (generation === this.#generation) this.#onResult(generation, baseMs, result);
+          if (generation === this.#generation || this.#retiring.has(generation))
+            this.#onResult(generation, baseMs, result);
         },
         onError: (error) => {
           if (generation === this.#generation && this.#state === 'open') this.#failed(error);
@@ -179,7 +234,7 @@ export class ChannelTranscriber {
             );
             this.#outageStartMs = undefined;
           }
-          for (const held of this.#pending) stream.write(this.#resampler.process(held.pcm));
+          for (const held of this.#pending) this.#write(held.frame);
           this.#pending = [];
           this.#pendingMs = 0;
           this.#switched();
@@ -297,7 +352,7 @@ export class ChannelTranscriber {
     while (this.#replay.length > 0) {
       const first = this.#replay[0];
       if (!first) break;
-      const ms = (first.pcm.length * 1000) / INPUT_RATE_HZ;
+      const ms = frameDurationMs(first.frame);
       if (first.startMs + ms > untilMs) break;
       this.#replay.shift();
       this.#replayMs -= ms;
@@ -310,7 +365,7 @@ export class ChannelTranscriber {
     while (this.#replayMs > MAX_REPLAY_MS) {
       const dropped = this.#replay.shift();
       if (!dropped) break;
-      this.#replayMs -= (dropped.pcm.length * 1000) / INPUT_RATE_HZ;
+      this.#replayMs -= frameDurationMs(dropped.frame);
     }
   }
 
@@ -322,7 +377,7 @@ export class ChannelTranscriber {
     while (this.#pendingMs > maxMs) {
       const dropped = this.#pending.shift();
       if (!dropped) break;
-      this.#pendingMs -= (dropped.pcm.length * 1000) / INPUT_RATE_HZ;
+      this.#pendingMs -= frameDurationMs(dropped.frame);
     }
   }
 }

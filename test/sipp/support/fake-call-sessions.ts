@@ -24,8 +24,8 @@ function recordingHandle(session: NewSession): RecordingHandle {
     endReasons,
     wantsAudio: () => endReasons.length === 0,
     channelForLabel: (label) => session.streams.find((s) => s.label === label)?.role ?? null,
-    audio: (channel, pcm) => {
-      audioByChannel[channel].push(pcm);
+    audio: (channel, frame) => {
+      audioByChannel[channel].push(frame.pcm);
     },
     preRoll: () => undefined,
     metadataUpdated: (info) => {

@@ -1,4 +1,5 @@
 import { AppError } from '../../../src/domain/errors.js';
+import { builtInCodecPolicy, type CodecPolicy } from '../../../src/media/codec-policy.js';
 import type { LiveCallHandle } from '../../../src/ports/call-sessions.js';
 import type {
   AcceptedStream,
@@ -9,19 +10,27 @@ import type {
 
 export class FakeMediaSession implements MediaSession {
   readonly ports: readonly number[];
+  readonly codecs: CodecPolicy;
   attached: AcceptedStream[] | undefined;
+  /** Stream lists of every re-INVITE/UPDATE answer, in order. */
+  readonly updates: AcceptedStream[][] = [];
   handle: LiveCallHandle | undefined;
   readonly inactiveCalls: [number, boolean][] = [];
   closed = false;
   #timeoutListener: (() => void) | undefined;
 
-  constructor(ports: number[]) {
+  constructor(ports: number[], codecs: CodecPolicy) {
     this.ports = ports;
+    this.codecs = codecs;
   }
 
   attach(streams: AcceptedStream[], handle: LiveCallHandle): void {
     this.attached = streams;
     this.handle = handle;
+  }
+
+  update(streams: AcceptedStream[]): void {
+    this.updates.push(streams);
   }
 
   setInactive(index: number, inactive: boolean): void {
@@ -37,7 +46,15 @@ export class FakeMediaSession implements MediaSession {
   }
 
   stats(): MediaSessionStats {
-    return { packetsReceived: 0, packetsDecoded: 0, packetsDroppedWhileParked: 0, dropped: {} };
+    return {
+      packetsReceived: 0,
+      packetsDecoded: 0,
+      packetsDroppedWhileParked: 0,
+      dropped: {},
+      decodedByCodec: {},
+      telephoneEventPackets: 0,
+      comfortNoisePackets: 0,
+    };
   }
 
   close(): Promise<void> {
@@ -49,6 +66,8 @@ export class FakeMediaSession implements MediaSession {
 /** Hands out fake even ports from 30000 up, at most `capacityStreams` at a time. */
 export class FakeMediaSessions implements MediaSessions {
   readonly sessions: FakeMediaSession[] = [];
+  /** G.711 only unless a test hands in the codecs it wants answered. */
+  constructor(readonly codecs: CodecPolicy = builtInCodecPolicy) {}
   capacityStreams = Number.POSITIVE_INFINITY;
   #nextPort = 30000;
 
@@ -64,7 +83,7 @@ export class FakeMediaSessions implements MediaSessions {
       this.#nextPort = this.#nextPort >= 60000 ? 30000 : this.#nextPort + 2;
       return port;
     });
-    const session = new FakeMediaSession(ports);
+    const session = new FakeMediaSession(ports, this.codecs);
     this.sessions.push(session);
     return Promise.resolve(session);
   }

@@ -1,6 +1,6 @@
 import type { SpeechResult } from '../../../ports/speech-engine.js';
+import { createResampler, type Resampler } from '../../../media/resampler.js';
 import { EnergyGate } from '../audio/energy-gate.js';
-import { FirUpsampler } from '../audio/fir-upsampler.js';
 import { PcmFramer } from '../audio/pcm-framer.js';
 import type { PocketsphinxLib } from './pocketsphinx-ffi.js';
 
@@ -27,7 +27,7 @@ export class PocketsphinxStreamDecoder {
   readonly #lib: PocketsphinxLib;
   readonly #decoder: unknown;
   readonly #framer: PcmFramer;
-  readonly #upsampler: FirUpsampler;
+  readonly #upsampler: Resampler;
   readonly #gate = new EnergyGate();
   readonly #partialIntervalMs: number;
   readonly #hangoverMs: number;
@@ -47,7 +47,7 @@ export class PocketsphinxStreamDecoder {
     this.#lib = lib;
     this.#decoder = decoder;
     this.#framer = new PcmFramer((options.inputRateHz * FRAME_MS) / 1000);
-    this.#upsampler = new FirUpsampler(options.inputRateHz, DECODER_RATE_HZ);
+    this.#upsampler = createResampler(options.inputRateHz, DECODER_RATE_HZ);
     this.#partialIntervalMs = options.partialIntervalMs ?? 200;
     this.#hangoverMs = options.hangoverMs ?? 1000;
     this.#preRollFrames = Math.ceil((options.preRollMs ?? 300) / FRAME_MS);

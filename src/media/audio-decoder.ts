@@ -1,0 +1,32 @@
+import type { CodecDescriptor } from './codecs.js';
+
+/**
+ * One RTP stream's decoder for one codec. Stateful (prediction, filter memory, native state),
+ * so each stream owns its own; synchronous and free of I/O and logging, so the whole receive
+ * path can run in a worker thread.
+ */
+export interface AudioDecoder {
+  readonly codec: CodecDescriptor;
+  /** Rate of the PCM `decode` and `conceal` return. */
+  readonly outputRateHz: number;
+  /**
+   * One RTP payload (possibly several codec frames) to mono PCM16 at `outputRateHz`. A payload
+   * the codec cannot read yields an empty array, never noise.
+   */
+  decode(payload: Uint8Array): Int16Array;
+  /**
+   * Stands in for `samples` of lost audio (at `outputRateHz`): the codec's own packet-loss
+   * concealment where it has one, silence otherwise. It never returns more than asked.
+   */
+  conceal(samples: number): Int16Array;
+  /** Frees native state; the decoder is unusable afterwards. Idempotent. */
+  close(): void;
+}
+
+/** Makes decoders of one codec; what the codec registry holds. */
+export interface AudioDecoderFactory {
+  readonly codec: CodecDescriptor;
+  /** Where the decoder comes from, for the start-up log (`built-in`, `libopus.so.0`, ...). */
+  readonly implementation: string;
+  create(): AudioDecoder;
+}

@@ -1,0 +1,22 @@
+/**
+ * Mono PCM16 audio that knows its own sample rate. Every layer past the codecs (pipeline,
+ * engines, recorder) receives frames, so narrowband and wideband calls travel the same path
+ * and nothing assumes 8 kHz.
+ */
+export interface AudioFrame {
+  readonly pcm: Int16Array;
+  readonly sampleRateHz: number;
+}
+
+export function audioFrame(pcm: Int16Array, sampleRateHz: number): AudioFrame {
+  return { pcm, sampleRateHz };
+}
+
+export function frameDurationMs(frame: AudioFrame): number {
+  return (frame.pcm.length * 1000) / frame.sampleRateHz;
+}
+
+/** Digital silence of `durationMs` at `sampleRateHz`. */
+export function silenceFrame(sampleRateHz: number, durationMs: number): AudioFrame {
+  return { pcm: new Int16Array(Math.round((sampleRateHz * durationMs) / 1000)), sampleRateHz };
+}

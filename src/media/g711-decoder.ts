@@ -1,0 +1,37 @@
+import type { AudioDecoder, AudioDecoderFactory } from './audio-decoder.js';
+import { CODECS, type CodecDescriptor } from './codecs.js';
+import { decodeG711Into, g711Table, type G711Codec } from './g711.js';
+
+/**
+ * G.711 in pure TypeScript (a table lookup per byte), so a machine without any codec library
+ * still records every call that offers PCMU or PCMA. G.711 defines no loss concealment of its
+ * own (Appendix I is optional), so lost packets become silence, as they always did here.
+ */
+class G711Decoder implements AudioDecoder {
+  readonly outputRateHz = 8000;
+  readonly #table: Readonly<Int16Array>;
+
+  constructor(readonly codec: CodecDescriptor) {
+    this.#table = g711Table(codec.name as G711Codec);
+  }
+
+  decode(payload: Uint8Array): Int16Array {
+    const pcm = new Int16Array(payload.length);
+    decodeG711Into(this.#table, payload, 0, payload.length, pcm, 0);
+    return pcm;
+  }
+
+  conceal(samples: number): Int16Array {
+    return new Int16Array(Math.max(0, samples));
+  }
+
+  close(): void {}
+}
+
+function g711Factory(name: G711Codec): AudioDecoderFactory {
+  const codec = CODECS[name];
+  return { codec, implementation: 'built-in', create: () => new G711Decoder(codec) };
+}
+
+export const pcmuDecoderFactory = g711Factory('PCMU');
+export const pcmaDecoderFactory = g711Factory('PCMA');

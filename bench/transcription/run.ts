@@ -1,11 +1,16 @@
 /**
  * Transcription benchmark: `npx tsx bench/transcription/run.ts`
- * Env: BENCH_CALLS (concurrent calls, default 2), BENCH_ENGINES (comma list, default
- * "pocketsphinx,fake"), BENCH_WORKERS (pocketsphinx workers, default 2).
+ * Env: BENCH_PARTS (comma list of engines,sherpa,failover,vocabulary; default all),
+ * BENCH_CALLS (concurrent calls, default 2), BENCH_ENGINES (comma list, default
+ * "pocketsphinx,fake"), BENCH_WORKERS (pocketsphinx and sherpa-onnx workers, default 2),
+ * BENCH_SHERPA_STREAMS (default 20), BENCH_SWITCH_RUNS (default 10).
  *
- * Per engine: (1) throughput of the raw engine vs the same audio through the pipeline, both fed as
- * fast as possible; (2) BENCH_CALLS real-time paced calls through the pipeline: end-of-speech →
- * final latency (dialog.tsv end times), RSS per call, and WER of the finals.
+ * engines: per engine, (1) throughput of the raw engine vs the same audio through the pipeline,
+ * both fed as fast as possible; (2) BENCH_CALLS real-time paced calls through the pipeline:
+ * end-of-speech → final latency (dialog.tsv end times), RSS per call, and WER of the finals.
+ * sherpa: CPU per audio second and RSS per stream of the sherpa-onnx path on generated models.
+ * failover: failover switch time. vocabulary: PocketSphinx WER with and without `vocabulary`.
+
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +27,9 @@ import type { SpeechEngine } from '../../src/ports/speech-engine.js';
 import { loadSampleCall, referenceTexts } from '../../test/contract/speech-engine-contract.js';
 import { wordErrorRate } from '../../test/support/wer.js';
 import { frame8k } from '../../test/support/media.js';
+import { failoverSwitch } from './failover-switch.js';
+import { sherpaCost } from './sherpa-cost.js';
+import { vocabularyWer } from './vocabulary-wer.js';
 
 type Segment = Omit<AddTranscriptSegmentEvent, 'CallId' | 'CreatedAt' | 'EventType'>;
 
@@ -208,36 +216,79 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
+const parts = (process.env.BENCH_PARTS ?? 'engines,sherpa,failover,vocabulary').split(',');
 const dataDir = await mkdtemp(join(tmpdir(), 'callscribe-bench-'));
-console.log(
-  `calls=${calls} audio=${(audioMs / 1000).toFixed(1)} s per channel, workers=${workers}`,
-);
-console.log(
-  '| engine | raw x RT | pipeline x RT | ratio | final latency p50 / p99 ms | RSS per call MB | WER (full call) | max pacing lag ms |',
-);
-console.log('|---|---|---|---|---|---|---|---|');
-for (const name of engines) {
-  // RSS per call counts the engine's decoders too (pocketsphinx holds one per live stream).
-  const baselineRss = process.memoryUsage().rss;
-  const engine = await makeEngine(name, dataDir);
-  try {
-    await warmUp(engine);
-    // Alternate and keep the best of two each, so JIT warm-up and decoder re-initialisation
-    // left over from the previous phase do not favour whichever runs second.
-    let raw = 0;
-    let piped = 0;
-    for (let round = 0; round < 2; round++) {
-      raw = Math.max(raw, await rawThroughput(engine));
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-      piped = Math.max(piped, await pipelineThroughput(engine));
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-    }
-    const live = await paced(engine, baselineRss);
+if (parts.includes('engines')) await enginesPart();
+if (parts.includes('sherpa')) {
+  const streams = Number(process.env.BENCH_SHERPA_STREAMS ?? 20);
+  console.log(
+    `\nsherpa-onnx machinery, generated models: ${streams} streams on ${workers} workers, 9 s of 16 kHz audio each`,
+  );
+  console.log('| path | CPU ms per audio s | x fake | RSS per stream MB | RSS to load MB |');
+  console.log('|---|---|---|---|---|');
+  for (const r of await sherpaCost(streams, workers))
     console.log(
-      `| ${name} | ${raw.toFixed(1)} | ${piped.toFixed(1)} | ${(piped / raw).toFixed(2)} | ${percentile(live.latenciesMs, 50).toFixed(0)} / ${percentile(live.latenciesMs, 99).toFixed(0)} | ${live.rssPerCallMb.toFixed(0)} | ${(live.wer * 100).toFixed(1)} % | ${live.maxLagMs.toFixed(0)} |`,
+      `| ${r.name} | ${r.cpuMsPerAudioS.toFixed(2)} | ${r.ratioToFake.toFixed(1)} | ${r.rssPerStreamMb.toFixed(2)} | ${r.loadRssMb.toFixed(1)} |`,
     );
+}
+if (parts.includes('failover') || parts.includes('vocabulary')) {
+  const ps = await makeEngine('pocketsphinx', dataDir).catch(() => undefined);
+  try {
+    if (parts.includes('failover')) {
+      const runs = Number(process.env.BENCH_SWITCH_RUNS ?? 10);
+      console.log('\nfailover switch time (failure noticed → fallback stream open and fed)');
+      console.log('| switch | runs | median ms | p95 ms | max ms |');
+      console.log('|---|---|---|---|---|');
+      for (const r of await failoverSwitch(runs, ps))
+        console.log(`| ${r.name} | ${r.runs} | ${r.medianMs} | ${r.p95Ms} | ${r.maxMs} |`);
+    }
   } finally {
-    await engine.close();
+    await ps?.close();
+  }
+  if (parts.includes('vocabulary')) {
+    console.log('\nPocketSphinx WER with and without vocabulary (whole call, both channels)');
+    console.log(
+      '| sample | vocabulary | WER | words | "fibermax" heard (of 5) | "zenpay" heard (of 2) |',
+    );
+    console.log('|---|---|---|---|---|---|');
+    for (const r of await vocabularyWer(workers))
+      console.log(
+        `| ${r.sample} | ${r.vocabulary} | ${(r.wer * 100).toFixed(1)} % | ${r.words} | ${r.fibermax} | ${r.zenpay} |`,
+      );
   }
 }
 await rm(dataDir, { recursive: true, force: true });
+
+async function enginesPart(): Promise<void> {
+  console.log(
+    `calls=${calls} audio=${(audioMs / 1000).toFixed(1)} s per channel, workers=${workers}`,
+  );
+  console.log(
+    '| engine | raw x RT | pipeline x RT | ratio | final latency p50 / p99 ms | RSS per call MB | WER (full call) | max pacing lag ms |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const name of engines) {
+    // RSS per call counts the engine's decoders too (pocketsphinx holds one per live stream).
+    const baselineRss = process.memoryUsage().rss;
+    const engine = await makeEngine(name, dataDir);
+    try {
+      await warmUp(engine);
+      // Alternate and keep the best of two each, so JIT warm-up and decoder re-initialisation
+      // left over from the previous phase do not favour whichever runs second.
+      let raw = 0;
+      let piped = 0;
+      for (let round = 0; round < 2; round++) {
+        raw = Math.max(raw, await rawThroughput(engine));
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        piped = Math.max(piped, await pipelineThroughput(engine));
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+      }
+      const live = await paced(engine, baselineRss);
+      console.log(
+        `| ${name} | ${raw.toFixed(1)} | ${piped.toFixed(1)} | ${(piped / raw).toFixed(2)} | ${percentile(live.latenciesMs, 50).toFixed(0)} / ${percentile(live.latenciesMs, 99).toFixed(0)} | ${live.rssPerCallMb.toFixed(0)} | ${(live.wer * 100).toFixed(1)} % | ${live.maxLagMs.toFixed(0)} |`,
+      );
+    } finally {
+      await engine.close();
+    }
+  }
+}

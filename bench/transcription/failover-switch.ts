@@ -14,6 +14,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import type { SpeechEngine } from '../../src/ports/speech-engine.js';
 import { loadSampleCall, referenceTexts } from '../../test/contract/speech-engine-contract.js';
 import { startFakeTranscribeServer } from '../../test/support/fake-transcribe-server.js';
+import { frame8k } from '../../test/support/media.js';
 
 const log = pino({ level: 'silent' });
 const sample = loadSampleCall();
@@ -47,7 +48,7 @@ async function oneSwitch(
   pipeline.start(0);
   for (let ms = 0; ms < 4000; ms += 20) {
     for (const channel of ['CALLER', 'AGENT'] as Channel[])
-      pipeline.audio(channel, sample.pcm[channel].slice(ms * 8, (ms + 20) * 8));
+      pipeline.audio(channel, frame8k(sample.pcm[channel].slice(ms * 8, (ms + 20) * 8)));
     if (ms === 2000) fail();
     if (ms % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { CallData, ChannelMapping } from '../domain/call.js';
+import type { CallData, ChannelMapping, PartyNumberField } from '../domain/call.js';
 import { endCall } from '../domain/call-lifecycle.js';
+import { fillMissingNumbers, markNumbersSetBy } from '../domain/party-numbers.js';
 import { isAppError } from '../domain/errors.js';
 import type { HookDecision, HookEvent } from '../domain/hook-contract.js';
 import type { CallEventStream } from '../ports/call-event-stream.js';
@@ -94,6 +95,10 @@ export class CallService implements CallSessions {
       siprec: session.siprec,
       processedMsBeforePause: 0,
     };
+    call = markNumbersSetBy(call, 'hook', {
+      fromNumber: decision.fromNumber,
+      toNumber: decision.toNumber,
+    });
     if (decision.isCaller === false)
       log.info('hook returned isCaller=false; caller and agent channels swapped');
     if (refused) {
@@ -127,12 +132,20 @@ export class CallService implements CallSessions {
         publicUrl: deps.publicUrl,
         now: deps.now,
         persistEnd: (id, reason) => this.persistEnd(id, reason),
-        persistSiprec: async (id, siprec) => {
-          await updateCall(deps.store, id, (current) =>
-            current.call.state === 'ENDED'
-              ? { noop: null }
-              : { write: { ...current.call, siprec }, outcome: null },
+        persistMetadata: async (id, siprec, parties) => {
+          const { stored, outcome } = await updateCall<PartyNumberField[]>(
+            deps.store,
+            id,
+            (current) => {
+              if (current.call.state === 'ENDED') return { noop: [] as PartyNumberField[] };
+              const { call: next, filled } = fillMissingNumbers(
+                { ...current.call, siprec },
+                parties,
+              );
+              return { write: next, outcome: filled };
+            },
           );
+          return { call: stored.call, filled: outcome };
         },
         persistEngineFailover: async (id, engineFailover) => {
           const { stored } = await updateCall(deps.store, id, (current) =>

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { CallData, CallSiprecInfo, Channel } from '../domain/call.js';
+import type { CallData, CallSiprecInfo, Channel, PartyNumberField } from '../domain/call.js';
 import type { EngineFailover } from '../domain/engine-failover.js';
 import type { AudioFrame } from '../media/audio-frame.js';
 import type { CallPipeline, CallPipelineFactory } from '../ports/call-pipeline.js';
-import type { LiveCallHandle } from '../ports/call-sessions.js';
+import type { LiveCallHandle, PartyNumbers } from '../ports/call-sessions.js';
 import type { CallRecorder } from '../ports/call-recorder.js';
 import { type CallEventPublisher, callStateEvent, startEvent } from './call-event-publisher.js';
 import { RecordingFeed } from './recording-feed.js';
@@ -19,7 +19,12 @@ export interface LiveCallDeps {
   now: () => number;
   /** Persists the end of the call (compare-and-set in the store); returns the stored record. */
   persistEnd(callId: string, reason: string): Promise<CallData | undefined>;
-  persistSiprec(callId: string, siprec: CallSiprecInfo): Promise<void>;
+  /** Stores new metadata and fills unknown numbers from it; the stored record and what was filled. */
+  persistMetadata(
+    callId: string,
+    siprec: CallSiprecInfo,
+    parties: PartyNumbers,
+  ): Promise<{ call: CallData; filled: PartyNumberField[] }>;
   persistEngineFailover(callId: string, failover: EngineFailover): Promise<CallData | undefined>;
   forget(callId: string): void;
 }
@@ -88,10 +93,29 @@ export class LiveCall implements LiveCallHandle {
     this.audio(channel, frame);
   }
 
-  metadataUpdated(siprec: CallSiprecInfo): void {
+  /**
+   * The record keeps the new participants; numbers they name fill an empty fromNumber/toNumber
+   * (never one the hook or a control event set). A CALL_STATE event tells the UI to show them.
+   */
+  metadataUpdated(siprec: CallSiprecInfo, parties: PartyNumbers): void {
     this.call = { ...this.call, siprec };
-    this.deps.persistSiprec(this.callId, siprec).catch((err: unknown) => {
-      this.log.warn({ err }, 'metadata update could not be stored');
+    void this.serially(async () => {
+      const stored = await this.deps
+        .persistMetadata(this.callId, siprec, parties)
+        .catch((err: unknown) => {
+          this.log.warn({ err }, 'metadata update could not be stored');
+          return undefined;
+        });
+      if (stored === undefined) return;
+      this.call = stored.call;
+      if (stored.filled.length > 0) {
+        const pii = Object.fromEntries(stored.filled.map((field) => [field, stored.call[field]]));
+        this.log.info(
+          { filled: stored.filled, pii },
+          'metadata update named a party that was unknown',
+        );
+      }
+      if (this.state !== 'ENDED') await this.events.publish(callStateEvent(this.call));
     });
   }
 

@@ -1,5 +1,6 @@
 import type { CallData, CallState, StartCallProcessingDetail } from './call.js';
 import { AppError } from './errors.js';
+import { markNumbersSetBy } from './party-numbers.js';
 import { err, ok, type Result } from './result.js';
 
 /**
@@ -36,7 +37,7 @@ export function startProcessing(
     );
   }
   if (call.state === 'PROCESSING') return ok({ call, outcome: 'already-processing' });
-  const next: CallData = {
+  const started: CallData = {
     ...call,
     state: 'PROCESSING',
     shouldProcessCall: true,
@@ -46,6 +47,10 @@ export function startProcessing(
     fromNumber: nonEmpty(detail.fromNumber) ?? call.fromNumber,
     toNumber: nonEmpty(detail.toNumber) ?? call.toNumber,
   };
+  const next = markNumbersSetBy(started, 'control-event', {
+    fromNumber: nonEmpty(detail.fromNumber),
+    toNumber: nonEmpty(detail.toNumber),
+  });
   return ok({ call: next, outcome: call.state === 'PAUSED' ? 'resumed' : 'started' });
 }
 

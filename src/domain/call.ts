@@ -73,4 +73,14 @@ export interface CallData {
   processedMsBeforePause: number;
   /** Set when the fallback engine took over the call's transcription (`engineFallback`). */
   engineFailover?: EngineFailover | null;
+  /**
+   * Who set fromNumber/toNumber when it was not the recording INVITE: a later SIPREC metadata
+   * update only fills a number that is empty and that neither the hook nor a control event set.
+   * Absent in records written before this was kept.
+   */
+  numbersSetBy?: Partial<Record<PartyNumberField, PartyNumberSource>>;
 }
+
+export type PartyNumberField = 'fromNumber' | 'toNumber';
+
+export type PartyNumberSource = 'hook' | 'control-event' | 'metadata-update';

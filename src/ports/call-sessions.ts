@@ -27,6 +27,12 @@ export interface NewSession {
   audioSampleRateHz: number;
 }
 
+/** LCA's CustomerPhoneNumber (fromNumber) and SystemPhoneNumber (toNumber); '' when unknown. */
+export interface PartyNumbers {
+  fromNumber: string;
+  toNumber: string;
+}
+
 export type SessionDecision =
   { accepted: true; handle: LiveCallHandle } | { accepted: false; code: string; reason: string };
 
@@ -46,8 +52,12 @@ export interface LiveCallHandle {
   audio(channel: Channel, frame: AudioFrame): void;
   /** Audio from just before START, oldest first, replayed once when processing begins. */
   preRoll(channel: Channel, frame: AudioFrame): void;
-  /** New metadata from a re-INVITE, UPDATE, INFO or BYE body. */
-  metadataUpdated(siprec: CallSiprecInfo): void;
+  /**
+   * New metadata from a re-INVITE, UPDATE, INFO or BYE body, with the caller's and agent's
+   * numbers as the edge maps its participants (empty when unknown). The core keeps the metadata
+   * and fills only numbers that are still unknown.
+   */
+  metadataUpdated(siprec: CallSiprecInfo, parties: PartyNumbers): void;
   /** BYE, CANCEL, media timeout, or shutdown. Idempotent. */
   end(reason: string): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { runSipp, sippCallArgs } from '../support/sipp-runner.js';
 import { FakeCallSessions } from '../sipp/support/fake-call-sessions.js';
+import { ULAW_TO_LINEAR } from '../support/recording-check.js';
 import { tools } from '../support/tools.js';
 import { builtInCodecPolicy } from '../support/media.js';
 
@@ -21,12 +22,6 @@ const sender = here('../sipp/send-rtp.mjs');
 const callerAudio = here('../../samples/support-call/caller.pcmu');
 const agentAudio = here('../../samples/support-call/agent.pcmu');
 const MEDIA_SECONDS = 3;
-
-const ULAW_TO_LINEAR = Int16Array.from({ length: 256 }, (_, i) => {
-  const u = ~i & 0xff;
-  const t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
-  return u & 0x80 ? 0x84 - t : t - 0x84;
-});
 
 function concat(chunks: Int16Array[]): Int16Array {
   const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));

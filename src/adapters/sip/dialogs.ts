@@ -3,6 +3,8 @@ import type { LiveCallHandle } from '../../ports/call-sessions.js';
 import type { MediaSession } from '../rtp/media-sessions.js';
 import type { LenientCode, LenientSubject } from './leniency.js';
 import type { SessionTimer } from './session-timer.js';
+import type { SbcProfile } from '../../config/schema.js';
+import type { SiprecOffer } from '../siprec/siprec-offer.js';
 import type { SipFlow } from './sip-flow.js';
 
 /**
@@ -50,6 +52,10 @@ export interface Dialog extends LenientSubject {
   sdpSessionVersion: number;
   answerSdp: string;
   heldIndexes: Set<number>;
+  /** The last offer accepted (streams as answered), read again when metadata names new parties. */
+  offer: SiprecOffer;
+  /** The `sbcProfiles` entry that matched the SRC at setup. */
+  readonly profile: SbcProfile | undefined;
   /** The RFC 4028 timer the INVITE negotiated; later re-INVITEs and UPDATEs may change it. */
   sessionTimer: SessionTimer | null;
 }

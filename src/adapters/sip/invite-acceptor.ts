@@ -240,6 +240,8 @@ export async function acceptInvite(
       answerSdp: answer.sdp,
       heldIndexes: held,
       sessionTimer,
+      offer,
+      profile,
     };
     deps.dialogs.add(dialog);
     if (target.contactBroken) deps.lenient(dialog, 'contact-malformed');

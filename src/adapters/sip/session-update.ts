@@ -2,6 +2,7 @@ import { parseContentType } from '../siprec/content-type.js';
 import { buildSdpAnswer } from '../siprec/sdp-answer.js';
 import { parseSiprecOffer } from '../siprec/siprec-offer.js';
 import { sessionInfoFrom } from '../siprec/siprec-session-info.js';
+import { mapChannels } from '../siprec/channel-mapping.js';
 import type { RecordingMetadata } from '../siprec/rs-metadata.js';
 import { isMetadataType, metadataFromBody } from './body-metadata.js';
 import type { Dialog } from './dialogs.js';
@@ -13,7 +14,11 @@ import { buildResponse } from './sip-response.js';
 import type { ServerTransaction } from './server-transactions.js';
 import { uriHost } from './local-address.js';
 
-/** Hands new metadata to the call; a broken handle must not fail the SIP request. */
+/**
+ * Hands new metadata to the call, with the caller's and agent's numbers read by the same
+ * mapping rules as at setup (so a placeholder replaced by the real party gives its number).
+ * A broken handle must not fail the SIP request.
+ */
 export function applyMetadata(
   dialog: Dialog,
   request: SipRequest,
@@ -21,7 +26,14 @@ export function applyMetadata(
 ): void {
   if (metadata === null) return;
   try {
-    dialog.handle.metadataUpdated(sessionInfoFrom(metadata, inviteHeaderRecord(request)));
+    const offer = { ...dialog.offer, metadata };
+    const mapped = mapChannels(
+      dialog.profile === undefined ? { offer } : { offer, profile: dialog.profile },
+    );
+    dialog.handle.metadataUpdated(sessionInfoFrom(metadata, inviteHeaderRecord(request)), {
+      fromNumber: mapped.fromNumber,
+      toNumber: mapped.toNumber,
+    });
   } catch (error) {
     dialog.log.warn({ err: error }, 'metadata update was not applied');
   }
@@ -42,7 +54,8 @@ function answerHeaders(dialog: Dialog) {
  * re-INVITE or UPDATE inside a recording dialog: hold/resume (`a=inactive` ↔ `a=sendonly`),
  * new metadata, or a session refresh with no SDP or the same SDP. The answer keeps the ports
  * of the first answer; the SDP version only moves when the answer actually changes
- * (RFC 3264 §8). A re-offer with a different number of m-lines is refused with 488.
+ * (RFC 3264 §8). Added m-lines (a conference) are declined with port 0; a re-offer with fewer
+ * m-lines is refused with 488.
  */
 export function updateSession(
   dialog: Dialog,
@@ -88,13 +101,29 @@ export function updateSession(
     transaction.respond(buildResponse(request, statusForError(error)));
     return;
   }
-  if (offer.streams.length !== dialog.streamCount) {
+  if (offer.streams.length < dialog.streamCount) {
+    // RFC 3264 §8: m-lines are never removed, only disabled with port 0.
     dialog.log.warn(
       { offered: offer.streams.length, original: dialog.streamCount },
-      're-offer changed the m-lines',
+      're-offer removed m-lines',
     );
     transaction.respond(buildResponse(request, 488));
     return;
+  }
+  if (offer.streams.length > dialog.streamCount) {
+    // A conference adds a party's stream. The call has its two channels already, and a third
+    // voice cannot share one of them, so the new m-lines are declined (port 0, RFC 3264 §6)
+    // while the recording of the original streams goes on; the metadata still names the party.
+    dialog.log.info(
+      { offered: offer.streams.length, original: dialog.streamCount },
+      're-offer added streams; they are declined and the recording goes on',
+    );
+    offer = {
+      ...offer,
+      streams: offer.streams.map((stream) =>
+        stream.index < dialog.streamCount ? stream : { ...stream, port: 0 },
+      ),
+    };
   }
   const held = silentIndexes(offer);
   let answer;
@@ -128,6 +157,7 @@ export function updateSession(
   }
   dialog.heldIndexes = held;
   dialog.answerSdp = answer.sdp;
+  dialog.offer = { ...offer, metadata: offer.metadata ?? dialog.offer.metadata };
   applyMetadata(dialog, request, offer.metadata);
   okWithSdp(answer.sdp);
 }

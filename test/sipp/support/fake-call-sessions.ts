@@ -3,24 +3,28 @@ import type {
   CallSessions,
   LiveCallHandle,
   NewSession,
+  PartyNumbers,
   SessionDecision,
 } from '../../../src/ports/call-sessions.js';
 
 export interface RecordingHandle extends LiveCallHandle {
   readonly audioByChannel: Record<Channel, Int16Array[]>;
   readonly metadataUpdates: CallSiprecInfo[];
+  readonly partyUpdates: PartyNumbers[];
   readonly endReasons: string[];
 }
 
 function recordingHandle(session: NewSession): RecordingHandle {
   const audioByChannel: Record<Channel, Int16Array[]> = { CALLER: [], AGENT: [] };
   const metadataUpdates: CallSiprecInfo[] = [];
+  const partyUpdates: PartyNumbers[] = [];
   const endReasons: string[] = [];
   return {
     callId: session.callId,
     preRollMs: 0,
     audioByChannel,
     metadataUpdates,
+    partyUpdates,
     endReasons,
     wantsAudio: () => endReasons.length === 0,
     channelForLabel: (label) => session.streams.find((s) => s.label === label)?.role ?? null,
@@ -28,8 +32,9 @@ function recordingHandle(session: NewSession): RecordingHandle {
       audioByChannel[channel].push(frame.pcm);
     },
     preRoll: () => undefined,
-    metadataUpdated: (info) => {
+    metadataUpdated: (info, parties) => {
       metadataUpdates.push(info);
+      partyUpdates.push(parties);
     },
     end: (reason) => {
       endReasons.push(reason);

@@ -10,12 +10,14 @@ import { decodeG711Into, g711Table, type G711Codec } from './g711.js';
 class G711Decoder implements AudioDecoder {
   readonly outputRateHz = 8000;
   readonly #table: Readonly<Int16Array>;
+  #closed = false;
 
   constructor(readonly codec: CodecDescriptor) {
     this.#table = g711Table(codec.name as G711Codec);
   }
 
   decode(payload: Uint8Array): Int16Array {
+    if (this.#closed) return new Int16Array(0);
     const pcm = new Int16Array(payload.length);
     decodeG711Into(this.#table, payload, 0, payload.length, pcm, 0);
     return pcm;
@@ -25,7 +27,9 @@ class G711Decoder implements AudioDecoder {
     return new Int16Array(Math.max(0, samples));
   }
 
-  close(): void {}
+  close(): void {
+    this.#closed = true;
+  }
 }
 
 function g711Factory(name: G711Codec): AudioDecoderFactory {

@@ -28,7 +28,22 @@ export function requireTool(name: string, check: () => boolean): ToolCheck {
   return { available, why: '' };
 }
 
+/** A Debian runtime library by soname, in the usual multiarch directories. */
+function hasLibrary(soname: string): boolean {
+  return ['x86_64-linux-gnu', 'aarch64-linux-gnu'].some((arch) =>
+    existsSync(`/usr/lib/${arch}/${soname}`),
+  );
+}
+
 export const tools = {
+  ffmpeg: () =>
+    requireTool('ffmpeg (with g722 and libopus encoders)', () =>
+      commandWorks('ffmpeg', ['-hide_banner', '-h', 'encoder=libopus']),
+    ),
+  sox: () => requireTool('sox', () => commandWorks('sox', ['--version'])),
+  libspandsp: () => requireTool('libspandsp2', () => hasLibrary('libspandsp.so.2')),
+  libbcg729: () => requireTool('libbcg729-0', () => hasLibrary('libbcg729.so.0')),
+  libopus: () => requireTool('libopus0', () => hasLibrary('libopus.so.0')),
   sipp: () =>
     requireTool(
       'sipp (Debian sip-tester)',

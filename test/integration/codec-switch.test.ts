@@ -43,7 +43,7 @@ describe.skipIf(!ready)('codec switch mid-stream', () => {
       await encodeOpus(slice16k(2)),
       encodeG729(slice8k(3)),
     ];
-    const packets = joinClips(clips);
+    const packets = joinClips(clips).map((p) => p.data);
     const factories = loadCodecs().factories;
     const byName = (name: string) => factories.find((f) => f.codec.name === name)!;
     const payloads: StreamPayload[] = [

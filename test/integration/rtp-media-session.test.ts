@@ -45,7 +45,6 @@ class FakeHandle implements LiveCallHandle {
   }
 }
 
-
 /** An SBC-side sender for one stream, with its own fixed source port. */
 class Sender {
   seq = 1000;
@@ -219,6 +218,44 @@ describe('UdpMediaSessions on 127.0.0.1', () => {
     expect([...handle.samples('CALLER').subarray(480)]).toEqual([
       ...decodeG711('PCMU', callerAudio.subarray(20 * 160, 21 * 160)),
     ]);
+  });
+
+  it('lets a new sender take a stream over after a re-INVITE, or after the old one went quiet', async () => {
+    const session = await sessions.allocate(2);
+    const handle = new FakeHandle();
+    handle.wanting = true;
+    session.attach(streams, handle);
+    const [caller] = await senders(session.ports);
+    for (let i = 0; i < 5; i++) caller.send(i);
+    await until(() => session.stats().packetsDecoded === 5, 'first sender decoded');
+
+    // A transfer moved the SBC's media to another port: the re-INVITE's answer lets it in.
+    const moved = await udpSocket();
+    sockets.push(moved);
+    const second = new Sender(moved, session.ports[0]!, callerAudio, 0x1111);
+    second.send(5);
+    await until(
+      () => session.stats().dropped['wrong-source'] === 1,
+      'refused before the re-INVITE',
+    );
+    session.update(streams);
+    // The old sender's last packets after the answer do not keep the new one out.
+    caller.send(5);
+    await until(() => session.stats().packetsDecoded === 6, 'old sender still heard');
+    for (let i = 6; i < 10; i++) second.send(i);
+    await until(() => session.stats().packetsDecoded === 10, 'second sender decoded');
+    // The first sender is now the stranger.
+    caller.send(10);
+    await until(() => session.stats().dropped['wrong-source'] === 2, 'old sender refused');
+
+    // Without signalling, only after the current sender stayed quiet for a sweep (100 ms here).
+    await pause(400);
+    for (let i = 11; i < 16; i++) caller.send(i);
+    await until(() => session.stats().packetsDecoded === 15, 'quiet stream taken over');
+    expect([...handle.samples('CALLER').subarray(-160)]).toEqual([
+      ...decodeG711('PCMU', callerAudio.subarray(15 * 160, 16 * 160)),
+    ]);
+    expect(session.stats().dropped['wrong-source']).toBe(2);
   });
 
   it('fires the media timeout once when RTP stops, not while a stream is on hold', async () => {

@@ -468,8 +468,52 @@ describe('recorder UAS over real sockets', () => {
         body: sdp,
       }),
     );
-    await client.waitFor(isResponse(488, 'INVITE', second));
+    const refused = await client.waitFor(isResponse(488, 'INVITE', second));
+    // The Warning names what would have been accepted (this harness decodes G.711 only).
+    expect(headerValue(refused, 'warning')).toBe(
+      '305 callscribe "Incompatible media format; callscribe accepts PCMU/8000, PCMA/8000 (plus telephone-event) over RTP/AVP or RTP/AVPF"',
+    );
     expect(h.media.sessions.every((s) => s.closed || s.attached !== undefined)).toBe(true);
+  });
+
+  it('accepts a re-INVITE offering only another decodable codec, and 488s one with nothing decodable', async () => {
+    const client = await tcp();
+    const callId = unique('transfer');
+    const send = (cseq: number, body: ReturnType<typeof siprecBody>, toTag?: string) =>
+      client.send(
+        sipRequest({
+          method: 'INVITE',
+          callId,
+          cseq,
+          branch: `z9hG4bK${callId}-${cseq}`,
+          transport: 'tcp',
+          clientPort: client.port,
+          toTag,
+          contentType: body.contentType,
+          body: body.body,
+        }),
+      );
+    send(1, siprecBody());
+    const ok = await client.waitFor(isResponse(200, 'INVITE', callId));
+    const toTag = /;tag=([^;]+)/.exec(headerValue(ok, 'to') ?? '')?.[1];
+    const session = h.media.sessions.at(-1)!;
+    // PCMA only: not PCMU any more, still G.711, so this harness decodes it.
+    let after = client.received.length;
+    send(2, siprecBody({ audio: { formats: '8', rtpmaps: ['a=rtpmap:8 PCMA/8000'] } }), toTag);
+    const reOk = await client.waitFor(isResponse(200, 'INVITE', callId), { after });
+    expect(sdpOf(reOk)).toMatch(/m=audio \d+ RTP\/AVP 8 101\r\n/);
+    const names = (streams: (typeof session.updates)[number]) =>
+      streams.map((st) =>
+        st.payloads.map((p) => (p.kind === 'audio' ? p.decoder.codec.name : p.kind)),
+      );
+    expect(names(session.updates.at(-1)!)).toEqual([['PCMA', 'telephone-event'], ['PCMA']]);
+    // GSM only: nothing decodable. The dialog stays as it was.
+    after = client.received.length;
+    send(3, siprecBody({ audio: { formats: '3', rtpmaps: ['a=rtpmap:3 GSM/8000'] } }), toTag);
+    const refused = await client.waitFor(isResponse(488, 'INVITE', callId), { after });
+    expect(headerValue(refused, 'warning')).toMatch(/^305 callscribe ".*PCMU\/8000, PCMA\/8000/);
+    expect(session.updates).toHaveLength(1);
+    expect(session.closed).toBe(false);
   });
 
   it('answers an oversize UDP request 513 and counts what it cannot answer', async () => {

@@ -89,3 +89,64 @@ export function snrDb(
   }
   return 10 * Math.log10(signal / Math.max(1e-9, noise));
 }
+
+/** Mean absolute level per block of `blockSamples`. */
+function envelope(pcm: Int16Array, blockSamples: number): Float64Array {
+  const out = new Float64Array(Math.floor(pcm.length / blockSamples));
+  for (let b = 0; b < out.length; b++) {
+    let sum = 0;
+    for (let i = b * blockSamples; i < (b + 1) * blockSamples; i++) sum += Math.abs(pcm[i]!);
+    out[b] = sum / blockSamples;
+  }
+  return out;
+}
+
+/**
+ * Where `source` sits inside a long `decoded` recording and how well it matches there: a coarse
+ * search on 10 ms level envelopes over ±`maxLagMs`, then a sample-exact search ±15 ms around it.
+ */
+export function locate(
+  source: Int16Array,
+  decoded: Int16Array,
+  sampleRateHz: number,
+  maxLagMs: number,
+): { lag: number; correlation: number } {
+  const block = sampleRateHz / 100;
+  const a = envelope(source, block);
+  const b = envelope(decoded, block);
+  let coarse = 0;
+  let best = -Infinity;
+  const maxBlocks = Math.ceil(maxLagMs / 10);
+  for (let lag = -maxBlocks; lag <= maxBlocks; lag++) {
+    const from = Math.max(0, -lag);
+    const to = Math.min(a.length, b.length - lag);
+    if (to - from < a.length / 2) continue;
+    const c = correlation(a.subarray(from, to), b.subarray(from + lag, to + lag));
+    if (c > best) {
+      best = c;
+      coarse = lag;
+    }
+  }
+  const margin = Math.ceil((15 * sampleRateHz) / 1000);
+  const from = Math.max(margin, -coarse * block + margin);
+  const length = Math.min(source.length, decoded.length - coarse * block) - from - 2 * margin;
+  let fine = { lag: coarse * block, correlation: -Infinity };
+  for (let lag = coarse * block - margin; lag <= coarse * block + margin; lag++) {
+    if (from + lag < 0 || from + lag + length > decoded.length) continue;
+    const c = correlation(
+      source.subarray(from, from + length),
+      decoded.subarray(from + lag, from + lag + length),
+    );
+    if (c > fine.correlation) fine = { lag, correlation: c };
+  }
+  return fine;
+}
+
+/** One channel (0 left, 1 right) of a 16-bit stereo WAV, and its rate. */
+export function wavChannel(wav: Buffer, channel: 0 | 1): { pcm: Int16Array; sampleRateHz: number } {
+  const sampleRateHz = wav.readUInt32LE(24);
+  const frames = (wav.length - 44) / 4;
+  const pcm = new Int16Array(frames);
+  for (let i = 0; i < frames; i++) pcm[i] = wav.readInt16LE(44 + i * 4 + channel * 2);
+  return { pcm, sampleRateHz };
+}

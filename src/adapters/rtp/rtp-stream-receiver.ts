@@ -56,6 +56,10 @@ export class RtpStreamReceiver {
   #onFrame: (frame: AudioFrame) => void = () => {};
   #sourceAddress: string | null = null;
   #sourcePort = 0;
+  /** The next packet from another source takes the stream over (see `allowNewSource`). */
+  #newSourceAllowed = false;
+  /** Packets the current source may still send without withdrawing that permission. */
+  #newSourceGracePackets = 0;
   #ssrc: number | null = null;
   #expectedSeq: number | null = null;
   #lastReleasedSeq = -1;
@@ -65,6 +69,7 @@ export class RtpStreamReceiver {
   packetsDecoded = 0;
   packetsLost = 0;
   ssrcChanges = 0;
+  sourceChanges = 0;
   telephoneEventPackets = 0;
   comfortNoisePackets = 0;
   /** Packets decoded per codec name. */
@@ -103,16 +108,38 @@ export class RtpStreamReceiver {
     this.#onFrame = onFrame;
   }
 
-  /** Latches to the first sender; later packets from anyone else are counted and refused. */
+  /**
+   * Latches to the first sender; later packets from anyone else are counted and refused, unless
+   * a new source was allowed and the current one has not sent since.
+   */
   acceptSource(address: string, port: number): boolean {
-    if (this.#sourceAddress === null) {
-      this.#sourceAddress = address;
-      this.#sourcePort = port;
+    if (port === this.#sourcePort && address === this.#sourceAddress) {
+      if (this.#newSourceGracePackets > 0) this.#newSourceGracePackets--;
+      else this.#newSourceAllowed = false;
       return true;
     }
-    if (port === this.#sourcePort && address === this.#sourceAddress) return true;
+    if (this.#sourceAddress === null || this.#newSourceAllowed) {
+      if (this.#sourceAddress !== null) this.sourceChanges++;
+      this.#sourceAddress = address;
+      this.#sourcePort = port;
+      this.#newSourceAllowed = false;
+      this.#newSourceGracePackets = 0;
+      return true;
+    }
     this.#drops.count('wrong-source');
     return false;
+  }
+
+  /**
+   * Lets another sender take the stream over: after a re-INVITE (a transfer may move the SBC's
+   * media to another port, while the old one still sends its last packets: `gracePackets`) or
+   * when the current sender went quiet (SBC fail-over). Beyond the grace, a packet from the
+   * current sender withdraws the permission, so a live stream cannot be hijacked later.
+   */
+  allowNewSource(gracePackets = 0): void {
+    if (this.#sourceAddress === null) return;
+    this.#newSourceAllowed = true;
+    this.#newSourceGracePackets = gracePackets;
   }
 
   push(buf: Uint8Array): void {

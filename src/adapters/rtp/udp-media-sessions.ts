@@ -12,6 +12,7 @@ import type {
   MediaSession,
   MediaSessions,
   MediaSessionStats,
+  StreamPayload,
 } from './media-sessions.js';
 import { PreRollPackets } from './pre-roll-packets.js';
 import { RTP_FIXED_HEADER_BYTES } from './rtp-packet.js';
@@ -19,6 +20,7 @@ import { RtpPortPool, type RtpPortPair } from './rtp-port-pool.js';
 import { RtpStreamReceiver } from './rtp-stream-receiver.js';
 
 const MAX_SWEEP_INTERVAL_MS = 1000;
+const RELATCH_GRACE_PACKETS = 50;
 
 export interface UdpMediaSessionsDeps {
   config: Pick<Config, 'rtpHost' | 'rtpPorts' | 'mediaTimeoutMs' | 'preRollMs'>;
@@ -33,6 +35,8 @@ interface StreamSlot {
   readonly pair: RtpPortPair;
   readonly receiver: RtpStreamReceiver;
   stream: AcceptedStream | null;
+  /** Every payload type answered on this stream so far, the latest answer winning a number. */
+  payloads: ReadonlyMap<number, StreamPayload>;
   /** Payload type → RTP clock of the stream's audio codecs, for the pre-roll's time span. */
   audioClocksHz: Map<number, number>;
   channel: Channel | null;
@@ -153,6 +157,7 @@ class UdpMediaSession implements MediaSession {
         pair,
         receiver: new RtpStreamReceiver({ drops: this.#drops }),
         stream: null,
+        payloads: new Map(),
         audioClocksHz: new Map(),
         channel: null,
         preRoll: null,
@@ -195,6 +200,9 @@ class UdpMediaSession implements MediaSession {
       if (slot.stream === null && handle !== null)
         slot.channel = handle.channelForLabel(stream.label);
       this.#configure(slot, stream);
+      // A transfer may move the SBC's media to another port: the new sender takes over, even
+      // if the old one still sends for a while (a second at 20 ms packets).
+      slot.receiver.allowNewSource(RELATCH_GRACE_PACKETS);
     }
   }
 
@@ -206,9 +214,14 @@ class UdpMediaSession implements MediaSession {
   }
 
   #configure(slot: StreamSlot, stream: AcceptedStream): void {
+    // Payload types of earlier answers stay decodable unless the new answer gives their number
+    // to another codec: packets of the old codec still in flight after a re-INVITE are audio too.
+    const payloads = new Map(slot.payloads);
+    for (const p of stream.payloads) payloads.set(p.payloadType, p);
+    slot.payloads = payloads;
     slot.stream = stream;
     slot.audioClocksHz = new Map(
-      stream.payloads.flatMap((p) =>
+      [...payloads.values()].flatMap((p) =>
         p.kind === 'audio' ? [[p.payloadType, p.decoder.codec.rtpClockRateHz] as const] : [],
       ),
     );
@@ -216,10 +229,7 @@ class UdpMediaSession implements MediaSession {
     const channel = slot.channel;
     if (handle === null || channel === null) return;
     slot.receiver.configure(
-      {
-        payloads: new Map(stream.payloads.map((p) => [p.payloadType, p])),
-        outputRateHz: stream.outputRateHz,
-      },
+      { payloads, outputRateHz: stream.outputRateHz },
       (frame: AudioFrame) => {
         if (slot.replaying) handle.preRoll(channel, frame);
         else handle.audio(channel, frame);
@@ -293,7 +303,11 @@ class UdpMediaSession implements MediaSession {
       active = true;
       if (slot.sawPacket) heard = true;
     }
-    for (const slot of this.#slots) slot.sawPacket = false;
+    for (const slot of this.#slots) {
+      // A whole sweep without a packet from the latched sender: another may take over.
+      if (!slot.sawPacket) slot.receiver.allowNewSource();
+      slot.sawPacket = false;
+    }
     if (!active || heard) {
       this.#lastActivityMs = nowMs;
       return;

@@ -51,7 +51,12 @@ export function sipRequest(spec: RequestSpec): SipRequest {
 
 /** A two-stream SIPREC offer (labels 1 and 2, PCMU) with RFC 7865 metadata. */
 export function siprecBody(
-  options: { mediaPort?: number; direction?: 'sendonly' | 'inactive' } = {},
+  options: {
+    mediaPort?: number;
+    direction?: 'sendonly' | 'inactive';
+    /** Replaces PCMU on both m-lines: the formats and their rtpmap lines. */
+    audio?: { formats: string; rtpmaps: string[] };
+  } = {},
 ): {
   contentType: string;
   body: string;
@@ -64,13 +69,13 @@ export function siprecBody(
     's=-',
     'c=IN IP4 127.0.0.1',
     't=0 0',
-    `m=audio ${port} RTP/AVP 0 101`,
-    'a=rtpmap:0 PCMU/8000',
+    `m=audio ${port} RTP/AVP ${options.audio?.formats ?? '0'} 101`,
+    ...(options.audio?.rtpmaps ?? ['a=rtpmap:0 PCMU/8000']),
     'a=rtpmap:101 telephone-event/8000',
     'a=label:1',
     `a=${direction}`,
-    `m=audio ${port + 2} RTP/AVP 0`,
-    'a=rtpmap:0 PCMU/8000',
+    `m=audio ${port + 2} RTP/AVP ${options.audio?.formats ?? '0'}`,
+    ...(options.audio?.rtpmaps ?? ['a=rtpmap:0 PCMU/8000']),
     'a=label:2',
     `a=${direction}`,
     '',

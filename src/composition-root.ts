@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import type { CallEventStream } from './ports/call-event-stream.js';
@@ -10,6 +8,7 @@ import { CertificateReloader } from './adapters/tls/certificate-reloader.js';
 import { httpTlsFiles } from './config/tls-settings.js';
 import { createCallInitHook } from './adapters/hook/create-hook.js';
 import { loadCodecs } from './adapters/codecs/load-codecs.js';
+import { persistedNodeId } from './adapters/node-identity/node-id-file.js';
 import { WavCallRecorder } from './adapters/recording/wav-call-recorder.js';
 import { UdpMediaSessions } from './adapters/rtp/udp-media-sessions.js';
 import { createSipServer } from './adapters/sip/sip-server.js';
@@ -18,10 +17,12 @@ import { SqliteDatabase } from './adapters/sqlite/database.js';
 import { SqliteCallEventStream } from './adapters/sqlite/sqlite-call-event-stream.js';
 import { SqliteCallStore } from './adapters/sqlite/sqlite-call-store.js';
 import { startSweeper } from './adapters/sqlite/start-sweeper.js';
+import { CallRecovery } from './app/call-recovery.js';
 import { CallService } from './app/call-service.js';
 import { ControlRouter } from './app/control-router.js';
 import { HookRunner } from './app/hook-runner.js';
 import { LiveCalls } from './app/live-calls.js';
+import { OwnerLossReaper } from './app/owner-loss-reaper.js';
 import { TranscriptionPipelineFactory } from './app/transcription-pipeline.js';
 import { CodecRegistry } from './media/codec-registry.js';
 import { createLogger } from './observability/logger.js';
@@ -64,7 +65,7 @@ export async function buildServer(
   const now = options.now ?? Date.now;
   const log = options.log ?? createLogger({ level: config.logLevel, redact: config.logRedact });
   const httpHost = httpListenHost(config);
-  const nodeId = config.nodeId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
+  const nodeId = config.nodeId ?? persistedNodeId(config.dataDir);
   const liveCalls = new LiveCalls();
   const metrics = createMetrics({ callCounts: () => liveCalls.countsByState() });
   const httpTls = httpTlsFiles(config);
@@ -105,7 +106,32 @@ export async function buildServer(
   const recorder = new WavCallRecorder({
     dataDir: config.dataDir,
     log: log.child({ component: 'recorder' }),
+    flushMs: config.recordingFlushMs,
+    metrics,
   });
+  const publicUrl =
+    config.publicUrl ??
+    `${config.httpTls ? 'https' : 'http'}://${httpClientHost(httpHost)}:${config.httpPort}`;
+  const recovery = new CallRecovery({
+    store,
+    eventStream,
+    recorder,
+    // One node on SQLite: no other node can hold a call, so any other owner is an earlier identity.
+    liveness: redis?.liveness ?? { isAlive: async (id) => id === nodeId },
+    isHeldHere: (callId) => liveCalls.holds(callId),
+    nodeId,
+    publicUrl,
+    metrics,
+    log: log.child({ component: 'recovery' }),
+    now,
+  });
+  const reaper = redis
+    ? new OwnerLossReaper({
+        recovery,
+        intervalMs: redis.ownerLossScanMs,
+        log: log.child({ component: 'owner-loss' }),
+      })
+    : undefined;
   const engine = await createSpeechEngine(config, log.child({ component: 'engine' }), metrics);
   const fallbackEngine = config.engineFallback
     ? await createSpeechEngine(
@@ -130,6 +156,7 @@ export async function buildServer(
   const router = new ControlRouter({
     store,
     liveCalls,
+    recovery,
     metrics,
     log: log.child({ component: 'control' }),
     nodeId,
@@ -154,10 +181,9 @@ export async function buildServer(
     languageCode: config.languageCode,
     recordCalls: config.recordCalls,
     preRollMs: config.preRollMs,
-    publicUrl:
-      config.publicUrl ??
-      `${config.httpTls ? 'https' : 'http'}://${httpClientHost(httpHost)}:${config.httpPort}`,
+    publicUrl,
     now,
+    recovery,
     onCallArrived: (callId, originalCallId) => {
       router.callArrived(callId, originalCallId);
       redis?.announceCallArrived(callId, originalCallId);
@@ -200,6 +226,9 @@ export async function buildServer(
     async start() {
       // Take the node lease and listen for forwarded control events before any call can arrive.
       await redis?.start(router);
+      // Calls an earlier run left live are ended (and their recordings repaired) before new ones arrive.
+      await recovery.recoverAtStart();
+      reaper?.start();
       const bound = await sip.start();
       const sipPorts = { udp: bound.udpPort, tcp: bound.tcpPort };
       logHttpExposure(config, httpHost, log);
@@ -231,8 +260,10 @@ export async function buildServer(
     async stop() {
       stopSweeper?.();
       httpCertificates?.close();
+      await reaper?.stop();
       await sip.close();
       await callService.endAll('shutdown');
+      recovery.close();
       router.close();
       await http.close();
       await mediaSessions.close();

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { readSse } from '../../src/cli/sse-client.js';
 import type { CallEvent } from '../../src/domain/call-event.js';
 import { placeSiprecCall, RtpPacer } from '../../src/sbc-sim/index.js';
-import { ServerProcess } from '../../test/integration/multi-node/server-process.js';
+import { ServerProcess } from '../../test/support/server-process.js';
 import { PrivateRedisCluster } from '../../test/support/private-redis-cluster.js';
 import { redisClient } from '../../test/support/redis-client.js';
 import { deleteKeys } from '../../test/support/redis-test-keys.js';
@@ -53,7 +53,7 @@ const startSeen = new Map<string, Map<string, number>>();
 let feeds = new AbortController();
 function watchStarts(node: ServerProcess): void {
   const seen = new Map<string, number>();
-  startSeen.set(node.nodeId, seen);
+  startSeen.set(node.label, seen);
   void readSse(`${node.baseUrl}/api/events`, {
     signal: feeds.signal,
     onMessage: (message) => {
@@ -146,7 +146,7 @@ async function measure(redisUrl: string, redisCluster: boolean): Promise<Figures
     const forwarded: number[] = [];
     for (const [i, call] of calls.entries()) {
       const ingress = (i >> 1) % 2 === 0 ? call.owner : call.other;
-      const seen = startSeen.get(ingress.nodeId)!;
+      const seen = startSeen.get(ingress.label)!;
       const t0 = epochMs();
       await putEvent(ingress.baseUrl, 'START_CALL_PROCESSING', { callId: call.callId });
       await until(() => seen.has(call.callId), `START of ${call.callId}`);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CallData, ChannelMapping, PartyNumberField } from '../domain/call.js';
-import { endCall } from '../domain/call-lifecycle.js';
+import { beginEnding, completeEnding, endCall } from '../domain/call-lifecycle.js';
 import { fillMissingNumbers, markNumbersSetBy } from '../domain/party-numbers.js';
 import { isAppError } from '../domain/errors.js';
 import type { HookDecision, HookEvent } from '../domain/hook-contract.js';
@@ -11,10 +11,15 @@ import type { CallRecorder } from '../ports/call-recorder.js';
 import type { CallSessions, NewSession, SessionDecision } from '../ports/call-sessions.js';
 import type { CallStore } from '../ports/call-store.js';
 import { CallEventPublisher, callStateEvent } from './call-event-publisher.js';
+import type { CallRecovery } from './call-recovery.js';
 import type { HookRunner } from './hook-runner.js';
 import { LiveCall } from './live-call.js';
 import type { LiveCalls } from './live-calls.js';
+import { retryWhileRetryable } from './retry.js';
 import { updateCall } from './update-call.js';
+
+/** How long shutdown waits for a store that refuses writes before leaving the rest to the next start. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 export interface CallServiceDeps {
   store: CallStore;
@@ -32,6 +37,8 @@ export interface CallServiceDeps {
   now: () => number;
   /** Told when a call appears, so control events held for its id can be applied. */
   onCallArrived(callId: string, originalCallId: string): void;
+  /** Finishes ends the store refused (the record is left ending, or its events unstored). */
+  recovery: Pick<CallRecovery, 'retryLater'>;
 }
 
 /**
@@ -39,6 +46,9 @@ export interface CallServiceDeps {
  * it live — processing at once, or parked until START_CALL_PROCESSING.
  */
 export class CallService implements CallSessions {
+  /** Aborted when shutdown's grace runs out: writes still failing are then given up. */
+  private readonly stopping = new AbortController();
+
   constructor(private readonly deps: CallServiceDeps) {}
 
   liveCallCount(): number {
@@ -106,22 +116,10 @@ export class CallService implements CallSessions {
       if (ended.ok) call = ended.value;
     }
 
-    try {
-      await deps.store.create(call);
-    } catch (error) {
-      log.error({ err: error }, 'call could not be stored');
-      return {
-        accepted: false,
-        code: isAppError(error) ? error.code : 'STORE_UNAVAILABLE',
-        reason: error instanceof Error ? error.message : String(error),
-      };
-    }
-    log.info(
-      { state: call.state, pii: { fromNumber: call.fromNumber, toNumber: call.toNumber } },
-      'call stored',
+    const events = new CallEventPublisher(
+      { stream: deps.eventStream, log, now: deps.now, stopping: this.stopping.signal },
+      callId,
     );
-
-    const events = new CallEventPublisher({ stream: deps.eventStream, log, now: deps.now }, callId);
     const live = new LiveCall(
       {
         pipelines: deps.pipelines,
@@ -131,7 +129,9 @@ export class CallService implements CallSessions {
         audioSampleRateHz: session.audioSampleRateHz,
         publicUrl: deps.publicUrl,
         now: deps.now,
-        persistEnd: (id, reason) => this.persistEnd(id, reason),
+        persistEnding: (id, reason) => this.persistEnding(id, reason),
+        persistEnded: (id) => this.persistEnded(id),
+        endUnfinished: (id, reason) => deps.recovery.retryLater(id, reason),
         persistMetadata: async (id, siprec, parties) => {
           const { stored, outcome } = await updateCall<PartyNumberField[]>(
             deps.store,
@@ -161,6 +161,24 @@ export class CallService implements CallSessions {
       log,
       events,
     );
+    // Control events that find the record before the call is held wait for it (no orphan).
+    deps.liveCalls.markArriving(callId);
+    try {
+      await deps.store.create(call);
+    } catch (error) {
+      deps.liveCalls.arrivalAbandoned(callId);
+      log.error({ err: error }, 'call could not be stored');
+      return {
+        accepted: false,
+        code: isAppError(error) ? error.code : 'STORE_UNAVAILABLE',
+        reason: error instanceof Error ? error.message : String(error),
+      };
+    }
+    log.info(
+      { state: call.state, pii: { fromNumber: call.fromNumber, toNumber: call.toNumber } },
+      'call stored',
+    );
+
     deps.liveCalls.add(live);
     if (refused) {
       live.markEnded(call);
@@ -177,21 +195,49 @@ export class CallService implements CallSessions {
     return { accepted: true, handle: live };
   }
 
-  /** Ends every live call, e.g. at shutdown. */
+  /** Ends every live call, e.g. at shutdown; a store still refusing writes after a grace is left to the next start. */
   async endAll(reason: string): Promise<void> {
-    await Promise.all(this.deps.liveCalls.all().map((call) => call.end(reason)));
+    const grace = setTimeout(() => this.stopping.abort(), SHUTDOWN_GRACE_MS);
+    try {
+      await Promise.all(this.deps.liveCalls.all().map((call) => call.end(reason)));
+    } finally {
+      clearTimeout(grace);
+    }
   }
 
-  private async persistEnd(callId: string, reason: string): Promise<CallData | undefined> {
-    const nowIso = new Date(this.deps.now()).toISOString();
+  private persistEnding(callId: string, reason: string): Promise<CallData | undefined> {
+    return this.persist(callId, 'call end could not be stored', (call, nowIso) =>
+      beginEnding(call, reason, nowIso),
+    );
+  }
+
+  private persistEnded(callId: string): Promise<CallData | undefined> {
+    return this.persist(callId, 'call end could not be stored', (call, nowIso) =>
+      completeEnding(call, nowIso),
+    );
+  }
+
+  /** One step of a call's end, retried while the store refuses writes; undefined if it gave up. */
+  private async persist(
+    callId: string,
+    what: string,
+    step: (call: CallData, nowIso: string) => ReturnType<typeof completeEnding>,
+  ): Promise<CallData | undefined> {
+    const log = this.deps.log.child({ callId });
     try {
-      const { stored } = await updateCall(this.deps.store, callId, (current) => {
-        const ended = endCall(current.call, reason, nowIso);
-        return ended.ok ? { write: ended.value, outcome: null } : { noop: null };
-      });
+      const { stored } = await retryWhileRetryable(
+        () =>
+          updateCall(this.deps.store, callId, (current) => {
+            const next = step(current.call, new Date(this.deps.now()).toISOString());
+            return next.ok && next.value !== current.call
+              ? { write: next.value, outcome: null }
+              : { noop: null };
+          }),
+        { log, what, stopping: this.stopping.signal },
+      );
       return stored.call;
     } catch (err) {
-      this.deps.log.child({ callId }).error({ err }, 'call end could not be stored');
+      log.error({ err }, what);
       return undefined;
     }
   }

@@ -1,30 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import {
-  endCall,
-  pauseProcessing,
-  startProcessing,
-  updateAgent,
-} from '../domain/call-lifecycle.js';
+import { pauseProcessing, startProcessing, updateAgent } from '../domain/call-lifecycle.js';
 import type { ControlOutcome, ControlOutcomeStatus } from '../domain/control-event.js';
 import { AppError, toAppError } from '../domain/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ControlEvents, ControlRequest } from '../ports/control-events.js';
+import type { ControlForwarder } from '../ports/control-forwarder.js';
 import type { CallStore, StoredCall } from '../ports/call-store.js';
+import { type CallRecovery, NODE_RESTART, OWNER_LOST } from './call-recovery.js';
 import type { LiveCalls } from './live-calls.js';
 import { fromResult, updateCall } from './update-call.js';
-
-/** Delivers a control event to the node that holds the call (multi-node deployments). */
-export interface ControlForwarder {
-  forward(
-    ownerNodeId: string,
-    request: ControlRequest & { eventId: string },
-  ): Promise<ControlOutcome>;
-}
 
 export interface ControlRouterDeps {
   store: CallStore;
   liveCalls: LiveCalls;
+  /** Ends calls whose media is gone (this node restarted, or their owner's lease ran out). */
+  recovery: Pick<CallRecovery, 'recover'>;
   metrics: Metrics;
   log: Logger;
   nodeId: string;
@@ -104,8 +95,10 @@ export class ControlRouter implements ControlEvents {
         log.info('START_CALL_PROCESSING event received, retrieving stored callData');
       }
       const stored = await this.resolve(request.detail.callId);
-      if (!stored) {
-        if (holdIfUnknown) {
+      // A call being set up here is stored before it is held: its events wait like an unknown call's.
+      const arriving = stored !== undefined && this.deps.liveCalls.isArriving(stored.call.callId);
+      if (!stored || arriving) {
+        if (holdIfUnknown || arriving) {
           this.hold(request, receivedAt, log);
           return make(
             'pending',
@@ -122,11 +115,21 @@ export class ControlRouter implements ControlEvents {
           { ownerNodeId: stored.call.ownerNodeId },
           'forwarding control event to the owning node',
         );
-        return await this.deps.forwarder.forward(stored.call.ownerNodeId, {
+        const forwarded = await this.deps.forwarder.forward(stored.call.ownerNodeId, {
           ...request,
           ingress: 'forwarded',
           detail: { ...request.detail, callId },
         });
+        if (forwarded !== 'owner-gone') return forwarded;
+        await this.deps.recovery.recover(callId, OWNER_LOST, {
+          deadOwnerNodeId: stored.call.ownerNodeId,
+        });
+        return make(
+          'rejected',
+          callId,
+          'the node that held this call is gone',
+          'CALL_OWNER_UNAVAILABLE',
+        );
       }
       switch (request.type) {
         case 'START_CALL_PROCESSING':
@@ -138,6 +141,9 @@ export class ControlRouter implements ControlEvents {
       }
     } catch (error) {
       const appError = toAppError(error, 'STORE_UNAVAILABLE');
+      // A store that cannot be written or read now: the caller is told to retry (PutEvents:
+      // InternalFailure), instead of receiving a rejection that may never have been stored.
+      if (appError.retryable) throw appError;
       log.warn({ code: appError.code, err: appError }, 'control event rejected');
       return make('rejected', null, appError.message, appError.code);
     }
@@ -244,28 +250,22 @@ export class ControlRouter implements ControlEvents {
 
   /**
    * A call this node owns but no longer holds (the process restarted, so there is no media)
-   * cannot be processed: it is marked ENDED and the event refused, instead of pretending.
+   * cannot be processed: it is ended with its closing events, and the event refused, instead of
+   * pretending.
    */
   private async orphaned(callId: string, log: Logger, make: OutcomeMaker): Promise<ControlOutcome> {
-    const nowIso = new Date(this.deps.now()).toISOString();
-    const { stored } = await updateCall(this.deps.store, callId, (current) => {
-      const ended = endCall(current.call, 'owner-lost', nowIso);
-      return ended.ok ? { write: ended.value, outcome: null } : { noop: null };
-    });
-    const reason =
-      stored.call.endReason === 'owner-lost'
-        ? 'the node that held this call is gone'
-        : `call ended (${stored.call.endReason ?? 'unknown reason'})`;
-    log.warn(
-      { endReason: stored.call.endReason },
-      'control event for a call whose media is not held here',
-    );
-    return make(
-      'rejected',
-      callId,
-      reason,
-      stored.call.endReason === 'owner-lost' ? 'CALL_OWNER_UNAVAILABLE' : 'CALL_ENDED',
-    );
+    await this.deps.recovery.recover(callId, NODE_RESTART);
+    const stored = await this.deps.store.get(callId);
+    const endReason = stored?.call.endReason ?? NODE_RESTART;
+    log.warn({ endReason }, 'control event for a call whose media is not held here');
+    if (endReason === OWNER_LOST)
+      return make(
+        'rejected',
+        callId,
+        'the node that held this call is gone',
+        'CALL_OWNER_UNAVAILABLE',
+      );
+    return make('rejected', callId, `call ended (${endReason})`, 'CALL_ENDED');
   }
 
   /** The call by its current id, or by its pre-hook id through `cm#`. */
@@ -288,7 +288,7 @@ export class ControlRouter implements ControlEvents {
       if (waiting.length > 0) this.held.set(key, waiting);
       else this.held.delete(key);
       log.warn('held control event expired: no such call arrived');
-      void this.record(
+      this.record(
         this.outcomeOf(
           request,
           receivedAt,
@@ -298,7 +298,7 @@ export class ControlRouter implements ControlEvents {
           'CALL_NOT_FOUND',
         ),
         log,
-      );
+      ).catch(() => undefined);
     }, this.deps.pendingEventTtlMs);
     timer.unref();
     const list = this.held.get(key) ?? [];
@@ -317,6 +317,11 @@ export class ControlRouter implements ControlEvents {
       await this.deps.store.putControlOutcome(outcome);
     } catch (err) {
       log.error({ err }, 'control event outcome could not be stored');
+      // Never acknowledge what was not stored: the ingress answers with a retryable failure.
+      throw new AppError('STORE_UNAVAILABLE', 'the control event outcome could not be stored', {
+        cause: err,
+        retryable: true,
+      });
     }
     return outcome;
   }

@@ -5,7 +5,13 @@ import type { AudioFrame } from '../media/audio-frame.js';
 import type { CallPipeline, CallPipelineFactory } from '../ports/call-pipeline.js';
 import type { LiveCallHandle, PartyNumbers } from '../ports/call-sessions.js';
 import type { CallRecorder } from '../ports/call-recorder.js';
-import { type CallEventPublisher, callStateEvent, startEvent } from './call-event-publisher.js';
+import {
+  type CallEventPublisher,
+  callStateEvent,
+  endEvents,
+  recordingUrl,
+  startEvent,
+} from './call-event-publisher.js';
 import { RecordingFeed } from './recording-feed.js';
 
 export interface LiveCallDeps {
@@ -17,8 +23,12 @@ export interface LiveCallDeps {
   audioSampleRateHz: number;
   publicUrl: string;
   now: () => number;
-  /** Persists the end of the call (compare-and-set in the store); returns the stored record. */
-  persistEnd(callId: string, reason: string): Promise<CallData | undefined>;
+  /** Records the end reason and time (the call is ending); returns the stored record. */
+  persistEnding(callId: string, reason: string): Promise<CallData | undefined>;
+  /** Records ENDED, once the closing events are stored; returns the stored record. */
+  persistEnded(callId: string): Promise<CallData | undefined>;
+  /** The end could not be completed here (the store refused writes): recovery finishes it later. */
+  endUnfinished(callId: string, reason: string): void;
   /** Stores new metadata and fills unknown numbers from it; the stored record and what was filled. */
   persistMetadata(
     callId: string,
@@ -212,29 +222,37 @@ export class LiveCall implements LiveCallHandle {
     return next;
   }
 
+  /**
+   * Ends in three steps so that a crash at any point leaves something recovery can finish
+   * exactly once: the reason and end time are stored first (the call is ending), then the final
+   * results, the recording and the closing events go out, and only then is the call ENDED.
+   */
   private async finish(reason: string, wasActive: boolean): Promise<void> {
     try {
+      let complete = true;
       if (wasActive) {
-        const stored = await this.deps.persistEnd(this.callId, reason);
-        if (stored) this.call = stored;
+        const ending = await this.deps.persistEnding(this.callId, reason);
+        if (ending) this.call = ending;
+        else complete = false;
       }
       await this.pipeline?.finish();
       const path = await this.recording?.close();
       if (wasActive) {
-        await this.events.publish(callStateEvent(this.call));
-        if (this.startPublished) {
-          await this.events.publish({
-            EventType: 'END',
-            CustomerPhoneNumber: this.call.fromNumber,
-            SystemPhoneNumber: this.call.toNumber,
-          });
+        const lostBefore = this.events.lostCount;
+        const url = path === undefined ? undefined : recordingUrl(this.deps.publicUrl, this.callId);
+        for (const body of endEvents(this.call, {
+          started: this.startPublished,
+          recordingUrl: url,
+        }))
+          await this.events.publish(body);
+        await this.events.drained();
+        if (this.events.lostCount > lostBefore) complete = false;
+        if (complete) {
+          const ended = await this.deps.persistEnded(this.callId);
+          if (ended) this.call = ended;
+          else complete = false;
         }
-        if (path) {
-          await this.events.publish({
-            EventType: 'ADD_S3_RECORDING_URL',
-            RecordingUrl: `${this.deps.publicUrl}/api/calls/${encodeURIComponent(this.callId)}/recording`,
-          });
-        }
+        if (!complete) this.deps.endUnfinished(this.callId, reason);
       }
       await this.events.drained();
       this.log.info({ reason }, 'call ended');

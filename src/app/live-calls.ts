@@ -3,9 +3,12 @@ import type { LiveCall } from './live-call.js';
 /** Calls whose media this node holds, by callId. One instance per server, passed in. */
 export class LiveCalls {
   private readonly calls = new Map<string, LiveCall>();
+  /** Calls being set up: stored, or about to be, but not held yet. */
+  private readonly arriving = new Set<string>();
 
   add(call: LiveCall): void {
     this.calls.set(call.callId, call);
+    this.arriving.delete(call.callId);
   }
 
   get(callId: string): LiveCall | undefined {
@@ -14,6 +17,24 @@ export class LiveCalls {
 
   delete(callId: string): void {
     this.calls.delete(callId);
+  }
+
+  /** The call is being set up here: a control event for it waits, it is no orphan. */
+  markArriving(callId: string): void {
+    this.arriving.add(callId);
+  }
+
+  arrivalAbandoned(callId: string): void {
+    this.arriving.delete(callId);
+  }
+
+  isArriving(callId: string): boolean {
+    return this.arriving.has(callId);
+  }
+
+  /** Held here, or being set up here. */
+  holds(callId: string): boolean {
+    return this.calls.has(callId) || this.arriving.has(callId);
   }
 
   get size(): number {

@@ -168,7 +168,9 @@ export const configSchema = z.object({
   nodeId: z
     .string()
     .optional()
-    .describe("This node's id in a cluster; default <hostname>-<random>."),
+    .describe(
+      "This node's id. Default: `<hostname>-<random>`, created once and kept in `<dataDir>/node-id`, so a restarted node knows its own calls.",
+    ),
 
   hook: z
     .string()
@@ -442,6 +444,15 @@ export const configSchema = z.object({
     .default(true)
     .describe(
       "Write a stereo WAV per call (caller left, agent right); the hook's shouldRecordCall can turn it off per call.",
+    ),
+  recordingFlushMs: z.coerce
+    .number()
+    .int()
+    .min(20)
+    .max(60_000)
+    .default(1000)
+    .describe(
+      'Longest time recorded audio waits in memory before it is written, in one batch per call. A crash loses at most this much of each recording.',
     ),
 
   redisUrl: z

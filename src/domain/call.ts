@@ -68,6 +68,11 @@ export interface CallData {
   endReason: string | null;
   /** Node that holds the call's media; control events are routed there. */
   ownerNodeId: string;
+  /**
+   * Set when another node ends the call because its owner was lost: that node's claim on the
+   * end (compare-and-set), so of several nodes only one publishes the closing events.
+   */
+  recoveredByNodeId?: string;
   siprec: CallSiprecInfo | null;
   /** Sum of processing periods already closed, so offsets continue across pause/resume. */
   processedMsBeforePause: number;
@@ -84,3 +89,8 @@ export interface CallData {
 export type PartyNumberField = 'fromNumber' | 'toNumber';
 
 export type PartyNumberSource = 'hook' | 'control-event' | 'metadata-update';
+
+/** The node responsible for the call now: its owner, or the node that took over its end. */
+export function holderOf(call: CallData): string {
+  return call.recoveredByNodeId ?? call.ownerNodeId;
+}

@@ -67,6 +67,18 @@ export function createMetrics(options: { callCounts?: () => Record<string, numbe
       labelNames: ['from', 'to', 'reason'] as const,
       registers: [registry],
     }),
+    callsRecovered: new Counter({
+      name: 'callscribe_calls_recovered_total',
+      help: 'Calls ended because their media was lost (node-restart, owner-lost), by end reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    recordingFailures: new Counter({
+      name: 'callscribe_recording_failures_total',
+      help: 'Recordings stopped because their file could not be written, by error code (ENOSPC, EACCES, ...)',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
     segmentLatencyMs: new Histogram({
       name: 'callscribe_final_segment_latency_ms',
       help: 'End of speech to final segment, ms',

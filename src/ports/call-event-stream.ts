@@ -16,6 +16,9 @@ export interface CallEventStream {
   append(event: CallEvent): Promise<StoredCallEvent>;
   read(query: CallEventQuery): Promise<StoredCallEvent[]>;
   /** History after `afterId` first, then live events, in order, without gaps or duplicates. */
-  subscribe(query: Omit<CallEventQuery, 'limit'>, onEvent: (event: StoredCallEvent) => void): () => void;
+  subscribe(
+    query: Omit<CallEventQuery, 'limit'>,
+    onEvent: (event: StoredCallEvent) => void,
+  ): () => void;
   close(): Promise<void>;
 }

@@ -12,8 +12,16 @@ export interface RecordingWriter {
   close(): Promise<string | undefined>;
 }
 
+/** A recording a crash interrupted, finalised at start. */
+export interface RecoveredRecording {
+  callId: string;
+  path: string;
+}
+
 export interface CallRecorder {
   open(callId: string, options: { sampleRateHz: number }): RecordingWriter;
   /** Path of a finished recording, if any. */
   pathFor(callId: string): Promise<string | undefined>;
+  /** Finalises the recordings an earlier run left unfinished; called at start, before any call. */
+  recoverInterrupted(): Promise<RecoveredRecording[]>;
 }

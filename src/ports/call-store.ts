@@ -29,7 +29,11 @@ export interface CallStore {
   /** The current callId for a pre-hook (original) callId, from `cm#`. */
   resolveOriginalCallId(originalCallId: string): Promise<string | undefined>;
   /** Writes `next` only if the stored version still equals `expectedVersion`; undefined otherwise. */
-  compareAndSet(callId: string, expectedVersion: number, next: CallData): Promise<StoredCall | undefined>;
+  compareAndSet(
+    callId: string,
+    expectedVersion: number,
+    next: CallData,
+  ): Promise<StoredCall | undefined>;
   list(query?: CallListQuery): Promise<StoredCall[]>;
   putControlOutcome(outcome: ControlOutcome): Promise<void>;
   getControlOutcome(eventId: string): Promise<ControlOutcome | undefined>;

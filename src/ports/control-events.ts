@@ -1,5 +1,9 @@
 import type { StartCallProcessingDetail } from '../domain/call.js';
-import type { ControlEventIngress, ControlEventType, ControlOutcome } from '../domain/control-event.js';
+import type {
+  ControlEventIngress,
+  ControlEventType,
+  ControlOutcome,
+} from '../domain/control-event.js';
 
 export interface ControlRequest {
   type: ControlEventType;

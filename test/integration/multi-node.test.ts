@@ -12,7 +12,7 @@ import { EventFeed } from './multi-node/event-feed.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { PrivateRedisCluster } from '../support/private-redis-cluster.js';
 import { SbcCall } from './multi-node/sbc-call.js';
-import { ServerProcess } from './multi-node/server-process.js';
+import { ServerProcess } from '../support/server-process.js';
 import { deleteKeys } from '../support/redis-test-keys.js';
 import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
 

@@ -158,11 +158,13 @@ describe.each(topologies)('control events routed between nodes on $name', (topol
     expect(outcome).toMatchObject({
       status: 'rejected',
       callId: 'RENAMED-9',
-      code: 'CALL_OWNER_UNAVAILABLE',
+      code: 'CALL_ENDED',
+      reason: 'call ended (node-restart)',
     });
     expect((await b.redis.store.get('RENAMED-9'))?.call).toMatchObject({
       state: 'ENDED',
-      endReason: 'owner-lost',
+      endReason: 'node-restart',
+      ownerNodeId: 'node-a',
     });
   });
 
@@ -216,9 +218,14 @@ describe.each(topologies)('control events routed between nodes on $name', (topol
       state: 'ENDED',
       endReason: 'owner-lost',
     });
-    await waitFor(() => (ended.includes('END') ? true : undefined), 'END event');
+    await waitFor(() => (ended.includes('CALL_STATE') ? true : undefined), 'CALL_STATE event');
     stop();
-    expect(ended.slice(-2)).toEqual(['CALL_STATE', 'END']);
+    // A parked call was never STARTed, so it gets no END, as when its own node ends it.
+    const events = await b.redis.eventStream.read({ callId: 'call-3' });
+    expect(events.map((e) => e.event)).toMatchObject([
+      { EventType: 'CALL_STATE', State: 'PENDING' },
+      { EventType: 'CALL_STATE', State: 'ENDED' },
+    ]);
   });
 
   it('gives up on an owner that holds its lease but does not answer, without ending the call', async () => {
@@ -254,7 +261,7 @@ describe.each(topologies)('control events routed between nodes on $name', (topol
       'lease to run out',
     );
     // Both survivors run their reapers (every lease/2) and race; compare-and-set lets one win per call.
-    const [byB, byC] = await Promise.all([b.redis.reaper.reap(), c.redis.reaper.reap()]);
+    const [byB, byC] = await Promise.all([b.reaper.reap(), c.reaper.reap()]);
     for (const callId of ['call-5', 'call-6']) {
       await waitFor(
         async () => ((await b.redis.store.get(callId))?.call.state === 'ENDED' ? true : undefined),
@@ -266,16 +273,17 @@ describe.each(topologies)('control events routed between nodes on $name', (topol
       });
     }
     const ownerLost = async (node: InProcessNode) =>
-      (await node.metrics.registry.getSingleMetric('callscribe_calls_owner_lost_total')?.get())
-        ?.values[0]?.value ?? 0;
+      (
+        await node.metrics.registry.getSingleMetric('callscribe_calls_recovered_total')?.get()
+      )?.values.find((v) => v.labels.reason === 'owner-lost')?.value ?? 0;
     expect((await ownerLost(b)) + (await ownerLost(c))).toBe(2);
     expect(byB + byC).toBeLessThanOrEqual(2);
     expect((await b.redis.store.get('call-7'))?.call.state).toBe('PENDING');
     expect((await b.redis.store.get('call-8'))?.call.endReason).toBe('bye');
-    expect(await b.redis.reaper.reap()).toBe(0);
+    expect(await b.reaper.reap()).toBe(0);
     // Records of the lost node stay readable from the survivors.
     expect(
       (await c.redis.eventStream.read({ callId: 'call-5' })).map((e) => e.event.EventType),
-    ).toEqual(['CALL_STATE', 'CALL_STATE', 'END']);
+    ).toEqual(['CALL_STATE', 'CALL_STATE']);
   });
 });

@@ -5,6 +5,7 @@ import { WavCallRecorder } from '../../src/adapters/recording/wav-call-recorder.
 import { SqliteDatabase } from '../../src/adapters/sqlite/database.js';
 import { SqliteCallEventStream } from '../../src/adapters/sqlite/sqlite-call-event-stream.js';
 import { SqliteCallStore } from '../../src/adapters/sqlite/sqlite-call-store.js';
+import { CallRecovery } from '../../src/app/call-recovery.js';
 import { CallService } from '../../src/app/call-service.js';
 import { ControlRouter } from '../../src/app/control-router.js';
 import { HookRunner } from '../../src/app/hook-runner.js';
@@ -80,9 +81,23 @@ export async function buildAppHarness(options: {
   const liveCalls = new LiveCalls();
   const recording = new RecordingPipelines();
   const pipelines = options.pipelines ?? recording;
+  const recorder = new WavCallRecorder({ dataDir, log: captured.log, metrics });
+  const recovery = new CallRecovery({
+    store,
+    eventStream,
+    recorder,
+    liveness: { isAlive: async (id) => id === 'node-a' },
+    isHeldHere: (callId) => liveCalls.holds(callId),
+    nodeId: 'node-a',
+    publicUrl: 'http://127.0.0.1:8080',
+    metrics,
+    log: captured.log,
+    now: Date.now,
+  });
   const router = new ControlRouter({
     store,
     liveCalls,
+    recovery,
     metrics,
     log: captured.log,
     nodeId: 'node-a',
@@ -100,7 +115,7 @@ export async function buildAppHarness(options: {
     }),
     liveCalls,
     pipelines,
-    recorder: new WavCallRecorder({ dataDir, log: captured.log }),
+    recorder,
     log: captured.log,
     nodeId: 'node-a',
     languageCode: 'en-US',
@@ -109,6 +124,7 @@ export async function buildAppHarness(options: {
     publicUrl: 'http://127.0.0.1:8080',
     now: Date.now,
     onCallArrived: (id, original) => router.callArrived(id, original),
+    recovery,
   });
   return {
     dataDir,
@@ -120,8 +136,11 @@ export async function buildAppHarness(options: {
     pipelines: recording,
     router,
     service,
+    recovery,
+    recorder,
     async close() {
       await service.endAll('test-end');
+      recovery.close();
       router.close();
       await eventStream.close();
       await store.close();

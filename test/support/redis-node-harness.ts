@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createRedisAdapters } from '../../src/adapters/redis/create-redis-adapters.js';
 import { WavCallRecorder } from '../../src/adapters/recording/wav-call-recorder.js';
+import { CallRecovery } from '../../src/app/call-recovery.js';
 import { CallService } from '../../src/app/call-service.js';
 import { ControlRouter } from '../../src/app/control-router.js';
 import { HookRunner } from '../../src/app/hook-runner.js';
 import { LiveCalls } from '../../src/app/live-calls.js';
+import { OwnerLossReaper } from '../../src/app/owner-loss-reaper.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type {
   CallPipeline,
@@ -46,6 +48,8 @@ export interface InProcessNodeOptions {
   log: Logger;
   nodeLeaseMs?: number;
   callTtlMs?: number;
+  /** Run the owner-loss reaper on its timer (default); tests that race scans by hand turn it off. */
+  reaper?: boolean;
 }
 
 /**
@@ -69,9 +73,24 @@ export async function startInProcessNode(options: InProcessNodeOptions) {
   );
   const liveCalls = new LiveCalls();
   const pipelines = new StartRecordingPipelines();
+  const recorder = new WavCallRecorder({ dataDir, log });
+  const recovery = new CallRecovery({
+    store: redis.store,
+    eventStream: redis.eventStream,
+    recorder,
+    liveness: redis.liveness,
+    isHeldHere: (callId) => liveCalls.holds(callId),
+    nodeId: options.nodeId,
+    publicUrl: 'http://127.0.0.1:8080',
+    metrics,
+    log,
+    now: Date.now,
+  });
+  const reaper = new OwnerLossReaper({ recovery, intervalMs: redis.ownerLossScanMs, log });
   const router = new ControlRouter({
     store: redis.store,
     liveCalls,
+    recovery,
     metrics,
     log,
     nodeId: options.nodeId,
@@ -90,7 +109,7 @@ export async function startInProcessNode(options: InProcessNodeOptions) {
     }),
     liveCalls,
     pipelines,
-    recorder: new WavCallRecorder({ dataDir, log }),
+    recorder,
     log,
     nodeId: options.nodeId,
     languageCode: 'en-US',
@@ -102,8 +121,11 @@ export async function startInProcessNode(options: InProcessNodeOptions) {
       router.callArrived(callId, originalCallId);
       redis.announceCallArrived(callId, originalCallId);
     },
+    recovery,
   });
   await redis.start(router);
+  await recovery.recoverAtStart();
+  if (options.reaper !== false) reaper.start();
   let closed = false;
 
   return {
@@ -114,6 +136,8 @@ export async function startInProcessNode(options: InProcessNodeOptions) {
     liveCalls,
     pipelines,
     metrics,
+    recovery,
+    reaper,
     /** A call arriving over SIPREC and parked by the hook, held (with its media) by this node. */
     async parkedCall(callId: string, overrides: Partial<NewSession> = {}) {
       const decision = await service.sessionStarted(
@@ -126,15 +150,18 @@ export async function startInProcessNode(options: InProcessNodeOptions) {
     crash(): void {
       closed = true;
       router.close();
+      recovery.close();
       redis.disconnect();
-      void redis.reaper.stop();
+      void reaper.stop();
       void redis.nodeRegistry.stop().catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      await reaper.stop();
       await service.endAll('shutdown');
+      recovery.close();
       router.close();
       await redis.close();
       rmSync(dataDir, { recursive: true, force: true });

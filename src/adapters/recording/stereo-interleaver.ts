@@ -1,4 +1,8 @@
+import { endianness } from 'node:os';
 import type { Channel } from '../../domain/call.js';
+
+// Interleaved frames are handed to the file as the bytes of an Int16Array: WAV is little-endian.
+if (endianness() !== 'LE') throw new Error('recordings need a little-endian platform');
 
 /**
  * Pairs the two channels sample by sample. Channels arrive independently (two RTP streams), so
@@ -11,7 +15,8 @@ export class StereoInterleaver {
 
   constructor(private readonly maxSkewSamples: number) {}
 
-  push(channel: Channel, pcm: Int16Array): Buffer | undefined {
+  /** Interleaved stereo samples (left, right, ...) now complete on both sides, if any. */
+  push(channel: Channel, pcm: Int16Array): Int16Array | undefined {
     this.queues[channel].push(pcm);
     this.queued[channel] += pcm.length;
     const other: Channel = channel === 'CALLER' ? 'AGENT' : 'CALLER';
@@ -22,7 +27,7 @@ export class StereoInterleaver {
   }
 
   /** Everything left, the shorter side padded. */
-  flush(): Buffer | undefined {
+  flush(): Int16Array | undefined {
     const longest = Math.max(this.queued.CALLER, this.queued.AGENT);
     this.pad('CALLER', longest - this.queued.CALLER);
     this.pad('AGENT', longest - this.queued.AGENT);
@@ -35,32 +40,27 @@ export class StereoInterleaver {
     this.queued[channel] += samples;
   }
 
-  private drain(samples: number): Buffer | undefined {
+  private drain(samples: number): Int16Array | undefined {
     if (samples <= 0) return undefined;
-    const left = this.take('CALLER', samples);
-    const right = this.take('AGENT', samples);
-    const out = Buffer.alloc(samples * 4);
-    for (let i = 0; i < samples; i++) {
-      out.writeInt16LE(left[i] ?? 0, i * 4);
-      out.writeInt16LE(right[i] ?? 0, i * 4 + 2);
-    }
+    const out = new Int16Array(samples * 2);
+    this.take('CALLER', samples, out, 0);
+    this.take('AGENT', samples, out, 1);
     return out;
   }
 
-  private take(channel: Channel, samples: number): Int16Array {
-    const out = new Int16Array(samples);
+  /** Moves `samples` of one channel into every other slot of `out`, starting at `slot`. */
+  private take(channel: Channel, samples: number, out: Int16Array, slot: number): void {
     let filled = 0;
     const queue = this.queues[channel];
     while (filled < samples) {
       const head = queue[0];
       if (!head) break;
       const n = Math.min(head.length, samples - filled);
-      out.set(head.subarray(0, n), filled);
+      for (let i = 0; i < n; i++) out[(filled + i) * 2 + slot] = head[i] ?? 0;
       filled += n;
       if (n === head.length) queue.shift();
       else queue[0] = head.subarray(n);
     }
     this.queued[channel] -= filled;
-    return out;
   }
 }

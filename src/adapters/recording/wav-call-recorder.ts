@@ -1,13 +1,26 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Channel } from '../../domain/call.js';
-import type { AudioFrame } from '../../media/audio-frame.js';
-import type { CallRecorder, RecordingWriter } from '../../ports/call-recorder.js';
-import { OWNER_ONLY_DIR_MODE, OWNER_ONLY_FILE_MODE } from '../storage/owner-only.js';
-import { StereoInterleaver } from './stereo-interleaver.js';
-import { wavHeader } from './wav-header.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type {
+  CallRecorder,
+  RecordingWriter,
+  RecoveredRecording,
+} from '../../ports/call-recorder.js';
+import { OWNER_ONLY_DIR_MODE } from '../storage/owner-only.js';
+import { WavFileWriter } from './wav-file-writer.js';
+import { repairPartFile } from './wav-repair.js';
+
+const PART_SUFFIX = '.wav.part';
+
+export interface WavCallRecorderOptions {
+  dataDir: string;
+  log: Logger;
+  /** Longest time recorded audio waits in memory before it is written (`recordingFlushMs`). */
+  flushMs?: number;
+  metrics?: Pick<Metrics, 'recordingFailures'>;
+}
 
 /**
  * Stereo WAV files under `<dataDir>/recordings`, LCA's format: 16-bit, caller left, at the rate
@@ -16,17 +29,19 @@ import { wavHeader } from './wav-header.js';
 export class WavCallRecorder implements CallRecorder {
   private readonly dir: string;
 
-  constructor(private readonly deps: { dataDir: string; log: Logger }) {
+  constructor(private readonly deps: WavCallRecorderOptions) {
     this.dir = join(deps.dataDir, 'recordings');
     mkdirSync(this.dir, { recursive: true, mode: OWNER_ONLY_DIR_MODE });
   }
 
   open(callId: string, options: { sampleRateHz: number }): RecordingWriter {
-    return new WavWriter(
-      this.fileFor(callId),
-      options.sampleRateHz,
-      this.deps.log.child({ callId }),
-    );
+    return new WavFileWriter({
+      path: this.fileFor(callId),
+      sampleRateHz: options.sampleRateHz,
+      flushMs: this.deps.flushMs ?? 1000,
+      log: this.deps.log.child({ callId }),
+      onFailure: (code) => this.deps.metrics?.recordingFailures.inc({ code }),
+    });
   }
 
   async pathFor(callId: string): Promise<string | undefined> {
@@ -38,77 +53,34 @@ export class WavCallRecorder implements CallRecorder {
     }
   }
 
+  /** At start, before any call records: every `.part` a crash left is finalised. */
+  async recoverInterrupted(): Promise<RecoveredRecording[]> {
+    const recovered: RecoveredRecording[] = [];
+    for (const name of await readdir(this.dir)) {
+      if (!name.endsWith(PART_SUFFIX)) continue;
+      const partPath = join(this.dir, name);
+      const log = this.deps.log.child({ file: name });
+      try {
+        const result = await repairPartFile(partPath);
+        if (result.kind === 'repaired') {
+          const callId = decodeURIComponent(name.slice(0, -PART_SUFFIX.length));
+          recovered.push({ callId, path: result.path });
+          log.warn(
+            { callId, dataBytes: result.dataBytes, sampleRateHz: result.sampleRateHz },
+            'interrupted recording repaired',
+          );
+        } else if (result.kind === 'unreadable') {
+          log.error('interrupted recording has no WAV header; left as it is');
+        }
+      } catch (err) {
+        log.error({ err }, 'interrupted recording could not be repaired');
+      }
+    }
+    return recovered;
+  }
+
   private fileFor(callId: string): string {
     // callIds come from SBCs and hooks: keep them from escaping the directory.
     return join(this.dir, `${encodeURIComponent(callId)}.wav`);
-  }
-}
-
-class WavWriter implements RecordingWriter {
-  private readonly partPath: string;
-  private readonly stream: WriteStream;
-  private readonly interleaver: StereoInterleaver;
-  private dataBytes = 0;
-  private failed = false;
-  private rateMismatchLogged = false;
-
-  constructor(
-    private readonly path: string,
-    readonly sampleRateHz: number,
-    private readonly log: Logger,
-  ) {
-    this.partPath = `${path}.part`;
-    // One second of skew between the channels before the quiet one is padded.
-    this.interleaver = new StereoInterleaver(sampleRateHz);
-    this.stream = createWriteStream(this.partPath, { mode: OWNER_ONLY_FILE_MODE });
-    this.stream.write(wavHeader({ sampleRateHz, channels: 2, dataBytes: 0 }));
-    this.stream.on('error', (err) => {
-      this.failed = true;
-      this.log.error({ err }, 'recording write failed; recording abandoned');
-    });
-  }
-
-  write(channel: Channel, frame: AudioFrame): void {
-    if (this.failed) return;
-    if (frame.sampleRateHz !== this.sampleRateHz) {
-      // A caller bug, not bad input: never let it garble the file or throw into the RTP path.
-      if (!this.rateMismatchLogged) {
-        this.rateMismatchLogged = true;
-        this.log.error(
-          { frameRateHz: frame.sampleRateHz, fileRateHz: this.sampleRateHz },
-          'recording frame at the wrong rate dropped',
-        );
-      }
-      return;
-    }
-    this.append(this.interleaver.push(channel, frame.pcm));
-  }
-
-  async close(): Promise<string | undefined> {
-    this.append(this.interleaver.flush());
-    await new Promise<void>((resolve) => this.stream.end(resolve));
-    if (this.failed || this.dataBytes === 0) {
-      await unlink(this.partPath).catch(() => undefined);
-      return undefined;
-    }
-    const handle = await open(this.partPath, 'r+');
-    try {
-      await handle.write(
-        wavHeader({ sampleRateHz: this.sampleRateHz, channels: 2, dataBytes: this.dataBytes }),
-        0,
-        44,
-        0,
-      );
-    } finally {
-      await handle.close();
-    }
-    await rename(this.partPath, this.path);
-    return this.path;
-  }
-
-  private append(chunk: Buffer | undefined): void {
-    if (!chunk) return;
-    this.dataBytes += chunk.length;
-    this.stream.write(chunk);
   }
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../../config/schema.js';
 import { AppError } from '../../domain/errors.js';
-import { OwnerLossReaper } from './owner-loss-reaper.js';
+import type { NodeLiveness } from '../../ports/node-liveness.js';
 import { RedisCallEventStream } from './redis-call-event-stream.js';
 import { RedisCallStore } from './redis-call-store.js';
 import { assertTopology, openRedis } from './redis-connection.js';
@@ -28,7 +28,8 @@ export interface RedisAdapterDeps {
 
 /**
  * Everything a node needs to share calls through Redis: the store, the event stream, the node
- * lease, control-event forwarding and the owner-loss reaper. `start(router)` takes the lease and
+ * lease (and other nodes' liveness, for the owner-loss reaper the application runs) and
+ * control-event forwarding. `start(router)` takes the lease and
  * begins listening for forwarded events; `close()` releases the lease and every connection.
  */
 export function createRedisAdapters(
@@ -81,15 +82,10 @@ export function createRedisAdapters(
     leaseMs: config.nodeLeaseMs,
     log: redisLog,
   });
-  const ownerLoss = {
+  const forwarder = new RedisControlForwarder({
     store,
-    eventStream,
-    log: log.child({ component: 'owner-loss' }),
     now,
     metrics,
-  };
-  const forwarder = new RedisControlForwarder({
-    ...ownerLoss,
     bus: createControlBus(redis, subscriber, cluster),
     keys,
     nodeId: deps.nodeId,
@@ -98,19 +94,16 @@ export function createRedisAdapters(
     replyTimeoutMs: Math.max(1000, config.nodeLeaseMs),
     log: log.child({ component: 'control-forwarder' }),
   });
-  const reaper = new OwnerLossReaper({
-    ...ownerLoss,
-    liveness: nodeRegistry,
-    nodeId: deps.nodeId,
-    intervalMs: Math.max(500, Math.floor(config.nodeLeaseMs / 2)),
-  });
 
   return {
     store,
     eventStream,
     nodeRegistry,
     forwarder,
-    reaper,
+    /** Other nodes' leases, for the owner-loss reaper. */
+    liveness: nodeRegistry as NodeLiveness,
+    /** How often to look for calls of nodes whose lease ran out. */
+    ownerLossScanMs: Math.max(500, Math.floor(config.nodeLeaseMs / 2)),
     /** For CallService's `onCallArrived`, next to the local `router.callArrived`. */
     announceCallArrived(callId: string, originalCallId: string): void {
       void forwarder.announceCallArrived(callId, originalCallId);
@@ -119,11 +112,9 @@ export function createRedisAdapters(
       await assertTopology(redis, cluster);
       await nodeRegistry.start();
       await forwarder.startControlListener(router);
-      reaper.start();
     },
     /** Call after the event stream and store were closed by their users. */
     async close(): Promise<void> {
-      await reaper.stop();
       await forwarder.close();
       await nodeRegistry.stop();
       await eventStream.close();

@@ -1,14 +1,13 @@
 import type { Logger } from 'pino';
-import type { ControlForwarder } from '../../app/control-router.js';
 import type { ControlOutcome } from '../../domain/control-event.js';
 import { toAppError } from '../../domain/errors.js';
 import type { ControlEvents, ControlRequest } from '../../ports/control-events.js';
+import type { ControlForwarder } from '../../ports/control-forwarder.js';
 import type { CallStore } from '../../ports/call-store.js';
-import { endOwnerLostCall, type OwnerLossDeps } from './owner-loss.js';
+import type { NodeLiveness } from '../../ports/node-liveness.js';
 import type { ControlBus } from './redis-control-bus.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { RedisMetrics } from './redis-metrics.js';
-import type { NodeLiveness } from './redis-node-registry.js';
 
 type ForwardedRequest = ControlRequest & { eventId: string };
 
@@ -39,13 +38,14 @@ interface Waiting {
   fail(code: string, message: string): void;
 }
 
-export interface RedisControlForwarderOptions extends OwnerLossDeps {
+export interface RedisControlForwarderOptions {
   /** Pub/Sub; the forwarder owns (and drops) its subscriber connection. */
   bus: ControlBus;
   keys: RedisKeys;
   nodeId: string;
   liveness: NodeLiveness;
   store: CallStore;
+  now: () => number;
   /** How long to wait for the owner's answer before giving up on it. */
   replyTimeoutMs?: number;
   /** Pause between publish attempts while the owner's listener is (re)connecting. */
@@ -59,7 +59,8 @@ export interface RedisControlForwarderOptions extends OwnerLossDeps {
  * Cluster): the request on `ctl:{ownerNodeId}`, the owner's outcome back on
  * `ctl-reply:{thisNodeId}`, matched by eventId.
  * Pub/Sub keeps nothing, so an owner that is not listening is detected (PUBLISH reaches no one)
- * and retried until its lease says it is gone; then the call is ended as `owner-lost`.
+ * and retried until its lease says it is gone; the answer is then `owner-gone`, and the router
+ * ends the call.
  */
 export class RedisControlForwarder implements ControlForwarder {
   readonly #o: RedisControlForwarderOptions;
@@ -110,7 +111,10 @@ export class RedisControlForwarder implements ControlForwarder {
     }
   }
 
-  async forward(ownerNodeId: string, request: ForwardedRequest): Promise<ControlOutcome> {
+  async forward(
+    ownerNodeId: string,
+    request: ForwardedRequest,
+  ): Promise<ControlOutcome | 'owner-gone'> {
     const receivedAt = new Date(this.#o.now()).toISOString();
     const log = this.#o.log.child({
       eventId: request.eventId,
@@ -130,7 +134,7 @@ export class RedisControlForwarder implements ControlForwarder {
     });
     await this.start();
     if (!(await this.#o.liveness.isAlive(ownerNodeId))) {
-      return this.#ownerLost(request, log, reject);
+      return this.#ownerGone(log);
     }
     const reply = new Promise<ControlOutcome>((resolve) =>
       this.#waiting.set(request.eventId, {
@@ -147,8 +151,7 @@ export class RedisControlForwarder implements ControlForwarder {
           message,
         );
         if (receivers > 0) break;
-        if (!(await this.#o.liveness.isAlive(ownerNodeId)))
-          return await this.#ownerLost(request, log, reject);
+        if (!(await this.#o.liveness.isAlive(ownerNodeId))) return this.#ownerGone(log);
         if (this.#o.now() >= deadline) {
           this.#o.metrics?.forwarded.inc({ result: 'not-listening' });
           return reject(
@@ -172,8 +175,7 @@ export class RedisControlForwarder implements ControlForwarder {
         this.#o.metrics?.forwarded.inc({ result: 'answered' });
         return recorded;
       }
-      if (!(await this.#o.liveness.isAlive(ownerNodeId)))
-        return await this.#ownerLost(request, log, reject);
+      if (!(await this.#o.liveness.isAlive(ownerNodeId))) return this.#ownerGone(log);
       this.#o.metrics?.forwarded.inc({ result: 'timeout' });
       log.warn(
         { timeoutMs: this.#replyTimeoutMs },
@@ -199,19 +201,10 @@ export class RedisControlForwarder implements ControlForwarder {
     this.#o.bus.disconnect();
   }
 
-  async #ownerLost(
-    request: ForwardedRequest,
-    log: Logger,
-    reject: (reason: string, code: string) => ControlOutcome,
-  ): Promise<ControlOutcome> {
+  #ownerGone(log: Logger): 'owner-gone' {
     this.#o.metrics?.forwarded.inc({ result: 'owner-lost' });
-    log.warn("the owning node's lease has expired; ending its call");
-    try {
-      await endOwnerLostCall(this.#o, request.detail.callId);
-    } catch (err) {
-      log.error({ err }, 'owner-lost call could not be marked ENDED');
-    }
-    return reject('the node that held this call is gone', 'CALL_OWNER_UNAVAILABLE');
+    log.warn("the owning node's lease has expired");
+    return 'owner-gone';
   }
 
   #onMessage(channel: string, text: string): void {

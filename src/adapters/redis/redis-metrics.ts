@@ -15,11 +15,6 @@ export function createRedisMetrics(registry: Registry) {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
-    ownerLost: new Counter({
-      name: 'callscribe_calls_owner_lost_total',
-      help: 'Calls ended because the node that held them stopped renewing its lease',
-      registers: [registry],
-    }),
   };
 }
 

@@ -1,10 +1,7 @@
 import type { Logger } from 'pino';
+import type { NodeLiveness } from '../../ports/node-liveness.js';
 import type { RedisClient } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
-
-export interface NodeLiveness {
-  isAlive(nodeId: string): Promise<boolean>;
-}
 
 export interface RedisNodeRegistryOptions {
   redis: RedisClient;

@@ -4,15 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../support/free-port.js';
+import { freePort } from './free-port.js';
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(repoRoot, 'bin', 'callscribe.js');
 const STOP_GRACE_MS = 5_000;
 
 export interface ServerProcessOptions {
-  nodeId: string;
-  redisUrl: string;
+  /** Unset: the node keeps (or creates) the id in its data directory. */
+  nodeId?: string;
+  /** Unset: SQLite in the data directory. */
+  redisUrl?: string;
   /** `redisUrl` names the seed nodes of a Redis Cluster. */
   redisCluster?: boolean;
   redisKeyPrefix?: string;
@@ -21,7 +23,16 @@ export interface ServerProcessOptions {
   rtpBasePort: number;
   /** Ports in the RTP range; each call takes four (two streams, RTP + RTCP). Default 20. */
   rtpPortCount?: number;
-  hook: string;
+  /** Unset: every call is processed at once. */
+  hook?: string;
+  /** An existing data directory (a restart); it is then left in place by `stop()`. */
+  dataDir?: string;
+  /** Ports to listen on (a restart on the same addresses); free ones otherwise. */
+  httpPort?: number;
+  sipPort?: number;
+  recordCalls?: boolean;
+  /** Any further CALLSCRIBE_* settings. */
+  env?: Record<string, string>;
 }
 
 /** One pino line of the child's stdout. */
@@ -41,11 +52,12 @@ export class ServerProcess {
   readonly #exited: Promise<void>;
 
   private constructor(
-    readonly nodeId: string,
+    readonly label: string,
     readonly httpPort: number,
     readonly sipPort: number,
     readonly dataDir: string,
     readonly child: ChildProcess,
+    private readonly ownsDataDir: boolean,
   ) {
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
     if (child.stdout) {
@@ -64,17 +76,18 @@ export class ServerProcess {
     if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) {
       throw new Error('dist/ is missing: run `npm run build` before this test');
     }
-    const httpPort = await freePort('tcp');
-    const sipPort = await freePort('udp');
-    const dataDir = mkdtempSync(join(tmpdir(), `callscribe-${options.nodeId}-`));
+    const httpPort = options.httpPort ?? (await freePort('tcp'));
+    const sipPort = options.sipPort ?? (await freePort('udp'));
+    const label = options.nodeId ?? 'node';
+    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `callscribe-${label}-`));
     const env: NodeJS.ProcessEnv = {};
     // The developer's own CALLSCRIBE_* settings must not leak into the nodes under test.
     for (const [key, value] of Object.entries(process.env)) {
       if (!key.startsWith('CALLSCRIBE_')) env[key] = value;
     }
     Object.assign(env, {
-      CALLSCRIBE_NODE_ID: options.nodeId,
-      CALLSCRIBE_REDIS_URL: options.redisUrl,
+      ...(options.nodeId ? { CALLSCRIBE_NODE_ID: options.nodeId } : {}),
+      ...(options.redisUrl ? { CALLSCRIBE_REDIS_URL: options.redisUrl } : {}),
       ...(options.redisCluster ? { CALLSCRIBE_REDIS_CLUSTER: 'true' } : {}),
       ...(options.redisKeyPrefix ? { CALLSCRIBE_REDIS_KEY_PREFIX: options.redisKeyPrefix } : {}),
       ...(options.nodeLeaseMs ? { CALLSCRIBE_NODE_LEASE_MS: String(options.nodeLeaseMs) } : {}),
@@ -86,18 +99,26 @@ export class ServerProcess {
       CALLSCRIBE_RTP_HOST: '127.0.0.1',
       CALLSCRIBE_RTP_PORTS: `${options.rtpBasePort}-${options.rtpBasePort + (options.rtpPortCount ?? 20) - 1}`,
       CALLSCRIBE_ENGINE: 'fake',
-      CALLSCRIBE_HOOK: options.hook,
+      ...(options.hook ? { CALLSCRIBE_HOOK: options.hook } : {}),
       CALLSCRIBE_DATA_DIR: dataDir,
-      CALLSCRIBE_RECORD_CALLS: 'false',
+      CALLSCRIBE_RECORD_CALLS: options.recordCalls ? 'true' : 'false',
       CALLSCRIBE_WEB_UI: 'false',
       CALLSCRIBE_LOG_LEVEL: 'info',
+      ...options.env,
     });
     const child = spawn(process.execPath, [cli, 'serve'], {
       cwd: repoRoot,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const node = new ServerProcess(options.nodeId, httpPort, sipPort, dataDir, child);
+    const node = new ServerProcess(
+      label,
+      httpPort,
+      sipPort,
+      dataDir,
+      child,
+      options.dataDir === undefined,
+    );
     try {
       await node.waitForLog((line) => line.msg === 'callscribe started', 'startup', 20_000);
     } catch (error) {
@@ -125,9 +146,9 @@ export class ServerProcess {
       const found = this.logs.find(match);
       if (found) return found;
       if (!this.running)
-        throw new Error(`${this.nodeId} exited waiting for ${what}\n${this.tail()}`);
+        throw new Error(`${this.label} exited waiting for ${what}\n${this.tail()}`);
       if (Date.now() > deadline)
-        throw new Error(`${this.nodeId}: timed out waiting for ${what}\n${this.tail()}`);
+        throw new Error(`${this.label}: timed out waiting for ${what}\n${this.tail()}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
@@ -139,7 +160,7 @@ export class ServerProcess {
     await this.#exited;
   }
 
-  /** SIGTERM (a clean shutdown), SIGKILL if it hangs; then removes the data dir. */
+  /** SIGTERM (a clean shutdown), SIGKILL if it hangs; then removes the data dir it created. */
   async stop(): Promise<void> {
     if (this.running) {
       this.child.kill('SIGTERM');
@@ -147,7 +168,7 @@ export class ServerProcess {
       await this.#exited;
       clearTimeout(timer);
     }
-    rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   /** The last log lines and stderr, for failure messages. */

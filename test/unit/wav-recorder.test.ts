@@ -75,10 +75,10 @@ describe('WAV recorder', () => {
   it('keeps the sample rate a property of the file: written, then read back by the repair', async () => {
     const dataDir = tempDir();
     const { recorder } = recorderIn(dataDir);
-    const wide = recorder as WavCallRecorder & {
-      open(callId: string, rateHz: number): ReturnType<WavCallRecorder['open']>;
-    };
-    const writer = wide.open('wideband', 16_000);
+    const writer = recorder.open('wideband', { sampleRateHz: 16_000 });
+    expect(writer.sampleRateHz).toBe(16_000);
+    // A frame at another rate is a caller bug: dropped, never written into the file.
+    writer.write('CALLER', frame(9, 8000));
     writer.write('CALLER', frame(7, 16_000));
     writer.write('AGENT', frame(8, 16_000));
     expect(checkWav((await writer.close())!)).toMatchObject({

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../domain/errors.js';
+import { OWNER_ONLY_DIR_MODE, OWNER_ONLY_FILE_MODE } from '../storage/owner-only.js';
 
 const FILE_NAME = 'node-id';
 const VALID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -33,10 +34,10 @@ export function persistedNodeId(dataDir: string): string {
     .replace(/[^A-Za-z0-9._-]/g, '-')
     .slice(0, 100)}-${randomBytes(3).toString('hex')}`;
   try {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: OWNER_ONLY_DIR_MODE });
     // Written aside and renamed: a crash mid-write never leaves a half id behind.
     const temp = `${path}.${process.pid}.tmp`;
-    writeFileSync(temp, `${nodeId}\n`, { mode: 0o600, flush: true });
+    writeFileSync(temp, `${nodeId}\n`, { mode: OWNER_ONLY_FILE_MODE, flush: true });
     renameSync(temp, path);
   } catch (error) {
     throw unreadable(path, error);

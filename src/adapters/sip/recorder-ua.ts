@@ -33,6 +33,16 @@ const inDialogMethods: ReadonlySet<string> = new Set([
   'OPTIONS',
 ]);
 
+/**
+ * A request placed in its dialog without a To-tag is answered as if it had carried ours, so the
+ * SRC sees the dialog's tag in the response (RFC 3261 §12.1.1) and can match it.
+ */
+function withDialogTag(transaction: ServerTransaction, localTag: string): void {
+  const to = transaction.request.headers.find((h) => h.name.toLowerCase() === 'to');
+  if (to !== undefined) to.value = `${to.value};tag=${localTag}`;
+  transaction.info.toTag = localTag;
+}
+
 export interface RecorderUaDeps {
   config: InviteAcceptorDeps['config'] & Pick<Config, 'dialogProbeIntervalMs'>;
   log: Logger;
@@ -157,6 +167,7 @@ export class RecorderUa implements SipRequestHandler {
     const untagged = this.#deps.dialogs.findByRemote(info.callId, info.fromTag);
     if (untagged !== undefined && inDialogMethods.has(method)) {
       this.#lenient(untagged, 'missing-to-tag', method);
+      withDialogTag(transaction, untagged.localTag);
       if (method === 'OPTIONS') return this.#options(transaction, untagged);
       return this.#inDialog(transaction, untagged);
     }

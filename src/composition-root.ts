@@ -5,7 +5,7 @@ import type { CallSessions } from './ports/call-sessions.js';
 import { createRedisAdapters } from './adapters/redis/create-redis-adapters.js';
 import { createHttpServer, setHttpsCertificate } from './adapters/http/create-http-server.js';
 import { CertificateReloader } from './adapters/tls/certificate-reloader.js';
-import { httpTlsFiles } from './config/tls-settings.js';
+import { httpTlsFiles, sipTlsFiles } from './config/tls-settings.js';
 import { createCallInitHook } from './adapters/hook/create-hook.js';
 import { loadCodecs } from './adapters/codecs/load-codecs.js';
 import { persistedNodeId } from './adapters/node-identity/node-id-file.js';
@@ -37,7 +37,7 @@ import {
 
 export interface RunningServer {
   httpPort: number;
-  sipPorts: { udp?: number; tcp?: number };
+  sipPorts: { udp?: number; tcp?: number; tls?: number };
   nodeId: string;
 }
 
@@ -80,8 +80,21 @@ export async function buildServer(
           metrics,
           apply: (material) => setHttpsCertificate(http, material),
         });
+  const sipTls = sipTlsFiles(config);
+  const sipCertificates =
+    sipTls === undefined
+      ? undefined
+      : new CertificateReloader({
+          listener: 'sip',
+          files: sipTls,
+          checkIntervalMs: config.tlsReloadCheckMs,
+          log: log.child({ component: 'sip' }),
+          metrics,
+          apply: (material) => sip.setTlsMaterial(material),
+        });
   // Certificates first: unusable files stop the start before anything else is opened.
   const httpTlsMaterial = await httpCertificates?.load();
+  const sipTlsMaterial = await sipCertificates?.load();
 
   // Redis when configured (several nodes share calls), otherwise the embedded SQLite default.
   const redis = config.redisUrl
@@ -203,6 +216,7 @@ export async function buildServer(
     metrics,
     callSessions: callService,
     mediaSessions,
+    ...(sipTlsMaterial === undefined ? {} : { tlsMaterial: sipTlsMaterial }),
   });
   const http = createHttpServer({
     config,
@@ -230,7 +244,8 @@ export async function buildServer(
       await recovery.recoverAtStart();
       reaper?.start();
       const bound = await sip.start();
-      const sipPorts = { udp: bound.udpPort, tcp: bound.tcpPort };
+      const sipPorts = { udp: bound.udpPort, tcp: bound.tcpPort, tls: bound.tlsPort };
+      sipCertificates?.watch();
       logHttpExposure(config, httpHost, log);
       await http.listen({ host: httpHost, port: config.httpPort });
       httpCertificates?.watch();
@@ -255,12 +270,13 @@ export async function buildServer(
       return { httpPort, sipPorts, nodeId };
     },
     async reloadTls() {
-      await httpCertificates?.reload('signal');
+      await Promise.all([httpCertificates?.reload('signal'), sipCertificates?.reload('signal')]);
     },
     async stop() {
       stopSweeper?.();
       httpCertificates?.close();
       await reaper?.stop();
+      sipCertificates?.close();
       await sip.close();
       await callService.endAll('shutdown');
       recovery.close();

@@ -224,11 +224,25 @@ export const configSchema = z.object({
     .describe('How long call records and their events are kept (LCA: one day).'),
   sweepIntervalMs: positiveMs.default(60_000).describe('How often expired records are deleted.'),
 
-  sipHost: z.string().default('0.0.0.0').describe('Address SIP listens on (UDP and TCP).'),
+  sipHost: z.string().default('0.0.0.0').describe('Address SIP listens on (UDP, TCP and TLS).'),
   sipPort: port.default(5060).describe('SIP port for UDP and TCP.'),
-  sipTransports: list(z.enum(['udp', 'tcp']))
+  sipTransports: list(z.enum(['udp', 'tcp', 'tls']))
     .default(['udp', 'tcp'])
-    .describe('SIP transports to listen on.'),
+    .describe('SIP transports to listen on: `udp`, `tcp`, `tls`.'),
+  sipTlsPort: port
+    .default(5061)
+    .describe('SIP over TLS port, when `tls` is in sipTransports (certificate: tlsCertFile, tlsKeyFile).'),
+  sipTlsCaFile: z
+    .string()
+    .optional()
+    .describe(
+      'PEM CA bundle for mutual TLS on SIP: SBCs must present a certificate one of these CAs issued, and connections callscribe opens to an SBC verify its certificate against it too. Reloaded like the certificate.',
+    ),
+  sipTlsAllowedPeers: list(z.string().min(1))
+    .default([])
+    .describe(
+      'With sipTlsCaFile: names the SBC certificate must carry, in its subject CN or a subjectAltName (`DNS:`, `IP:`, `URI:` or `CN:` to pick one field; `*.example.com` matches one label). Empty allows any certificate the CA issued. Applies together with sipAllowlist.',
+    ),
   sipAdvertisedAddress: z
     .string()
     .optional()

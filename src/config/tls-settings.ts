@@ -6,6 +6,8 @@ export interface TlsSettings {
   tlsCertFile?: string | undefined;
   tlsKeyFile?: string | undefined;
   sipTransports: readonly string[];
+  sipTlsCaFile?: string | undefined;
+  sipTlsAllowedPeers?: readonly string[] | undefined;
 }
 
 /** HTTPS uses its own pair when given, else the shared one. */
@@ -48,4 +50,17 @@ export function tlsSettingsProblems(settings: TlsSettings): { key: string; messa
     });
   }
   return problems;
+}
+
+/** The files SIP over TLS serves and verifies with, when `tls` is a transport. */
+export function sipTlsFiles(
+  settings: TlsSettings,
+): { certFile: string; keyFile: string; caFile?: string } | undefined {
+  if (!settings.sipTransports.includes('tls')) return undefined;
+  if (settings.tlsCertFile === undefined || settings.tlsKeyFile === undefined) return undefined;
+  return {
+    certFile: settings.tlsCertFile,
+    keyFile: settings.tlsKeyFile,
+    ...(settings.sipTlsCaFile === undefined ? {} : { caFile: settings.sipTlsCaFile }),
+  };
 }

@@ -57,6 +57,7 @@ export const tools = {
         commandWorks('/usr/bin/python3', ['-c', 'import boto3']),
     ),
   awsCli: () => requireTool('aws CLI', () => commandWorks('aws', ['--version'])),
+  sipsak: () => requireTool('sipsak', () => commandWorks('sipsak', ['-V'])),
   openssl: () => requireTool('openssl CLI', () => commandWorks('openssl', ['version'])),
   chromium: () => requireTool('chromium', () => existsSync('/usr/bin/chromium')),
   pocketsphinx: () =>

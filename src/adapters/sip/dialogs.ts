@@ -33,6 +33,8 @@ export interface Dialog extends LenientSubject {
   readonly flow: SipFlow;
   /** Our address as put in Contact (and in the Via of requests we send). */
   readonly localAddress: string;
+  /** Our Contact URI, the same in every answer of the dialog. */
+  readonly localContact: string;
   /** Our address in the SDP c= line. */
   readonly sdpAddress: string;
   readonly inviteCseq: number;

@@ -13,6 +13,7 @@ import type { Dialog, DialogStore } from './dialogs.js';
 import { discardingCallHandle } from './discarding-call-handle.js';
 import { newTag } from './in-dialog-request.js';
 import { advertisedAddress, uriHost } from './local-address.js';
+import { localContactUri } from './local-contact.js';
 import { matchSbcProfile } from './sbc-profile-match.js';
 import { readSessionTimer, sessionTimerHeaders } from './session-timer.js';
 import { capabilityHeaders, SUPPORTED_OPTION_TAGS } from './sip-capabilities.js';
@@ -224,6 +225,7 @@ export async function acceptInvite(
       targetViaFlow: target.contactBroken || target.routeSetBroken,
       flow,
       localAddress: contactAddress,
+      localContact: localContactUri(contactAddress, flow, request.uri),
       sdpAddress,
       inviteCseq: info.cseq.seq,
       log: log.child({ callId }),
@@ -248,13 +250,9 @@ export async function acceptInvite(
     if (target.routeSetBroken) deps.lenient(dialog, 'record-route-malformed');
     if (timerOffer.kind === 'malformed') deps.lenient(dialog, 'session-expires-malformed');
     deps.onDialogCreated(dialog);
-    const transport = flow.transport === 'tcp' ? ';transport=tcp' : '';
     reply(200, {
       headers: [
-        {
-          name: 'Contact',
-          value: `<sip:callscribe@${uriHost(contactAddress)}:${flow.localPort}${transport}>`,
-        },
+        { name: 'Contact', value: `<${dialog.localContact}>` },
         ...capabilityHeaders(),
         ...sessionTimerHeaders(sessionTimer),
       ],

@@ -328,12 +328,12 @@ export class RecorderUa implements SipRequestHandler {
       const { flow } = dialog;
       const transmit = (data: Buffer): void => {
         if (flow.isOpen() && (flow.transport !== 'udp' || dialog.targetViaFlow)) flow.send(data);
-        else this.#deps.sender.send(flow.transport, outgoing.address, outgoing.port, data);
+        else this.#deps.sender.send(outgoing.transport, outgoing.address, outgoing.port, data);
       };
       return this.#deps.clientTransactions.send({
         branch: outgoing.branch,
         method,
-        transport: flow.transport,
+        transport: flow.isOpen() && flow.transport !== 'udp' ? flow.transport : outgoing.transport,
         bytes,
         transmit,
       });

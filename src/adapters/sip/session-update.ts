@@ -12,7 +12,6 @@ import { headersForError, statusForError } from './sip-error-status.js';
 import { headerValue, type SipHeader, type SipRequest } from './sip-message.js';
 import { buildResponse } from './sip-response.js';
 import type { ServerTransaction } from './server-transactions.js';
-import { uriHost } from './local-address.js';
 
 /**
  * Hands new metadata to the call, with the caller's and agent's numbers read by the same
@@ -40,14 +39,7 @@ export function applyMetadata(
 }
 
 function answerHeaders(dialog: Dialog) {
-  const transport = dialog.flow.transport === 'tcp' ? ';transport=tcp' : '';
-  return [
-    {
-      name: 'Contact',
-      value: `<sip:callscribe@${uriHost(dialog.localAddress)}:${dialog.flow.localPort}${transport}>`,
-    },
-    ...capabilityHeaders(),
-  ];
+  return [{ name: 'Contact', value: `<${dialog.localContact}>` }, ...capabilityHeaders()];
 }
 
 /**

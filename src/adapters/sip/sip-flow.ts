@@ -1,4 +1,4 @@
-export type SipTransportKind = 'udp' | 'tcp';
+export type SipTransportKind = 'udp' | 'tcp' | 'tls';
 
 /**
  * Where a message came from and how to answer it: responses go back on the same flow (the

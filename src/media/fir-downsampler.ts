@@ -10,8 +10,11 @@ export class FirDownsampler implements Resampler {
   readonly fromRateHz: number;
   readonly toRateHz: number;
   readonly factor: number;
-  readonly #taps: Float32Array;
-  #history: Float32Array;
+  readonly #delays: Int32Array;
+  readonly #coefficients: Float64Array;
+  readonly #history: number;
+  /** The previous `history` input samples, then the current input. */
+  #work: Float64Array;
   /** Index, in the next input, of the newest sample of the next output. */
   #next: number;
 
@@ -21,30 +24,38 @@ export class FirDownsampler implements Resampler {
     this.factor = factor;
     // One branch holding the whole prototype: the decimator runs it once per output sample.
     const [taps] = designPolyphase(1, factor * tapsPerPhase, 0.5 / factor, 1);
-    this.#taps = taps!;
-    this.#history = new Float32Array(this.#taps.length - 1);
+    this.#delays = taps!.delays;
+    this.#coefficients = taps!.coefficients;
+    this.#history = this.#delays[this.#delays.length - 1] ?? 0;
+    this.#work = new Float64Array(this.#history + 640);
     this.#next = factor - 1;
   }
 
   process(input: Int16Array): Int16Array {
-    const taps = this.#taps;
-    const length = taps.length;
+    const delays = this.#delays;
+    const coefficients = this.#coefficients;
+    const count = delays.length;
     const factor = this.factor;
-    const hist = this.#history.length;
-    const buf = new Float32Array(hist + input.length);
-    buf.set(this.#history, 0);
-    for (let i = 0; i < input.length; i++) buf[hist + i] = input[i]!;
+    const hist = this.#history;
+    const needed = hist + input.length;
+    if (this.#work.length < needed) {
+      const grown = new Float64Array(needed);
+      grown.set(this.#work.subarray(0, hist));
+      this.#work = grown;
+    }
+    const work = this.#work;
+    for (let i = 0; i < input.length; i++) work[hist + i] = input[i]!;
     const first = this.#next;
-    const count = first < input.length ? Math.floor((input.length - 1 - first) / factor) + 1 : 0;
-    const out = new Int16Array(count);
-    for (let m = 0; m < count; m++) {
+    const outputs = first < input.length ? Math.floor((input.length - 1 - first) / factor) + 1 : 0;
+    const out = new Int16Array(outputs);
+    for (let m = 0; m < outputs; m++) {
       const newest = hist + first + m * factor;
       let acc = 0;
-      for (let k = 0; k < length; k++) acc += taps[k]! * buf[newest - k]!;
+      for (let j = 0; j < count; j++) acc += coefficients[j]! * work[newest - delays[j]!]!;
       out[m] = clampPcm16(acc);
     }
-    this.#next = first + count * factor - input.length;
-    this.#history = buf.slice(buf.length - hist);
+    this.#next = first + outputs * factor - input.length;
+    work.copyWithin(0, input.length, needed);
     return out;
   }
 }

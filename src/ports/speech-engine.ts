@@ -2,7 +2,10 @@ import type { Logger } from 'pino';
 
 /** What an engine can do, as data, so the pipeline adapts instead of branching on names. */
 export interface SpeechEngineCapabilities {
-  /** Input rates the engine accepts, in Hz; the pipeline resamples to the first one it supports. */
+  /**
+   * Input rates the engine accepts, in Hz. Audio goes at its own rate when listed; otherwise the
+   * pipeline resamples it to the lowest listed rate above it, else the highest below.
+   */
   sampleRatesHz: readonly number[];
   partials: boolean;
   languages: readonly string[];

@@ -11,6 +11,7 @@ export {
 } from './siprec-call.js';
 export {
   RtpPacer,
+  type EncodedPayloads,
   type PacedStream,
   type PacedStreamOptions,
   type RtpPacerOptions,

@@ -10,14 +10,23 @@ const PCMU_PAYLOAD_TYPE = 0;
 export interface PacedStreamOptions {
   /** Sends one datagram; a connected UDP socket's `send` in practice. */
   send(packet: Buffer): void;
-  /** Raw µ-law, 8 kHz. */
+  /** Raw µ-law, 8 kHz, sent as PCMU; ignored when `encoded` is given. */
   audio: Uint8Array;
+  /** Payloads already encoded in another codec, one per 20 ms packet, sent in order. */
+  encoded?: EncodedPayloads;
   loop: boolean;
   /** Stop after this many packets even when looping. */
   maxPackets?: number;
   /** Delay of the first packet; spreads many streams over the 20 ms grid as real senders are. */
   phaseMs?: number;
   onEnd?(): void;
+}
+
+export interface EncodedPayloads {
+  payloadType: number;
+  payloads: readonly Uint8Array[];
+  /** RTP timestamp step per packet (160 for 20 ms at 8 kHz, 960 for Opus at 48 kHz). */
+  ticksPerPacket: number;
 }
 
 export interface PacedStream {
@@ -44,7 +53,7 @@ export interface RtpPacerOptions {
 }
 
 /**
- * Sends 20 ms PCMU packets for many streams from one timer. Every packet's send time is
+ * Sends 20 ms packets (PCMU, or payloads of any codec encoded beforehand) for many streams from one timer. Every packet's send time is
  * computed from the stream's start (start + n × 20 ms), so timer lateness never accumulates
  * into drift; one shared timer keeps a thousand streams cheap.
  */
@@ -120,8 +129,11 @@ export class RtpPacer {
 
   #sendDue(stream: StreamState, nowMs: number): void {
     const due = Math.floor((nowMs - stream.startMs) / PTIME_MS) + 1;
-    const { audio, loop, maxPackets } = stream.options;
-    const totalSlots = loop ? Infinity : Math.ceil(audio.length / SAMPLES_PER_PACKET);
+    const { audio, loop, maxPackets, encoded } = stream.options;
+    const packetsInSource = encoded
+      ? encoded.payloads.length
+      : Math.ceil(audio.length / SAMPLES_PER_PACKET);
+    const totalSlots = loop ? Infinity : packetsInSource;
     const limit = Math.min(totalSlots, maxPackets ?? Infinity);
     if (due - stream.slotsElapsed > this.#maxBurst) {
       const skipped = Math.min(due - this.#maxBurst, limit) - stream.slotsElapsed;
@@ -132,12 +144,14 @@ export class RtpPacer {
     }
     while (stream.slotsElapsed < due && stream.slotsElapsed < limit) {
       const slot = stream.slotsElapsed++;
-      const payload = payloadFor(audio, slot);
+      const payload = encoded
+        ? (encoded.payloads[slot % encoded.payloads.length] ?? new Uint8Array(0))
+        : payloadFor(audio, slot);
       stream.options.send(
         buildRtpPacket({
-          payloadType: PCMU_PAYLOAD_TYPE,
+          payloadType: encoded?.payloadType ?? PCMU_PAYLOAD_TYPE,
           sequenceNumber: stream.firstSeq + slot,
-          timestamp: stream.firstTimestamp + slot * SAMPLES_PER_PACKET,
+          timestamp: stream.firstTimestamp + slot * (encoded?.ticksPerPacket ?? SAMPLES_PER_PACKET),
           ssrc: stream.ssrc,
           marker: slot === 0,
           payload,

@@ -1,0 +1,31 @@
+/** Messages between the codec benchmark's driver and its child processes (fork IPC). */
+export type BenchCodec = 'PCMU' | 'G722' | 'G729' | 'opus';
+
+/** A codec's payloads for the pacer, written to a JSON file by the driver (base64 payloads). */
+export interface EncodedClipFile {
+  codec: BenchCodec;
+  payloadType: number;
+  ticksPerPacket: number;
+  /** Per channel (caller, agent), one payload per 20 ms packet. */
+  channels: [string[], string[]];
+}
+
+export interface ReceiverReady {
+  type: 'ready';
+  ports: number[];
+  setupMs: number;
+}
+
+export interface ReceiverSnapshot {
+  type: 'snapshot';
+  cpuMicros: number;
+  packetsReceived: number;
+  packetsDecoded: number;
+  rssBytes: number;
+}
+
+export interface GeneratorReport {
+  type: 'report';
+  packetsSent: number;
+  packetsSkipped: number;
+}

@@ -105,7 +105,13 @@ export async function buildServer(
         keyPrefix: config.redisKeyPrefix,
       })
     : undefined;
-  const database = redis ? undefined : SqliteDatabase.open({ dataDir: config.dataDir });
+  const database = redis
+    ? undefined
+    : SqliteDatabase.open({
+        dataDir: config.dataDir,
+        log: log.child({ component: 'database' }),
+        now,
+      });
   const store =
     redis?.store ?? new SqliteCallStore({ database: database!, ttlMs: config.callTtlMs, now });
   const eventStream =
@@ -121,6 +127,7 @@ export async function buildServer(
     log: log.child({ component: 'recorder' }),
     flushMs: config.recordingFlushMs,
     metrics,
+    now,
   });
   const publicUrl =
     config.publicUrl ??
@@ -229,6 +236,7 @@ export async function buildServer(
     recordings: recorder,
     staticDir: config.webUi ? staticUiDir() : undefined,
     nodeId,
+    health: database ? [database, recorder] : [recorder],
   });
   let stopSweeper: (() => void) | undefined;
 

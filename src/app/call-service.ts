@@ -39,6 +39,8 @@ export interface CallServiceDeps {
   onCallArrived(callId: string, originalCallId: string): void;
   /** Finishes ends the store refused (the record is left ending, or its events unstored). */
   recovery: Pick<CallRecovery, 'retryLater'>;
+  /** How long shutdown waits for a store that refuses writes (default 10 s). */
+  shutdownGraceMs?: number;
 }
 
 /**
@@ -197,7 +199,10 @@ export class CallService implements CallSessions {
 
   /** Ends every live call, e.g. at shutdown; a store still refusing writes after a grace is left to the next start. */
   async endAll(reason: string): Promise<void> {
-    const grace = setTimeout(() => this.stopping.abort(), SHUTDOWN_GRACE_MS);
+    const grace = setTimeout(
+      () => this.stopping.abort(),
+      this.deps.shutdownGraceMs ?? SHUTDOWN_GRACE_MS,
+    );
     try {
       await Promise.all(this.deps.liveCalls.all().map((call) => call.end(reason)));
     } finally {

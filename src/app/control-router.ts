@@ -49,7 +49,13 @@ export class ControlRouter implements ControlEvents {
     const log = this.deps.log.child({ eventId: withId.eventId, callId: withId.detail.callId });
     log.info({ type: withId.type, ingress: withId.ingress }, 'control event received');
     const outcome = await this.decide(withId, receivedAt, log, options.holdIfUnknown);
-    return this.record(outcome, log);
+    try {
+      return await this.record(outcome, log);
+    } catch (error) {
+      // The caller is told to retry; a held copy must not apply behind its back.
+      if (outcome.status === 'pending') this.unhold(withId);
+      throw error;
+    }
   }
 
   outcome(eventId: string): Promise<ControlOutcome | undefined> {
@@ -283,10 +289,7 @@ export class ControlRouter implements ControlEvents {
   ): void {
     const key = request.detail.callId;
     const timer = setTimeout(() => {
-      const waiting =
-        this.held.get(key)?.filter((h) => h.request.eventId !== request.eventId) ?? [];
-      if (waiting.length > 0) this.held.set(key, waiting);
-      else this.held.delete(key);
+      this.unhold(request);
       log.warn('held control event expired: no such call arrived');
       this.record(
         this.outcomeOf(
@@ -305,6 +308,16 @@ export class ControlRouter implements ControlEvents {
     list.push({ request, receivedAt, timer });
     this.held.set(key, list);
     log.info({ holdMs: this.deps.pendingEventTtlMs }, 'callId not known yet; control event held');
+  }
+
+  private unhold(request: ControlRequest & { eventId: string }): void {
+    const key = request.detail.callId;
+    const waiting = this.held.get(key) ?? [];
+    for (const held of waiting.filter((h) => h.request.eventId === request.eventId))
+      clearTimeout(held.timer);
+    const rest = waiting.filter((h) => h.request.eventId !== request.eventId);
+    if (rest.length > 0) this.held.set(key, rest);
+    else this.held.delete(key);
   }
 
   private async record(outcome: ControlOutcome, log: Logger): Promise<ControlOutcome> {

@@ -70,6 +70,7 @@ export async function buildAppHarness(options: {
   hookTimeoutMs?: number;
   policy?: HookFailurePolicy;
   pendingEventTtlMs?: number;
+  shutdownGraceMs?: number;
   pipelines?: CallPipelineFactory;
 } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'callscribe-app-'));
@@ -125,6 +126,7 @@ export async function buildAppHarness(options: {
     now: Date.now,
     onCallArrived: (id, original) => router.callArrived(id, original),
     recovery,
+    ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceMs: options.shutdownGraceMs }),
   });
   return {
     dataDir,

@@ -83,6 +83,7 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
       nodeId: deps.nodeId ?? deps.config.nodeId ?? hostname(),
       startedAtMs: now(),
       now,
+      health: deps.health,
     }),
   );
   void app.register(async (api) => {

@@ -4,6 +4,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { CallEventStream } from '../../ports/call-event-stream.js';
 import type { CallStore } from '../../ports/call-store.js';
 import type { ControlEvents } from '../../ports/control-events.js';
+import type { HealthSource } from '../../ports/health.js';
 import type { TlsMaterial } from '../tls/tls-material.js';
 
 export interface RecordingLookup {
@@ -24,6 +25,8 @@ export interface HttpServerDeps {
   nodeId?: string;
   /** Serve HTTPS with this certificate; the caller reloads it with `server.setSecureContext`. */
   tls?: TlsMaterial;
+  /** What `/healthz` checks: storage that must take writes. */
+  health?: readonly HealthSource[];
   /** Injected clock for SigV4 skew checks and uptime. */
   now?: () => number;
 }

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
@@ -8,6 +8,8 @@ import type {
   RecordingWriter,
   RecoveredRecording,
 } from '../../ports/call-recorder.js';
+import type { ComponentHealth, HealthSource } from '../../ports/health.js';
+import { WriteFailures } from '../storage/write-failures.js';
 import { OWNER_ONLY_DIR_MODE } from '../storage/owner-only.js';
 import { WavFileWriter } from './wav-file-writer.js';
 import { repairPartFile } from './wav-repair.js';
@@ -20,17 +22,26 @@ export interface WavCallRecorderOptions {
   /** Longest time recorded audio waits in memory before it is written (`recordingFlushMs`). */
   flushMs?: number;
   metrics?: Pick<Metrics, 'recordingFailures'>;
+  now?: () => number;
 }
 
 /**
  * Stereo WAV files under `<dataDir>/recordings`, LCA's format: 16-bit, caller left, at the rate
  * the call opened it with (8 kHz narrowband, 16 kHz when any of its codecs is wideband).
  */
-export class WavCallRecorder implements CallRecorder {
+export class WavCallRecorder implements CallRecorder, HealthSource {
   private readonly dir: string;
+  /** Each call logs its own failure; this only tells /healthz whether recordings can be written. */
+  private readonly writes: WriteFailures;
 
   constructor(private readonly deps: WavCallRecorderOptions) {
     this.dir = join(deps.dataDir, 'recordings');
+    this.writes = new WriteFailures({
+      component: 'recordings',
+      log: deps.log,
+      now: deps.now ?? Date.now,
+      message: 'recordings directory cannot be written',
+    });
     mkdirSync(this.dir, { recursive: true, mode: OWNER_ONLY_DIR_MODE });
   }
 
@@ -40,8 +51,27 @@ export class WavCallRecorder implements CallRecorder {
       sampleRateHz: options.sampleRateHz,
       flushMs: this.deps.flushMs ?? 1000,
       log: this.deps.log.child({ callId }),
-      onFailure: (code) => this.deps.metrics?.recordingFailures.inc({ code }),
+      onFailure: (code, err) => {
+        this.deps.metrics?.recordingFailures.inc({ code });
+        this.writes.failed(code, err);
+      },
+      onWritten: () => this.writes.succeeded(),
     });
+  }
+
+  /** While recordings are failing, each check writes and removes a tiny file to see if that passed. */
+  async health(): Promise<ComponentHealth> {
+    if (this.writes.failing) {
+      const probe = join(this.dir, `.probe-${process.pid}`);
+      try {
+        await writeFile(probe, Buffer.alloc(4096));
+        await unlink(probe);
+        this.writes.succeeded();
+      } catch {
+        await unlink(probe).catch(() => undefined);
+      }
+    }
+    return this.writes.health();
   }
 
   async pathFor(callId: string): Promise<string | undefined> {

@@ -18,7 +18,9 @@ export interface WavFileWriterOptions {
   flushMs: number;
   log: Logger;
   /** Told once when the file cannot be written (ENOSPC, EACCES, EIO, ...). */
-  onFailure(code: string): void;
+  onFailure(code: string, err: unknown): void;
+  /** Told after each batch that reached the file. */
+  onWritten?(): void;
 }
 
 /**
@@ -167,6 +169,7 @@ export class WavFileWriter implements RecordingWriter {
         left -= bytesWritten;
         buffers = skip(buffers, bytesWritten);
       }
+      this.#o.onWritten?.();
     } catch (err) {
       // Whole frames only: a partial frame at the end would shift the channels.
       this.#writtenBytes -= this.#writtenBytes % blockAlign(this.#format());
@@ -181,7 +184,7 @@ export class WavFileWriter implements RecordingWriter {
     this.#pendingBytes = 0;
     const code = errorCode(err);
     this.#o.log.error({ err, code, recordedBytes: this.#writtenBytes }, message);
-    this.#o.onFailure(code);
+    this.#o.onFailure(code, err);
   }
 }
 

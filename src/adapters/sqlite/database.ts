@@ -1,7 +1,11 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import type { Logger } from 'pino';
 import { AppError } from '../../domain/errors.js';
+import type { ComponentHealth, HealthSource } from '../../ports/health.js';
+import { WriteFailures } from '../storage/write-failures.js';
+import { isStorageFailure, sqliteCodeOf } from './sqlite-failure.js';
 import { OWNER_ONLY_DIR_MODE, OWNER_ONLY_FILE_MODE } from '../storage/owner-only.js';
 
 export type SqliteConnection = BetterSqlite3.Database;
@@ -49,17 +53,25 @@ export const SCHEMA_VERSION = migrations.length;
  * object). Its opener owns it: the adapters never close it, so closing one of them cannot pull
  * the connection from under the other.
  */
-export class SqliteDatabase {
+export class SqliteDatabase implements HealthSource {
   readonly connection: SqliteConnection;
   readonly path: string;
+  readonly #writes: WriteFailures;
 
-  private constructor(connection: SqliteConnection, path: string) {
+  private constructor(connection: SqliteConnection, path: string, writes: WriteFailures) {
     this.connection = connection;
     this.path = path;
+    this.#writes = writes;
   }
 
   /** Opens (creating the directory and file when missing) `<dataDir>/callscribe.db`. */
-  static open(options: { dataDir: string; busyTimeoutMs?: number }): SqliteDatabase {
+  static open(options: {
+    dataDir: string;
+    busyTimeoutMs?: number;
+    /** Where a database that stops taking writes (and starts again) is reported. */
+    log?: Logger;
+    now?: () => number;
+  }): SqliteDatabase {
     const path = join(options.dataDir, 'callscribe.db');
     let connection: SqliteConnection | undefined;
     try {
@@ -73,7 +85,13 @@ export class SqliteDatabase {
       connection.pragma('synchronous = NORMAL');
       connection.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
       migrate(connection);
-      return new SqliteDatabase(connection, path);
+      const writes = new WriteFailures({
+        component: 'database',
+        log: options.log,
+        now: options.now ?? Date.now,
+        message: 'SQLite database cannot be written; writes are refused and retried',
+      });
+      return new SqliteDatabase(connection, path, writes);
     } catch (error) {
       connection?.close();
       if (error instanceof AppError) throw error;
@@ -82,6 +100,34 @@ export class SqliteDatabase {
         details: { path },
       });
     }
+  }
+
+  /**
+   * Runs a write (a transaction) and keeps track of whether the storage takes writes: a disk
+   * that filled up is logged once and reported by `health()` until a write succeeds again.
+   */
+  write<T>(operation: () => T): T {
+    try {
+      const result = operation();
+      this.#writes.succeeded();
+      return result;
+    } catch (error) {
+      const code = sqliteCodeOf(error);
+      if (isStorageFailure(code)) this.#writes.failed(code, error);
+      throw error;
+    }
+  }
+
+  /** While writes are failing, each check tries a tiny write, so the report clears once space returns. */
+  health(): ComponentHealth {
+    if (this.#writes.failing && this.isOpen) {
+      try {
+        this.write(() => this.connection.pragma(`user_version = ${SCHEMA_VERSION}`));
+      } catch {
+        // Still failing: reported below.
+      }
+    }
+    return this.#writes.health();
   }
 
   get isOpen(): boolean {

@@ -84,21 +84,20 @@ export class SqliteCallEventStream implements CallEventStream {
       const createdAt = new Date(nowMs).toISOString();
       const expiresAfter = expiresAfterSeconds(nowMs, this.#ttlMs);
       const s = this.#statements;
-      return this.#database.connection
-        .transaction((): StoredCallEvent[] =>
-          events.map((event) => {
-            const row = s.insertEvent.get({
-              callId: event.CallId,
-              createdAt,
-              data: JSON.stringify(event),
-            }) as {
-              id: number;
-            };
-            s.upsertExpiry.run({ callId: event.CallId, expiresAfter });
-            return { id: String(row.id), event };
-          }),
-        )
-        .immediate();
+      const append = this.#database.connection.transaction((): StoredCallEvent[] =>
+        events.map((event) => {
+          const row = s.insertEvent.get({
+            callId: event.CallId,
+            createdAt,
+            data: JSON.stringify(event),
+          }) as {
+            id: number;
+          };
+          s.upsertExpiry.run({ callId: event.CallId, expiresAfter });
+          return { id: String(row.id), event };
+        }),
+      );
+      return this.#database.write(() => append.immediate());
     } catch (error) {
       throw sqliteFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot append the call event');
     }
@@ -133,7 +132,7 @@ export class SqliteCallEventStream implements CallEventStream {
         s.deleteExpiredCalls.run(nowSec);
         return events;
       });
-      return sweep.immediate();
+      return this.#database.write(() => sweep.immediate());
     } catch (error) {
       throw sqliteFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot delete expired call events');
     }

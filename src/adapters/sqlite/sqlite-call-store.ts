@@ -105,7 +105,7 @@ export class SqliteCallStore implements CallStore {
         });
         return { call, version: row.version, createdAt, expiresAfter };
       });
-      return write.immediate();
+      return this.#database.write(() => write.immediate());
     });
   }
 
@@ -181,7 +181,7 @@ export class SqliteCallStore implements CallStore {
           };
         }),
       );
-      return write.immediate();
+      return this.#database.write(() => write.immediate());
     });
   }
 
@@ -229,7 +229,7 @@ export class SqliteCallStore implements CallStore {
           return undefined;
         }),
       );
-      return write.immediate();
+      return this.#database.write(() => write.immediate());
     });
   }
 
@@ -246,7 +246,9 @@ export class SqliteCallStore implements CallStore {
 
   async sweepExpired(): Promise<number> {
     return this.#run('cannot delete expired records', () => {
-      return this.#statements.deleteExpired.run(nowSeconds(this.#now())).changes;
+      return this.#database.write(
+        () => this.#statements.deleteExpired.run(nowSeconds(this.#now())).changes,
+      );
     });
   }
 

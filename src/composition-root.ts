@@ -26,6 +26,8 @@ import { OwnerLossReaper } from './app/owner-loss-reaper.js';
 import { TranscriptionPipelineFactory } from './app/transcription-pipeline.js';
 import { CodecRegistry } from './media/codec-registry.js';
 import { createLogger } from './observability/logger.js';
+import { EventLoopMonitor } from './observability/event-loop-monitor.js';
+import { LOAD_SAMPLES, LoadSampler } from './observability/load-sampler.js';
 import { createMetrics } from './observability/metrics.js';
 import { staticUiDir } from './static-ui-dir.js';
 import {
@@ -67,7 +69,15 @@ export async function buildServer(
   const httpHost = httpListenHost(config);
   const nodeId = config.nodeId ?? persistedNodeId(config.dataDir);
   const liveCalls = new LiveCalls();
-  const metrics = createMetrics({ callCounts: () => liveCalls.countsByState() });
+  const loop = new EventLoopMonitor();
+  const load = new LoadSampler();
+  load.watch({ name: 'main', ...loop.reader({ spanTakes: LOAD_SAMPLES }) });
+  const scrapeWindow = loop.reader();
+  const metrics = createMetrics({
+    callCounts: () => liveCalls.countsByState(),
+    loopWindows: async () => [{ thread: 'main', window: scrapeWindow.take() }],
+    mediaSessions: () => mediaSessions.openSessions,
+  });
   const httpTls = httpTlsFiles(config);
   const httpCertificates =
     httpTls === undefined
@@ -204,6 +214,13 @@ export async function buildServer(
     publicUrl,
     now,
     recovery,
+    admission: {
+      maxConcurrentCalls: config.maxConcurrentCalls,
+      maxLagMs: config.admissionMaxLagMs,
+      maxCpuPercent: config.admissionMaxCpuPercent,
+      retryAfterS: config.admissionRetryAfterS,
+    },
+    load,
     onCallArrived: (callId, originalCallId) => {
       router.callArrived(callId, originalCallId);
       redis?.announceCallArrived(callId, originalCallId);
@@ -237,6 +254,16 @@ export async function buildServer(
     staticDir: config.webUi ? staticUiDir() : undefined,
     nodeId,
     health: database ? [database, recorder] : [recorder],
+    load: () => {
+      const admission = callService.admission();
+      const reading = load.reading();
+      return {
+        overload: admission.admit ? [] : admission.reasons,
+        liveCalls: liveCalls.size,
+        lagP99Ms: reading.lagByThreadMs,
+        cpuPercent: Math.round(reading.cpuPercent * 10) / 10,
+      };
+    },
   });
   let stopSweeper: (() => void) | undefined;
 
@@ -257,6 +284,7 @@ export async function buildServer(
       logHttpExposure(config, httpHost, log);
       await http.listen({ host: httpHost, port: config.httpPort });
       httpCertificates?.watch();
+      load.reset();
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
       stopSweeper = startSweeper({
@@ -297,6 +325,8 @@ export async function buildServer(
       await store.close();
       await redis?.close();
       database?.close();
+      load.close();
+      loop.close();
       log.info('callscribe stopped');
     },
   };

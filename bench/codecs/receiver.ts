@@ -12,6 +12,7 @@ import { CODECS } from '../../src/media/codecs.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { NewSession } from '../../src/ports/call-sessions.js';
 import type { BenchCodec, ReceiverReady, ReceiverSnapshot } from './protocol.js';
+import { answeredSession } from '../../test/support/answered-session.js';
 
 /**
  * The receiving node: the real composition root (fake engine, SQLite, no recording) holding N
@@ -92,7 +93,7 @@ const streams: AcceptedStream[] = ['1', '2'].map((label, index) => ({
 const sessions: MediaSession[] = [];
 for (let i = 0; i < calls; i++) {
   const media2 = await media.allocate(2);
-  const decision = await server.callSessions.sessionStarted(session(`bench-${codec}-${i}`, rateHz));
+  const decision = await answeredSession(server.callSessions, session(`bench-${codec}-${i}`, rateHz));
   if (!decision.accepted) throw new Error(`call refused: ${decision.reason}`);
   media2.attach(streams, decision.handle);
   sessions.push(media2);

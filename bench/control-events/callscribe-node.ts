@@ -3,6 +3,7 @@ import { buildServer } from '../../src/composition-root.js';
 import type { Config } from '../../src/config/schema.js';
 import type { StoredCallEvent } from '../../src/domain/call-event.js';
 import type { NewSession } from '../../src/ports/call-sessions.js';
+import { answeredSession } from '../../test/support/answered-session.js';
 
 /**
  * The real server from the composition root. Calls are parked in-process through its
@@ -22,7 +23,7 @@ export async function startCallscribeNode(config: Readonly<Config>, log: Logger)
     },
     /** A SIPREC session as the SIP edge would hand it over; the park-all hook parks it. */
     async parkCall(callId: string): Promise<void> {
-      const decision = await server.callSessions.sessionStarted(session(callId));
+      const decision = await answeredSession(server.callSessions, session(callId));
       if (!decision.accepted) throw new Error(`call ${callId} refused: ${decision.reason}`);
     },
     stop: () => server.stop(),

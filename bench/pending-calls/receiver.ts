@@ -30,6 +30,7 @@ const parkedHandle = (callId: string): LiveCallHandle => ({
   audio: () => {},
   preRoll: () => {},
   metadataUpdated: () => {},
+  answered: async () => {},
   end: async () => {},
 });
 

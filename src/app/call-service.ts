@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { admission, type Admission, type AdmissionLimits } from '../domain/admission.js';
 import type { CallData, ChannelMapping, PartyNumberField } from '../domain/call.js';
 import { beginEnding, completeEnding, endCall } from '../domain/call-lifecycle.js';
 import { fillMissingNumbers, markNumbersSetBy } from '../domain/party-numbers.js';
@@ -10,6 +11,7 @@ import type { CallPipelineFactory } from '../ports/call-pipeline.js';
 import type { CallRecorder } from '../ports/call-recorder.js';
 import type { CallSessions, NewSession, SessionDecision } from '../ports/call-sessions.js';
 import type { CallStore } from '../ports/call-store.js';
+import type { LoadGauge } from '../ports/load-gauge.js';
 import { CallEventPublisher, callStateEvent } from './call-event-publisher.js';
 import type { CallRecovery } from './call-recovery.js';
 import type { HookRunner } from './hook-runner.js';
@@ -35,6 +37,9 @@ export interface CallServiceDeps {
   preRollMs: number;
   publicUrl: string;
   now: () => number;
+  /** Limits past which new calls are refused, and the node's measured load. */
+  admission: AdmissionLimits;
+  load: LoadGauge;
   /** Told when a call appears, so control events held for its id can be applied. */
   onCallArrived(callId: string, originalCallId: string): void;
   /** Finishes ends the store refused (the record is left ending, or its events unstored). */
@@ -53,11 +58,19 @@ export class CallService implements CallSessions {
 
   constructor(private readonly deps: CallServiceDeps) {}
 
-  liveCallCount(): number {
-    return this.deps.liveCalls.size;
+  admission(): Admission {
+    const load = this.deps.load.reading();
+    return admission(this.deps.admission, {
+      liveCalls: this.deps.liveCalls.size,
+      lagP99Ms: load.lagP99Ms,
+      cpuPercent: load.cpuPercent,
+    });
   }
 
-  async sessionStarted(session: NewSession): Promise<SessionDecision> {
+  async sessionStarted(
+    session: NewSession,
+    options: { abandoned?: AbortSignal } = {},
+  ): Promise<SessionDecision> {
     const { deps } = this;
     const startedAt = new Date(deps.now()).toISOString();
     const setupLog = deps.log.child({ callId: session.callId });
@@ -82,6 +95,11 @@ export class CallService implements CallSessions {
 
     const callId = decision.callId ?? session.callId;
     const log = deps.log.child({ callId });
+    if (options.abandoned?.aborted) {
+      // The SBC gave the set-up up while the hook ran: nothing is stored, nothing published.
+      log.info('set-up abandoned by the SBC before the call was stored');
+      return { accepted: false, code: 'SETUP_ABANDONED', reason: 'the SBC abandoned the set-up' };
+    }
     if (callId !== session.callId)
       log.info({ originalCallId: session.callId }, 'hook renamed the call');
     const processNow = !refused && decision.shouldProcessCall !== false;
@@ -187,12 +205,9 @@ export class CallService implements CallSessions {
       await events.publish(callStateEvent(call));
       return { accepted: true, handle: live };
     }
-    if (processNow) {
-      await live.begin(call);
-    } else {
-      await events.publish(callStateEvent(call));
-      log.info('call parked until START_CALL_PROCESSING');
-    }
+    // Both wait for the edge's answer (`answered`), so an abandoned set-up publishes nothing.
+    const announced = processNow ? live.begin(call) : live.parked(call);
+    announced.catch((err: unknown) => log.error({ err }, 'call could not be announced'));
     deps.onCallArrived(callId, session.callId);
     return { accepted: true, handle: live };
   }

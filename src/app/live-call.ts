@@ -53,8 +53,16 @@ export class LiveCall implements LiveCallHandle {
   private processingSinceMs: number | undefined;
   private ending: Promise<void> | undefined;
   private startPublished = false;
-  /** State changes run one at a time: a resume waits for the pause's flush, so events stay in order. */
-  private transitions: Promise<unknown> = Promise.resolve();
+  /** Opens the gate below: the SBC has the 200 OK. */
+  private openAnswerGate: () => void = () => undefined;
+  /**
+   * State changes run one at a time: a resume waits for the pause's flush, so events stay in
+   * order. The first waits for the answer (or the end of a set-up the SBC abandoned), so no
+   * START goes out for a call the SBC never got.
+   */
+  private transitions: Promise<unknown> = new Promise<void>((resolve) => {
+    this.openAnswerGate = resolve;
+  });
 
   constructor(
     private readonly deps: LiveCallDeps,
@@ -192,6 +200,15 @@ export class LiveCall implements LiveCallHandle {
     this.log.info('processing paused');
   }
 
+  /** Parked at set-up: subscribers see it PENDING once the SBC has the call. */
+  parked(call: CallData): Promise<void> {
+    return this.serially(async () => {
+      if (this.state === 'ENDED') return;
+      await this.events.publish(callStateEvent(call));
+      this.log.info('call parked until START_CALL_PROCESSING');
+    });
+  }
+
   agentUpdated(call: CallData): Promise<void> {
     return this.serially(async () => {
       this.call = call;
@@ -206,11 +223,18 @@ export class LiveCall implements LiveCallHandle {
     this.state = 'ENDED';
   }
 
+  answered(): Promise<void> {
+    this.openAnswerGate();
+    return this.transitions.then(() => undefined);
+  }
+
   end(reason: string): Promise<void> {
     if (!this.ending) {
       // Audio stops now; the end itself waits for any transition in flight.
       const wasActive = this.state !== 'ENDED';
       this.state = 'ENDED';
+      // An unanswered call ends at once: what waited for the answer sees ENDED and does nothing.
+      this.openAnswerGate();
       this.ending = this.serially(() => this.finish(reason, wasActive));
     }
     return this.ending;

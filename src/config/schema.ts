@@ -293,7 +293,29 @@ export const configSchema = z.object({
     .int()
     .positive()
     .default(1000)
-    .describe('Live calls on this node; beyond it, 503.'),
+    .describe(
+      'Live calls on this node; beyond it, new INVITEs get 503 with Retry-After. Each call needs two RTP port pairs: size `rtpPorts` to match.',
+    ),
+  admissionMaxLagMs: positiveMs
+    .default(200)
+    .describe(
+      'New INVITEs get 503 with Retry-After while the event-loop lag p99 of any thread that carries calls, over the last 3 s, is above this. The default is below T1/2, so an SBC never has to retransmit an INVITE because callscribe was slow to read it, and ten 20 ms packet intervals: far above a healthy loop (a few ms), far below where RTP is lost (about 1 s).',
+    ),
+  admissionMaxCpuPercent: z.coerce
+    .number()
+    .min(1)
+    .max(100)
+    .default(90)
+    .describe(
+      "New INVITEs get 503 with Retry-After while the process's CPU (all threads) over the last 3 s is above this percentage of the machine's cores: the rest is headroom for the calls already taken (their ends, pre-roll replays, engine catch-up).",
+    ),
+  admissionRetryAfterS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(5)
+    .describe('Retry-After of a 503 sent because of the limits above, in seconds.'),
   callIdSource: z
     .string()
     .regex(

@@ -1,4 +1,5 @@
 import type { CallSiprecInfo, Channel, ChannelMapping } from '../domain/call.js';
+import type { Admission } from '../domain/admission.js';
 import type { AudioFrame } from '../media/audio-frame.js';
 
 /**
@@ -58,12 +59,26 @@ export interface LiveCallHandle {
    * and fills only numbers that are still unknown.
    */
   metadataUpdated(siprec: CallSiprecInfo, parties: PartyNumbers): void;
+  /**
+   * The SBC was sent the 200 OK: the call now exists on both sides. Nothing about the call is
+   * published (START, state events) before this, so a set-up the SBC abandons (CANCEL, or its
+   * INVITE transaction timing out) leaves no START behind: the edge calls `end` instead.
+   * Resolves once what the answer let go (START, the first state event) is stored.
+   */
+  answered(): Promise<void>;
   /** BYE, CANCEL, media timeout, or shutdown. Idempotent. */
   end(reason: string): Promise<void>;
 }
 
 export interface CallSessions {
-  sessionStarted(session: NewSession): Promise<SessionDecision>;
-  /** Live calls on this node, for capacity checks. */
-  liveCallCount(): number;
+  /**
+   * `abandoned` aborts when the SBC will not take the call any more (CANCEL, or its INVITE
+   * transaction timed out): the core then stores nothing further and refuses.
+   */
+  sessionStarted(
+    session: NewSession,
+    options?: { abandoned?: AbortSignal },
+  ): Promise<SessionDecision>;
+  /** Whether a new call may be taken now (call, lag and CPU limits); asked before any work. */
+  admission(): Admission;
 }

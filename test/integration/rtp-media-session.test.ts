@@ -38,6 +38,9 @@ class FakeHandle implements LiveCallHandle {
   preRoll(channel: Channel, frame: AudioFrame): void {
     this.preRollByChannel[channel].push(frame.pcm);
   }
+  answered(): Promise<void> {
+    return Promise.resolve();
+  }
   metadataUpdated(): void {}
   async end(): Promise<void> {}
   samples(channel: Channel): Int16Array {

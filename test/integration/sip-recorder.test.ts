@@ -412,11 +412,11 @@ describe('recorder UAS over real sockets', () => {
     await client.waitFor(isResponse(501, 'FROBNICATE', callId));
   });
 
-  it('answers 503 with Retry-After when at maxConcurrentCalls', async () => {
+  it('answers 503 with the Retry-After of the core\'s refusal, before any set-up work', async () => {
     const client = await tcp();
     const callId = unique('capacity');
     const { contentType, body } = siprecBody();
-    h.calls.liveCountOverride = h.config.maxConcurrentCalls;
+    h.calls.admissionOverride = { admit: false, reasons: ['calls'], retryAfterS: 7 };
     try {
       client.send(
         sipRequest({
@@ -431,9 +431,10 @@ describe('recorder UAS over real sockets', () => {
         }),
       );
       const busy = await client.waitFor(isResponse(503, 'INVITE', callId));
-      expect(headerValue(busy, 'retry-after')).toBeTruthy();
+      expect(headerValue(busy, 'retry-after')).toBe('7');
+      expect(h.calls.sessions.find((s) => s.callId === callId)).toBeUndefined();
     } finally {
-      h.calls.liveCountOverride = undefined;
+      h.calls.admissionOverride = undefined;
     }
   });
 

@@ -17,6 +17,7 @@ import type { CallInitHook } from '../../src/ports/call-init-hook.js';
 import type { CallPipeline, CallPipelineContext, CallPipelineFactory } from '../../src/ports/call-pipeline.js';
 import type { NewSession } from '../../src/ports/call-sessions.js';
 import { captureLog } from './capture-log.js';
+import { quietNode } from './quiet-node.js';
 
 /** Counts what reaches the transcription stage, per call, so tests can see gating. */
 export class RecordingPipelines implements CallPipelineFactory {
@@ -124,6 +125,7 @@ export async function buildAppHarness(options: {
     preRollMs: 0,
     publicUrl: 'http://127.0.0.1:8080',
     now: Date.now,
+    ...quietNode,
     onCallArrived: (id, original) => router.callArrived(id, original),
     recovery,
     ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceMs: options.shutdownGraceMs }),

@@ -6,6 +6,7 @@ import type { Config } from '../../src/config/schema.js';
 import { sampleCall } from './sample-call.js';
 import type { CallData } from '../../src/domain/call.js';
 import { buildAppHarness, functionHook, newSession } from './app-harness.js';
+import { answeredSession } from './answered-session.js';
 
 /**
  * The real HTTP edge on 127.0.0.1 (ephemeral port) over the real app layer: SQLite store and
@@ -55,7 +56,7 @@ export async function startHttpServer(
     port: address.port,
     /** A live call parked by the hook (PENDING), as a SIPREC INVITE would create it. */
     async parkedCall(callId: string) {
-      const decision = await harness.service.sessionStarted(
+      const decision = await answeredSession(harness.service, 
         newSession({ callId, inviteHeaders: { 'call-id': callId } }),
       );
       if (!decision.accepted) throw new Error(`session ${callId} refused: ${decision.reason}`);

@@ -18,6 +18,8 @@ import type {
 } from '../../src/ports/call-pipeline.js';
 import type { NewSession } from '../../src/ports/call-sessions.js';
 import { newSession } from './app-harness.js';
+import { answeredSession } from './answered-session.js';
+import { quietNode } from './quiet-node.js';
 
 /** Records when each call's processing started, instead of transcribing. */
 export class StartRecordingPipelines implements CallPipelineFactory {
@@ -117,6 +119,7 @@ export async function startInProcessNode(options: InProcessNodeOptions) {
     preRollMs: 0,
     publicUrl: 'http://127.0.0.1:8080',
     now: Date.now,
+    ...quietNode,
     onCallArrived: (callId, originalCallId) => {
       router.callArrived(callId, originalCallId);
       redis.announceCallArrived(callId, originalCallId);
@@ -140,7 +143,7 @@ export async function startInProcessNode(options: InProcessNodeOptions) {
     reaper,
     /** A call arriving over SIPREC and parked by the hook, held (with its media) by this node. */
     async parkedCall(callId: string, overrides: Partial<NewSession> = {}) {
-      const decision = await service.sessionStarted(
+      const decision = await answeredSession(service, 
         newSession({ callId, inviteHeaders: { 'call-id': callId }, ...overrides }),
       );
       if (!decision.accepted) throw new Error(`call ${callId} refused: ${decision.reason}`);

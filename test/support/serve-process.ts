@@ -19,6 +19,9 @@ export function serveProcess(env: Record<string, string>) {
       CALLSCRIBE_SIP_PORT: '0',
       CALLSCRIBE_RTP_HOST: '127.0.0.1',
       CALLSCRIBE_ENGINE: 'fake',
+      // A shared, often saturated test box: only the admission tests set low limits.
+      CALLSCRIBE_ADMISSION_MAX_LAG_MS: '5000',
+      CALLSCRIBE_ADMISSION_MAX_CPU_PERCENT: '100',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -99,6 +99,9 @@ export class ServerProcess {
       CALLSCRIBE_RTP_HOST: '127.0.0.1',
       CALLSCRIBE_RTP_PORTS: `${options.rtpBasePort}-${options.rtpBasePort + (options.rtpPortCount ?? 20) - 1}`,
       CALLSCRIBE_ENGINE: 'fake',
+      // A shared, often saturated test box: only the admission tests set low limits.
+      CALLSCRIBE_ADMISSION_MAX_LAG_MS: '5000',
+      CALLSCRIBE_ADMISSION_MAX_CPU_PERCENT: '100',
       ...(options.hook ? { CALLSCRIBE_HOOK: options.hook } : {}),
       CALLSCRIBE_DATA_DIR: dataDir,
       CALLSCRIBE_RECORD_CALLS: options.recordCalls ? 'true' : 'false',

@@ -7,6 +7,7 @@ import { AppError } from '../../src/domain/errors.js';
 import { wavHeader } from '../../src/adapters/recording/wav-header.js';
 import { sampleCall } from '../contract/call-store-contract.js';
 import { buildAppHarness, newSession } from '../support/app-harness.js';
+import { answeredSession } from '../support/answered-session.js';
 
 type Harness = Awaited<ReturnType<typeof buildAppHarness>>;
 let h: Harness;
@@ -203,7 +204,7 @@ describe('restart recovery', () => {
   it('leaves calls of a live node and calls held by this process alone', async () => {
     h = await buildAppHarness();
     await leftBehind({ callId: 'other', ownerNodeId: 'node-b', state: 'PROCESSING' }, []);
-    const held = await h.service.sessionStarted(newSession({ callId: 'held' }));
+    const held = await answeredSession(h.service, newSession({ callId: 'held' }));
     expect(held.accepted).toBe(true);
     // node-b has no lease on a single node: its call is an earlier identity's, ended as owner-lost.
     expect((await h.recovery.recoverAtStart()).ended).toBe(1);

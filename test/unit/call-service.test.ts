@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { normalizeHookResponse } from '../../src/domain/hook-contract.js';
 import { buildAppHarness, functionHook, newSession } from '../support/app-harness.js';
 import { frame8k } from '../support/media.js';
+import { answeredSession } from '../support/answered-session.js';
 
 type Harness = Awaited<ReturnType<typeof buildAppHarness>>;
 let h: Harness;
@@ -31,7 +32,7 @@ describe('hook response normalisation (LCA contract)', () => {
 describe('session start', () => {
   it('without a hook the call is processed at once', async () => {
     h = await buildAppHarness();
-    const d = await h.service.sessionStarted(newSession());
+    const d = await answeredSession(h.service, newSession());
     expect(d.accepted && d.handle.wantsAudio()).toBe(true);
     expect((await h.store.get('call-8'))?.call.state).toBe('PROCESSING');
   });
@@ -55,7 +56,7 @@ describe('session start', () => {
         };
       }),
     });
-    const d = await h.service.sessionStarted(newSession());
+    const d = await answeredSession(h.service, newSession());
     expect(d.accepted && d.handle.callId).toBe('MODIFIED-call-8');
     expect(d.accepted && d.handle.channelForLabel('1')).toBe('AGENT');
     expect(d.accepted && d.handle.channelForLabel('2')).toBe('CALLER');
@@ -93,7 +94,7 @@ describe('session start', () => {
     ] as const) {
       it(`hook ${kind} with policy ${policy} → ${state}, logged`, async () => {
         h = await buildAppHarness({ hook, policy, hookTimeoutMs: 100 });
-        const d = await h.service.sessionStarted(newSession());
+        const d = await answeredSession(h.service, newSession());
         expect(d.accepted).toBe(true);
         expect(d.accepted && d.handle.wantsAudio()).toBe(wants);
         const call = (await h.store.get('call-8'))?.call;
@@ -110,7 +111,7 @@ describe('session start', () => {
 
   it('ending a processed call flushes the pipeline, then publishes END after the state change', async () => {
     h = await buildAppHarness();
-    const d = await h.service.sessionStarted(newSession());
+    const d = await answeredSession(h.service, newSession());
     if (!d.accepted) throw new Error('refused');
     d.handle.audio('CALLER', frame8k(new Int16Array(8000).fill(1000)));
     d.handle.audio('AGENT', frame8k(new Int16Array(8000).fill(-1000)));
@@ -120,6 +121,37 @@ describe('session start', () => {
     const types = (await h.eventStream.read({ callId: 'call-8' })).map((e) => e.event.EventType);
     expect(types).toEqual(['START', 'CALL_STATE', 'CALL_STATE', 'END', 'ADD_S3_RECORDING_URL']);
     expect((await h.store.get('call-8'))?.call).toMatchObject({ state: 'ENDED', endReason: 'bye' });
+    expect(h.liveCalls.size).toBe(0);
+  });
+
+  it('publishes nothing until the SBC has the 200 OK: a set-up ended before that leaves no START', async () => {
+    h = await buildAppHarness();
+    const d = await h.service.sessionStarted(newSession());
+    if (!d.accepted) throw new Error('refused');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await h.eventStream.read({ callId: 'call-8' })).toEqual([]);
+    await d.handle.end('setup-timeout');
+    const types = (await h.eventStream.read({ callId: 'call-8' })).map((e) => e.event.EventType);
+    expect(types).not.toContain('START');
+    expect(types).not.toContain('END');
+    expect((await h.store.get('call-8'))?.call).toMatchObject({
+      state: 'ENDED',
+      endReason: 'setup-timeout',
+    });
+    expect(h.liveCalls.size).toBe(0);
+  });
+
+  it('stores nothing for a set-up the SBC abandoned while the hook ran', async () => {
+    const abandon = new AbortController();
+    h = await buildAppHarness({
+      hook: functionHook(async () => {
+        abandon.abort();
+        return {};
+      }),
+    });
+    const d = await h.service.sessionStarted(newSession(), { abandoned: abandon.signal });
+    expect(d).toMatchObject({ accepted: false, code: 'SETUP_ABANDONED' });
+    expect(await h.store.get('call-8')).toBeUndefined();
     expect(h.liveCalls.size).toBe(0);
   });
 });

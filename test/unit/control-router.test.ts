@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildAppHarness, functionHook, newSession } from '../support/app-harness.js';
 import { frame8k } from '../support/media.js';
+import { answeredSession } from '../support/answered-session.js';
 
 type Harness = Awaited<ReturnType<typeof buildAppHarness>>;
 let h: Harness;
@@ -15,7 +16,7 @@ const start = (callId: string, extra: Record<string, string> = {}) => ({
 
 async function parkedCall(options: Parameters<typeof buildAppHarness>[0] = {}) {
   h = await buildAppHarness({ hook: park, ...options });
-  const decision = await h.service.sessionStarted(newSession());
+  const decision = await answeredSession(h.service, newSession());
   if (!decision.accepted) throw new Error('session refused');
   return decision.handle;
 }
@@ -99,7 +100,7 @@ describe('START_CALL_PROCESSING', () => {
     const pending = await h.router.submit(start('call-8', { agentId: 'early' }), { holdIfUnknown: true });
     expect(pending).toMatchObject({ status: 'pending', callId: null });
     expect(h.captured.messages()).toContain('callId not known yet; control event held');
-    const decision = await h.service.sessionStarted(newSession());
+    const decision = await answeredSession(h.service, newSession());
     await expect.poll(async () => (await h.router.outcome(pending.eventId))?.status).toBe('applied');
     expect(decision.accepted && decision.handle.wantsAudio()).toBe(true);
     expect((await h.store.get('call-8'))?.call.agentId).toBe('early');
@@ -114,7 +115,7 @@ describe('START_CALL_PROCESSING', () => {
 
   it('the original (pre-hook) callId is accepted through the cm# mapping', async () => {
     h = await buildAppHarness({ hook: functionHook(async () => ({ callId: 'MODIFIED-call-8', shouldProcessCall: false })) });
-    await h.service.sessionStarted(newSession());
+    await answeredSession(h.service, newSession());
     const outcome = await h.router.submit(start('call-8'), { holdIfUnknown: false });
     expect(outcome).toMatchObject({ status: 'applied', callId: 'MODIFIED-call-8', requestedCallId: 'call-8' });
   });

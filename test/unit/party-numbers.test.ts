@@ -4,6 +4,7 @@ import { fillMissingNumbers, markNumbersSetBy } from '../../src/domain/party-num
 import type { CallSiprecInfo } from '../../src/domain/call.js';
 import { buildAppHarness, functionHook, newSession } from '../support/app-harness.js';
 import { sampleCall } from '../support/sample-call.js';
+import { answeredSession } from '../support/answered-session.js';
 
 const siprec: CallSiprecInfo = {
   dialect: 'rfc7865',
@@ -56,7 +57,7 @@ describe('metadata updates through a live call', () => {
 
   it('stores the new participants, fills the unknown number, and tells subscribers (CALL_STATE)', async () => {
     h = await buildAppHarness();
-    const decision = await h.service.sessionStarted(newSession({ toNumber: '' }));
+    const decision = await answeredSession(h.service, newSession({ toNumber: '' }));
     if (!decision.accepted) throw new Error('refused');
     decision.handle.metadataUpdated(siprec, { fromNumber: '13035381001', toNumber: '7204541001' });
     await expect.poll(async () => (await h.store.get('call-8'))?.call.toNumber).toBe('7204541001');
@@ -82,7 +83,7 @@ describe('metadata updates through a live call', () => {
     h = await buildAppHarness({
       hook: functionHook(async () => ({ fromNumber: 'Customer 17' })),
     });
-    const decision = await h.service.sessionStarted(newSession({ toNumber: '' }));
+    const decision = await answeredSession(h.service, newSession({ toNumber: '' }));
     if (!decision.accepted) throw new Error('refused');
     decision.handle.metadataUpdated(siprec, { fromNumber: '13035381001', toNumber: '7204541001' });
     await expect

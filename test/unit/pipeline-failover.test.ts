@@ -11,6 +11,7 @@ import type { CallPipeline } from '../../src/ports/call-pipeline.js';
 import { loadSampleCall, referenceTexts } from '../contract/speech-engine-contract.js';
 import { buildAppHarness, newSession } from '../support/app-harness.js';
 import { frame8k } from '../support/media.js';
+import { answeredSession } from '../support/answered-session.js';
 
 type Segment = Omit<AddTranscriptSegmentEvent, 'CallId' | 'CreatedAt' | 'EventType'>;
 
@@ -26,10 +27,12 @@ function engines() {
   const primary = new FakeSpeechEngine(
     parseFakeScript({ texts: referenceTexts(sample) }),
     'primary',
+    { keepStats: true },
   );
   const fallback = new FakeSpeechEngine(
     parseFakeScript({ texts: { CALLER: [], AGENT: [] } }),
     'fallback',
+    { keepStats: true },
   );
   return { primary, fallback };
 }
@@ -172,7 +175,7 @@ describe('engine failover', () => {
     const { primary, factory } = setup();
     const h = await buildAppHarness({ pipelines: factory, policy: 'process' });
     try {
-      const decision = await h.service.sessionStarted(newSession({ callId: 'rec-1' }));
+      const decision = await answeredSession(h.service, newSession({ callId: 'rec-1' }));
       if (!decision.accepted) throw new Error('refused');
       for (let ms = 0; ms < 2000; ms += 20) {
         decision.handle.audio('CALLER', frame8k(sample.pcm.CALLER.slice(ms * 8, ms * 8 + 160)));

@@ -13,6 +13,7 @@ import type {
 } from '../../src/ports/speech-engine.js';
 import { buildAppHarness, newSession } from '../support/app-harness.js';
 import { tone } from '../support/signal.js';
+import { answeredSession } from '../support/answered-session.js';
 
 const log = pino({ level: 'silent' });
 
@@ -157,7 +158,7 @@ describe('recording rate', () => {
 
   it('writes a wideband call at 16 kHz, resampling narrowband frames of the same call to it', async () => {
     h = await buildAppHarness({ policy: 'process' });
-    const decision = await h.service.sessionStarted(
+    const decision = await answeredSession(h.service, 
       newSession({ callId: 'wide', audioSampleRateHz: 16_000 }),
     );
     if (!decision.accepted) throw new Error('refused');
@@ -175,7 +176,7 @@ describe('recording rate', () => {
 
   it('keeps narrowband calls at 8 kHz', async () => {
     h = await buildAppHarness({ policy: 'process' });
-    const decision = await h.service.sessionStarted(newSession({ callId: 'narrow' }));
+    const decision = await answeredSession(h.service, newSession({ callId: 'narrow' }));
     if (!decision.accepted) throw new Error('refused');
     for (let i = 0; i < 50; i++)
       decision.handle.audio('CALLER', { pcm: tone(400, 8000, 160), sampleRateHz: 8000 });

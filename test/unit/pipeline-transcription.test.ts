@@ -54,7 +54,11 @@ function setup(
 ) {
   const engine =
     options.engine ??
-    new FakeSpeechEngine(parseFakeScript({ texts: referenceTexts(sample), ...options.script }));
+    new FakeSpeechEngine(
+      parseFakeScript({ texts: referenceTexts(sample), ...options.script }),
+      'fake',
+      { keepStats: true },
+    );
   const metrics = createMetrics();
   const factory = new TranscriptionPipelineFactory({
     engine,
@@ -180,7 +184,9 @@ describe('TranscriptionPipeline', () => {
         languages: ['en-US'],
       };
     }
-    const engine = new WidebandFake(parseFakeScript({ texts: referenceTexts(sample) }));
+    const engine = new WidebandFake(parseFakeScript({ texts: referenceTexts(sample) }), 'fake', {
+      keepStats: true,
+    });
     const { pipeline, segments, callId } = setup({ engine });
     pipeline.start(0);
     await play(pipeline, 0, 6_000);

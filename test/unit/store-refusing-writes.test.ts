@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
 import { buildAppHarness, functionHook, newSession } from '../support/app-harness.js';
+import { answeredSession } from '../support/answered-session.js';
 
 /**
  * The application while the store refuses writes with a retryable error (what a full disk
@@ -40,7 +41,7 @@ describe('a store that refuses writes', () => {
     );
     await expect(held).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
     restore();
-    const decision = await h.service.sessionStarted(newSession());
+    const decision = await answeredSession(h.service, newSession());
     expect(decision.accepted).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 300));
     // The refused START was not held: the call stays parked.
@@ -58,7 +59,7 @@ describe('a store that refuses writes', () => {
 
   it('a live call keeps its events in memory and writes them, in order, once the store is back', async () => {
     h = await buildAppHarness();
-    const decision = await h.service.sessionStarted(newSession());
+    const decision = await answeredSession(h.service, newSession());
     if (!decision.accepted) throw new Error('refused');
     const restore = refuseWrites(h);
     const ended = decision.handle.end('bye');
@@ -74,7 +75,7 @@ describe('a store that refuses writes', () => {
 
   it('shutdown gives up after its grace, leaving the calls to the next start', async () => {
     h = await buildAppHarness({ shutdownGraceMs: 300 });
-    const decision = await h.service.sessionStarted(newSession());
+    const decision = await answeredSession(h.service, newSession());
     if (!decision.accepted) throw new Error('refused');
     const restore = refuseWrites(h);
     const since = Date.now();

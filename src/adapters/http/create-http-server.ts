@@ -84,6 +84,7 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
       startedAtMs: now(),
       now,
       health: deps.health,
+      load: deps.load,
     }),
   );
   void app.register(async (api) => {

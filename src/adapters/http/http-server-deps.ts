@@ -6,6 +6,7 @@ import type { CallStore } from '../../ports/call-store.js';
 import type { ControlEvents } from '../../ports/control-events.js';
 import type { HealthSource } from '../../ports/health.js';
 import type { TlsMaterial } from '../tls/tls-material.js';
+import type { NodeLoad } from './routes/health.js';
 
 export interface RecordingLookup {
   pathFor(callId: string): Promise<string | undefined>;
@@ -27,6 +28,8 @@ export interface HttpServerDeps {
   tls?: TlsMaterial;
   /** What `/healthz` checks: storage that must take writes. */
   health?: readonly HealthSource[];
+  /** The node's load and whether it takes new calls, for /healthz. */
+  load?: () => NodeLoad;
   /** Injected clock for SigV4 skew checks and uptime. */
   now?: () => number;
 }

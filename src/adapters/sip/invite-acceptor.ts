@@ -1,7 +1,9 @@
 import { randomInt } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import { isAppError } from '../../domain/errors.js';
+import type { Metrics } from '../../observability/metrics.js';
 import type { CallSessions, LiveCallHandle, NewSession } from '../../ports/call-sessions.js';
 import type { MediaSession, MediaSessions } from '../rtp/media-sessions.js';
 import { buildSdpAnswer } from '../siprec/sdp-answer.js';
@@ -27,7 +29,6 @@ import type { ServerTransaction } from './server-transactions.js';
 export interface InviteAcceptorDeps {
   config: Pick<
     Config,
-    | 'maxConcurrentCalls'
     | 'callIdSource'
     | 'sbcProfiles'
     | 'sipAdvertisedAddress'
@@ -35,9 +36,15 @@ export interface InviteAcceptorDeps {
     | 'sipMinSessionExpiresS'
   >;
   log: Logger;
+  metrics: Pick<Metrics, 'admissionRefused' | 'lateAnswers'>;
   callSessions: CallSessions;
   mediaSessions: MediaSessions;
   dialogs: DialogStore;
+  /**
+   * From the INVITE's receipt, how long a 200 OK may still go out: the SBC's INVITE transaction
+   * (Timer B, 64×T1) less a guard for the time the INVITE spent on the wire and in the socket.
+   */
+  answerWithinMs: number;
   /** Wires media timeout to the UA's teardown once the dialog exists. */
   onDialogCreated(dialog: Dialog): void;
   /** A header the recorder can do without was broken; the INVITE is still accepted. */
@@ -75,25 +82,62 @@ function sdpAddressFor(contactAddress: string, config: InviteAcceptorDeps['confi
 /**
  * A new recording INVITE, from checks to 200 OK. The transaction already sent 100 Trying, so
  * the SBC waits quietly while the call-init hook runs. A CANCEL meanwhile answers the INVITE
- * 487; every step after an await checks for that and releases what it holds.
+ * 487, and so does the answer deadline with a 503: the SBC has given the transaction up by then,
+ * and a 200 OK now would make a call it no longer wants. Every step after an await checks for a
+ * final response already sent and releases what it holds; the core is told through
+ * `abandoned`, so it stores nothing it has not stored yet.
  */
 export async function acceptInvite(
   deps: InviteAcceptorDeps,
   transaction: ServerTransaction,
 ): Promise<void> {
-  const { request, info, flow } = transaction;
+  const log = deps.log.child({ sipCallId: transaction.info.callId });
   const localTag = newTag();
-  const log = deps.log.child({ sipCallId: info.callId });
-  const reply = (status: number, extra: Parameters<typeof buildResponse>[2] = {}): void => {
-    transaction.respond(buildResponse(request, status, { toTag: localTag, ...extra }));
-  };
-
-  if (deps.callSessions.liveCallCount() >= deps.config.maxConcurrentCalls) {
+  const reply = replier(transaction, localTag);
+  const lateReply = (): void => {
+    if (transaction.finalStatus !== undefined) return;
+    deps.metrics.lateAnswers.inc();
     log.warn(
-      { maxConcurrentCalls: deps.config.maxConcurrentCalls },
-      'recording refused: at capacity',
+      { answerWithinMs: deps.answerWithinMs },
+      "recording set-up outlived the SBC's INVITE transaction; answered 503 instead of 200",
     );
-    reply(503, { headers: [{ name: 'Retry-After', value: '5' }] });
+    reply(503, { headers: [{ name: 'Retry-After', value: '1' }] });
+  };
+  const remainingMs = transaction.receivedAtMs + deps.answerWithinMs - performance.now();
+  if (remainingMs <= 0) return lateReply();
+  const deadline = setTimeout(lateReply, remainingMs);
+  deadline.unref();
+  try {
+    await setUpRecording(deps, transaction, log, localTag);
+  } finally {
+    clearTimeout(deadline);
+  }
+}
+
+type Reply = (status: number, extra?: Parameters<typeof buildResponse>[2]) => void;
+
+function replier(transaction: ServerTransaction, localTag: string): Reply {
+  return (status, extra = {}) => {
+    transaction.respond(
+      buildResponse(transaction.request, status, { toTag: localTag, ...extra }),
+    );
+  };
+}
+
+async function setUpRecording(
+  deps: InviteAcceptorDeps,
+  transaction: ServerTransaction,
+  log: Logger,
+  localTag: string,
+): Promise<void> {
+  const { request, info, flow } = transaction;
+  const reply = replier(transaction, localTag);
+  const abandoned = transaction.finalResponseSent;
+  const admission = deps.callSessions.admission();
+  if (!admission.admit) {
+    for (const reason of admission.reasons) deps.metrics.admissionRefused.inc({ reason });
+    log.warn({ overload: admission.reasons }, 'recording refused: node overloaded');
+    reply(503, { headers: [{ name: 'Retry-After', value: String(admission.retryAfterS) }] });
     return;
   }
   const unsupported = headerList(request, 'require').filter(
@@ -191,9 +235,10 @@ export async function acceptInvite(
       'recording offer accepted',
     );
 
-    const decision = await deps.callSessions.sessionStarted(session);
+    const decision = await deps.callSessions.sessionStarted(session, { abandoned });
     if (!decision.accepted) {
-      log.warn({ code: decision.code, reason: decision.reason }, 'core refused the recording');
+      if (transaction.finalStatus === undefined)
+        log.warn({ code: decision.code, reason: decision.reason }, 'core refused the recording');
       if (isOverloadCode(decision.code) || transaction.finalStatus !== undefined) {
         await media.close();
         media = undefined;
@@ -203,8 +248,10 @@ export async function acceptInvite(
     }
     handle = decision.accepted ? decision.handle : discardingCallHandle(callId);
     if (transaction.finalStatus !== undefined) {
-      log.info('recording cancelled while the call was being set up');
-      await Promise.allSettled([handle.end('cancel'), media.close()]);
+      // 487: the SBC's CANCEL; 503: the answer deadline passed. Nothing was published yet.
+      const reason = transaction.finalStatus === 487 ? 'cancel' : 'setup-timeout';
+      log.info({ reason }, 'recording abandoned while the call was being set up');
+      await Promise.allSettled([handle.end(reason), media.close()]);
       return;
     }
 
@@ -259,6 +306,8 @@ export async function acceptInvite(
       contentType: 'application/sdp',
       body: Buffer.from(answer.sdp, 'utf8'),
     });
+    // The call exists for the SBC now: only from here may it be announced (START).
+    handle.answered().catch((err: unknown) => log.error({ err }, 'call could not be announced'));
   } catch (error) {
     log.error({ err: error }, 'recording setup failed');
     if (dialog !== undefined) deps.dialogs.delete(dialog);

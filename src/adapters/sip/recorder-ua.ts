@@ -52,7 +52,8 @@ export interface RecorderUaDeps {
   serverTransactions: ServerTransactions;
   clientTransactions: ClientTransactions;
   sender: SipSender;
-  metrics: LenientMetrics;
+  metrics: LenientMetrics & InviteAcceptorDeps['metrics'];
+  answerWithinMs: number;
 }
 
 /**
@@ -196,6 +197,15 @@ export class RecorderUa implements SipRequestHandler {
       this.#liveness.sipActivity(dialog);
       if (transaction.info.cseq.seq > dialog.remoteCseq)
         dialog.remoteCseq = transaction.info.cseq.seq;
+    } else {
+      // An SBC's keep-alive probe: an overloaded node says so, and the SBC can pick another
+      // recorder before its INVITEs are refused one by one.
+      const admission = this.#deps.callSessions.admission();
+      if (!admission.admit) {
+        return this.#reply(transaction, 503, [
+          { name: 'Retry-After', value: String(admission.retryAfterS) },
+        ]);
+      }
     }
     this.#reply(transaction, 200, capabilityHeaders());
   }

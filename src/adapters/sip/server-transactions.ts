@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { SipFlow } from './sip-flow.js';
 import { serializeSipMessage, type SipRequest, type SipResponse } from './sip-message.js';
@@ -18,6 +19,10 @@ export class ServerTransaction {
   readonly request: SipRequest;
   readonly info: RequestInfo;
   readonly flow: SipFlow;
+  /** When the request was read (monotonic ms): the SBC's timers started no later than this. */
+  readonly receivedAtMs = performance.now();
+  /** Made on first use: most transactions (BYE, OPTIONS) are answered at once and never need it. */
+  #final: AbortController | undefined;
   #state: ServerTransactionState = 'proceeding';
   #lastResponse: Buffer | undefined;
   #finalStatus: number | undefined;
@@ -45,6 +50,15 @@ export class ServerTransaction {
     return this.#finalStatus;
   }
 
+  /** Aborted when the final response goes out, whoever sent it (a CANCEL's 487, a late 503). */
+  get finalResponseSent(): AbortSignal {
+    if (this.#final === undefined) {
+      this.#final = new AbortController();
+      if (this.#finalStatus !== undefined) this.#final.abort();
+    }
+    return this.#final.signal;
+  }
+
   get isInvite(): boolean {
     return this.request.method === 'INVITE';
   }
@@ -59,6 +73,7 @@ export class ServerTransaction {
       this.#finalStatus = response.status;
       this.#state = this.isInvite && response.status < 300 ? 'accepted' : 'completed';
       this.#owner.finalSent(this, bytes);
+      this.#final?.abort();
     }
     return true;
   }

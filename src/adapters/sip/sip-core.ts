@@ -7,7 +7,7 @@ import { DialogStore } from './dialogs.js';
 import { RecorderUa } from './recorder-ua.js';
 import { metricMethod, SipEndpoint, type SipMetrics } from './sip-endpoint.js';
 import type { SipSender } from './sip-flow.js';
-import { defaultSipTimers, type SipTimers } from './sip-timers.js';
+import { answerWithinMs, defaultSipTimers, type SipTimers } from './sip-timers.js';
 import { ServerTransactions } from './server-transactions.js';
 import { sourceAllowlist } from './source-allowlist.js';
 import { SourceRateLimiter } from './source-rate-limiter.js';
@@ -17,7 +17,6 @@ export type SipCoreConfig = Pick<
   | 'sipAdvertisedAddress'
   | 'sipRateLimitPerSecond'
   | 'sipAllowlist'
-  | 'maxConcurrentCalls'
   | 'callIdSource'
   | 'sbcProfiles'
   | 'rtpHost'
@@ -84,6 +83,7 @@ export function createSipCore(deps: SipCoreDeps): SipCore {
     clientTransactions,
     sender: deps.sender,
     metrics,
+    answerWithinMs: answerWithinMs(timers),
   });
   endpoint.setHandler(ua);
   return {

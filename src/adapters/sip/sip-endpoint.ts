@@ -19,7 +19,10 @@ export interface SipRequestHandler {
   ack(request: SipRequest, info: RequestInfo, flow: SipFlow): boolean;
 }
 
-export type SipMetrics = Pick<Metrics, 'sipRequests' | 'sipDropped' | 'sipLenient'>;
+export type SipMetrics = Pick<
+  Metrics,
+  'sipRequests' | 'sipDropped' | 'sipLenient' | 'admissionRefused' | 'lateAnswers'
+>;
 
 /**
  * Bytes in, requests out: parsing, the checks that need no call state (mandatory headers → 400,

@@ -1,3 +1,4 @@
+import type { Admission } from '../../../src/domain/admission.js';
 import type { CallSiprecInfo, Channel } from '../../../src/domain/call.js';
 import type {
   CallSessions,
@@ -12,6 +13,8 @@ export interface RecordingHandle extends LiveCallHandle {
   readonly metadataUpdates: CallSiprecInfo[];
   readonly partyUpdates: PartyNumbers[];
   readonly endReasons: string[];
+  /** The edge sent the 200 OK. */
+  readonly wasAnswered: () => boolean;
 }
 
 function recordingHandle(session: NewSession): RecordingHandle {
@@ -19,6 +22,7 @@ function recordingHandle(session: NewSession): RecordingHandle {
   const metadataUpdates: CallSiprecInfo[] = [];
   const partyUpdates: PartyNumbers[] = [];
   const endReasons: string[] = [];
+  let answered = false;
   return {
     callId: session.callId,
     preRollMs: 0,
@@ -32,6 +36,11 @@ function recordingHandle(session: NewSession): RecordingHandle {
       audioByChannel[channel].push(frame.pcm);
     },
     preRoll: () => undefined,
+    answered: () => {
+      answered = true;
+      return Promise.resolve();
+    },
+    wasAnswered: () => answered,
     metadataUpdated: (info, parties) => {
       metadataUpdates.push(info);
       partyUpdates.push(parties);
@@ -51,8 +60,8 @@ export class FakeCallSessions implements CallSessions {
   delayMs = 0;
   /** When set, sessions are refused with this code. */
   refuseWith: string | undefined;
-  /** Overrides the live count (capacity tests); default: handles not ended. */
-  liveCountOverride: number | undefined;
+  /** Overrides the core's admission (overload tests); default: admit. */
+  admissionOverride: Admission | undefined;
 
   async sessionStarted(session: NewSession): Promise<SessionDecision> {
     this.sessions.push(session);
@@ -64,7 +73,7 @@ export class FakeCallSessions implements CallSessions {
     return { accepted: true, handle };
   }
 
-  liveCallCount(): number {
-    return this.liveCountOverride ?? this.handles.filter((h) => h.endReasons.length === 0).length;
+  admission(): Admission {
+    return this.admissionOverride ?? { admit: true };
   }
 }

@@ -26,7 +26,9 @@ export interface FakeStreamStats {
 
 /**
  * A scripted engine for tests, demos and UI work: no model, deterministic text, real timing
- * from the audio, and failures on demand (scripted or injected).
+ * from the audio, and failures on demand (scripted or injected). It keeps nothing about a call
+ * once the call's streams are closed (each stream numbers its own utterances), so it can carry
+ * any number of calls in a soak; per-call counters for tests are opt-in (`keepStats`).
  */
 export class FakeSpeechEngine implements SpeechEngine {
   readonly name: string;
@@ -38,31 +40,36 @@ export class FakeSpeechEngine implements SpeechEngine {
   readonly #script: FakeScript;
   readonly #failures: FakeScript['failures'];
   #openFailures: number;
-  readonly #cursors = new Map<string, number>();
-  readonly #stats = new Map<string, FakeStreamStats>();
+  /** Only with `keepStats`: counters per callId/channel, never dropped (tests only). */
+  readonly #stats: Map<string, FakeStreamStats> | undefined;
   readonly #open = new Set<OpenStream>();
   #closed = false;
 
-  /** `name` tells two fakes apart (e.g. a primary and a fallback in tests). */
-  constructor(script: FakeScript, name = 'fake') {
+  /**
+   * `name` tells two fakes apart (e.g. a primary and a fallback in tests); `keepStats` makes
+   * `stats()` answer, at the price of a counter per call kept for the engine's life.
+   */
+  constructor(script: FakeScript, name = 'fake', options: { keepStats?: boolean } = {}) {
     this.name = name;
     this.#script = script;
     this.#failures = [...script.failures];
     this.#openFailures = script.openFailures;
+    this.#stats = options.keepStats ? new Map() : undefined;
   }
 
   async open(options: SpeechStreamOptions): Promise<SpeechStream> {
     if (this.#closed) throw new AppError('ENGINE_UNAVAILABLE', 'speech engine is closed');
     const key = `${options.callId}/${options.channel}`;
-    const stats = this.#stats.get(key) ?? { opens: 0, audioMs: 0 };
-    this.#stats.set(key, stats);
+    const stats = this.#stats?.get(key) ?? { opens: 0, audioMs: 0 };
+    this.#stats?.set(key, stats);
     stats.opens += 1;
     if (this.#openFailures > 0) {
       this.#openFailures -= 1;
       throw new AppError('ENGINE_UNAVAILABLE', 'scripted open failure', { retryable: true });
     }
+    let utterances = 0;
     const stream = new FakeStream(options, this.#script, {
-      nextText: () => this.#nextText(key, options.channel),
+      nextText: () => this.#text(options.channel, utterances++),
       audioWritten: (ms, streamMs) => {
         stats.audioMs += ms;
         this.#maybeFail(options.channel, streamMs, entry);
@@ -98,6 +105,7 @@ export class FakeSpeechEngine implements SpeechEngine {
   }
 
   stats(callId: string, channel: Channel): FakeStreamStats {
+    if (this.#stats === undefined) throw new Error('FakeSpeechEngine made without keepStats');
     return { ...(this.#stats.get(`${callId}/${channel}`) ?? { opens: 0, audioMs: 0 }) };
   }
 
@@ -107,9 +115,7 @@ export class FakeSpeechEngine implements SpeechEngine {
       entry.fail(new AppError('ENGINE_UNAVAILABLE', 'engine closed'));
   }
 
-  #nextText(key: string, channel: Channel): string {
-    const index = this.#cursors.get(key) ?? 0;
-    this.#cursors.set(key, index + 1);
+  #text(channel: Channel, index: number): string {
     return (
       this.#script.texts[channel]?.[index] ?? `${channel.toLowerCase()} utterance ${index + 1}`
     );

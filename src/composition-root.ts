@@ -131,6 +131,8 @@ export async function buildServer(
       ttlMs: config.callTtlMs,
       now,
       log: log.child({ component: 'events' }),
+      commitIntervalMs: config.eventCommitIntervalMs,
+      commitMaxEvents: config.eventCommitMaxEvents,
     });
   const recorder = new WavCallRecorder({
     dataDir: config.dataDir,

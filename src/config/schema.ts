@@ -223,6 +223,24 @@ export const configSchema = z.object({
     .default(24 * 3600 * 1000)
     .describe('How long call records and their events are kept (LCA: one day).'),
   sweepIntervalMs: positiveMs.default(60_000).describe('How often expired records are deleted.'),
+  eventCommitIntervalMs: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .default(10)
+    .describe(
+      "Call events (transcript segments, call states) are stored in groups, one transaction (SQLite) or one round of scripts (Redis) per group: an event waits at most this long for others to join its group. An event is acknowledged and shown to subscribers only once its group is stored; a crash loses only events nobody was told were stored. 0 groups just what one event-loop turn brought. A call's events keep their order, so one call stores at most one event per interval.",
+    ),
+  eventCommitMaxEvents: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(500)
+    .describe(
+      'A group of call events this large is stored at once, before `eventCommitIntervalMs` ends. 1 stores every event in its own transaction.',
+    ),
 
   sipHost: z.string().default('0.0.0.0').describe('Address SIP listens on (UDP, TCP and TLS).'),
   sipPort: port.default(5060).describe('SIP port for UDP and TCP.'),

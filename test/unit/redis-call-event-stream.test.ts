@@ -114,8 +114,8 @@ describe.each(topologies)('RedisCallEventStream on $name', (topology) => {
         appendAllEventsScript.run(
           redis,
           [keys.eventSequence, keys.allEvents, keys.eventExpiry],
-          [Date.now() * 1000, event.CallId, JSON.stringify(event), 1000, Date.now() + 60_000],
-        ) as Promise<string>;
+          [Date.now() * 1000, 1000, Date.now() + 60_000, event.CallId, JSON.stringify(event)],
+        ).then((ids) => (ids as string[])[0] as string);
       const early = endEvent('raced');
       const late = { ...endEvent('raced'), EventType: 'CALL_STATE' } as CallEvent;
       const earlyId = await add(early);
@@ -124,7 +124,7 @@ describe.each(topologies)('RedisCallEventStream on $name', (topology) => {
         appendCallEventScript.run(
           redis,
           [keys.callEvents('raced')],
-          [id, 'raced', JSON.stringify(event), 1000, Date.now() + 120_000],
+          ['raced', 1000, Date.now() + 120_000, id, JSON.stringify(event)],
         );
       await toCall(lateId, late);
       await toCall(earlyId, early);

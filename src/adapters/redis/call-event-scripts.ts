@@ -1,48 +1,56 @@
 import { LuaScript } from './lua-script.js';
 
 /*
- * An append is two scripts, each on one hash slot (so it runs on a Redis Cluster): the `{ev}`
- * slot hands out the id and adds the event to the all-calls stream, then the call's own slot
- * adds it to the call's stream under the same id.
+ * A group of appends is two steps, each script on one hash slot (so it runs on a Redis
+ * Cluster): the `{ev}` slot hands out the ids and adds the events to the all-calls stream, then
+ * each call's own slot adds that call's events to the call's stream under the same ids.
  */
 
 /**
  * KEYS: sequence, allEvents, eventExpiry.
- * ARGV: nowMicros, callId, eventJson, allMaxLen, expiresAtMs.
- * Picks the next id (see event-id.ts) and adds the event to the all-calls stream under it.
- * Returns the id as a decimal string.
+ * ARGV: nowMicros, allMaxLen, expiresAtMs, then callId and eventJson of each event, in order.
+ * Picks the next ids (see event-id.ts) and adds the events to the all-calls stream under them.
+ * Returns the ids as decimal strings, in the events' order.
  */
 export const appendAllEventsScript = new LuaScript(`
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local id = math.max(last + 1, tonumber(ARGV[1]))
-local text = string.format('%.0f', id)
-redis.call('SET', KEYS[1], text)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], text .. '-0', 'c', ARGV[2], 'e', ARGV[3])
-redis.call('ZADD', KEYS[3], ARGV[5], ARGV[2])
-return text
+local ids = {}
+for i = 4, #ARGV, 2 do
+  local text = string.format('%.0f', id)
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], text .. '-0', 'c', ARGV[i], 'e', ARGV[i + 1])
+  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[i])
+  ids[#ids + 1] = text
+  id = id + 1
+end
+redis.call('SET', KEYS[1], ids[#ids])
+return ids
 `);
 
 /**
- * KEYS: callEvents. ARGV: id, callId, eventJson, callMaxLen, backstopExpireAtMs.
- * Adds the event to the call's stream as `<id>-0`. Appends of one call arrive in id order from
+ * KEYS: callEvents. ARGV: callId, callMaxLen, backstopExpireAtMs, then id and eventJson of each
+ * of the call's events, in order.
+ * Adds each event to the call's stream as `<id>-0`. Appends of one call arrive in id order from
  * one node; should two nodes append to one call at once (the owner and a node ending the call
  * as owner-lost) and the later id arrive first, the entry goes right after the newest one and
  * keeps its id in field `i`, so it is stored rather than refused.
  */
 export const appendCallEventScript = new LuaScript(`
-local entry = ARGV[1] .. '-0'
-local extra = {}
-local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-if top then
-  local ms, seq = string.match(top[1], '^(%d+)-(%d+)$')
-  if tonumber(ms) >= tonumber(ARGV[1]) then
-    entry = ms .. '-' .. string.format('%.0f', tonumber(seq) + 1)
-    extra = {'i', ARGV[1]}
+for i = 4, #ARGV, 2 do
+  local entry = ARGV[i] .. '-0'
+  local extra = {}
+  local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+  if top then
+    local ms, seq = string.match(top[1], '^(%d+)-(%d+)$')
+    if tonumber(ms) >= tonumber(ARGV[i]) then
+      entry = ms .. '-' .. string.format('%.0f', tonumber(seq) + 1)
+      extra = {'i', ARGV[i]}
+    end
   end
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], entry, 'c', ARGV[1], 'e', ARGV[i + 1], unpack(extra))
 end
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], entry, 'c', ARGV[2], 'e', ARGV[3], unpack(extra))
-redis.call('PEXPIREAT', KEYS[1], ARGV[5])
-return entry
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+return 1
 `);
 
 /**

@@ -13,7 +13,7 @@ import { createRedisMetrics } from './redis-metrics.js';
 import { RedisNodeRegistry } from './redis-node-registry.js';
 
 export type RedisAdapterConfig = Pick<Config, 'redisUrl' | 'callTtlMs' | 'nodeLeaseMs'> &
-  Partial<Pick<Config, 'redisCluster'>>;
+  Partial<Pick<Config, 'redisCluster' | 'eventCommitIntervalMs' | 'eventCommitMaxEvents'>>;
 
 export interface RedisAdapterDeps {
   nodeId: string;
@@ -74,6 +74,8 @@ export function createRedisAdapters(
     now,
     log: log.child({ component: 'events' }),
     metrics,
+    commitIntervalMs: config.eventCommitIntervalMs,
+    commitMaxEvents: config.eventCommitMaxEvents,
   });
   const nodeRegistry = new RedisNodeRegistry({
     redis,

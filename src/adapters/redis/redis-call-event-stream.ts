@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { SubscriberRegistry } from '../event-fanout/subscriber-registry.js';
+import { GroupCommit } from '../storage/group-commit.js';
 import type { CallEvent, StoredCallEvent } from '../../domain/call-event.js';
 import { AppError } from '../../domain/errors.js';
 import type { CallEventQuery, CallEventStream } from '../../ports/call-event-stream.js';
@@ -39,6 +40,10 @@ export interface RedisCallEventStreamOptions {
   /** How long one XREAD blocks before the reader loop checks for close. */
   blockMs?: number;
   historyPageSize?: number;
+  /** How long an append waits for others to share its round of scripts (`eventCommitIntervalMs`). */
+  commitIntervalMs?: number;
+  /** A group this large is sent at once (`eventCommitMaxEvents`); 1 sends every event alone. */
+  commitMaxEvents?: number;
 }
 
 type StreamEntry = [id: string, fields: string[]];
@@ -63,6 +68,7 @@ export class RedisCallEventStream implements CallEventStream {
   readonly #blockMs: number;
   readonly #pageSize: number;
   readonly #subscribers: SubscriberRegistry;
+  readonly #appends: GroupCommit<CallEvent, string>;
   #reader: Promise<void> | undefined;
   #readerStopped: Promise<void> | undefined;
   #closed = false;
@@ -90,23 +96,43 @@ export class RedisCallEventStream implements CallEventStream {
       pageSize: this.#pageSize,
       readPage: (callId, afterId, limit) => this.#read(callId, afterId, limit),
     });
+    this.#appends = new GroupCommit((events) => this.#commitAppends(events), {
+      intervalMs: options.commitIntervalMs ?? 0,
+      maxItems: options.commitMaxEvents ?? 500,
+    });
   }
 
+  /**
+   * Stored before it resolves, and group-committed: appends made within `commitIntervalMs` of
+   * each other share one script on the all-calls stream and one per call, instead of two round
+   * trips each. Subscribers get events from the reader, like events appended on other nodes,
+   * so only once they are in Redis.
+   */
   async append(event: CallEvent): Promise<StoredCallEvent> {
     this.#assertOpen();
+    const id = await this.#appends.write(event);
+    return { id, event: structuredClone(event) };
+  }
+
+  /** A group fails as a whole when the all-calls step fails: none of its events got an id. */
+  async #commitAppends(events: CallEvent[]): Promise<string[]> {
     const nowMs = Math.trunc(this.#now());
     const expiresAtMs = nowMs + this.#ttlMs;
     const k = this.#keys;
-    const json = JSON.stringify(event);
-    let id: string;
+    const json = events.map((event) => JSON.stringify(event));
+    let ids: string[];
     try {
-      id = String(
-        await appendAllEventsScript.run(
-          this.#redis,
-          [k.eventSequence, k.allEvents, k.eventExpiry],
-          [nowMs * 1000, event.CallId, json, this.#allMaxLen, expiresAtMs],
-        ),
+      const reply = await appendAllEventsScript.run(
+        this.#redis,
+        [k.eventSequence, k.allEvents, k.eventExpiry],
+        [
+          nowMs * 1000,
+          this.#allMaxLen,
+          expiresAtMs,
+          ...events.flatMap((e, i) => [e.CallId, json[i] ?? '']),
+        ],
       );
+      ids = (reply as unknown[]).map(String);
     } catch (error) {
       this.#metrics?.failures.inc({ operation: 'event-append' });
       const failure = redisFailure(
@@ -115,29 +141,42 @@ export class RedisCallEventStream implements CallEventStream {
         'cannot append the call event',
       );
       this.#log.error(
-        { err: failure, code: failure.code, callId: event.CallId, eventType: event.EventType },
-        'call event not stored: redis unavailable',
+        { err: failure, code: failure.code, events: events.length },
+        'call events not stored: redis unavailable',
       );
       throw failure;
     }
-    try {
-      await appendCallEventScript.run(
-        this.#redis,
-        [k.callEvents(event.CallId)],
-        [id, event.CallId, json, this.#callMaxLen, expiresAtMs + this.#backstopGraceMs],
-      );
-    } catch (error) {
-      // Stored and delivered live through the all-calls stream; only the call's own history
-      // lacks it. Said loudly, as the per-call feed's catch-up will not show it.
-      this.#metrics?.failures.inc({ operation: 'event-append-call' });
-      const failure = redisFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot append the event');
-      this.#log.error(
-        { err: failure, code: failure.code, callId: event.CallId, eventType: event.EventType, id },
-        "call event stored in the all-calls stream only: the call's stream is unavailable",
-      );
-    }
-    // Subscribers get it from the reader, like events appended on other nodes.
-    return { id, event: structuredClone(event) };
+    const byCall = new Map<string, (string | number)[]>();
+    events.forEach((event, i) => {
+      const args = byCall.get(event.CallId) ?? [];
+      args.push(ids[i] ?? '', json[i] ?? '');
+      byCall.set(event.CallId, args);
+    });
+    await Promise.all(
+      [...byCall].map(([callId, args]) =>
+        appendCallEventScript
+          .run(
+            this.#redis,
+            [k.callEvents(callId)],
+            [callId, this.#callMaxLen, expiresAtMs + this.#backstopGraceMs, ...args],
+          )
+          .catch((error: unknown) => {
+            // Stored and delivered live through the all-calls stream; only the call's own
+            // history lacks them. Said loudly, as the per-call feed's catch-up will not show them.
+            this.#metrics?.failures.inc({ operation: 'event-append-call' });
+            const failure = redisFailure(
+              error,
+              'EVENT_STREAM_UNAVAILABLE',
+              'cannot append the event',
+            );
+            this.#log.error(
+              { err: failure, code: failure.code, callId, ids: args.filter((_, j) => j % 2 === 0) },
+              "call events stored in the all-calls stream only: the call's stream is unavailable",
+            );
+          }),
+      ),
+    );
+    return ids;
   }
 
   async read(query: CallEventQuery): Promise<StoredCallEvent[]> {
@@ -209,6 +248,8 @@ export class RedisCallEventStream implements CallEventStream {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Appends already accepted are sent, not dropped.
+    await this.#appends.flush();
     this.#subscribers.clear();
     this.#blocking.disconnect();
     await this.#readerStopped?.catch(() => undefined);

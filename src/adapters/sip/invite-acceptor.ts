@@ -29,11 +29,7 @@ import type { ServerTransaction } from './server-transactions.js';
 export interface InviteAcceptorDeps {
   config: Pick<
     Config,
-    | 'callIdSource'
-    | 'sbcProfiles'
-    | 'sipAdvertisedAddress'
-    | 'rtpHost'
-    | 'sipMinSessionExpiresS'
+    'callIdSource' | 'sbcProfiles' | 'sipAdvertisedAddress' | 'rtpHost' | 'sipMinSessionExpiresS'
   >;
   log: Logger;
   metrics: Pick<Metrics, 'admissionRefused' | 'lateAnswers'>;
@@ -118,9 +114,7 @@ type Reply = (status: number, extra?: Parameters<typeof buildResponse>[2]) => vo
 
 function replier(transaction: ServerTransaction, localTag: string): Reply {
   return (status, extra = {}) => {
-    transaction.respond(
-      buildResponse(transaction.request, status, { toTag: localTag, ...extra }),
-    );
+    transaction.respond(buildResponse(transaction.request, status, { toTag: localTag, ...extra }));
   };
 }
 

@@ -5,7 +5,7 @@ import type { CallEventQuery, CallEventStream } from '../../ports/call-event-str
 import type { SqliteDatabase } from './database.js';
 import { SubscriberRegistry } from '../event-fanout/subscriber-registry.js';
 import { parseAfterId } from './event-id.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit } from '../storage/group-commit.js';
 import { expiresAfterSeconds, nowSeconds } from './expiry.js';
 import { sqliteFailure } from './sqlite-failure.js';
 
@@ -18,6 +18,13 @@ export interface SqliteCallEventStreamOptions {
   log: Logger;
   /** Rows read per step while a subscriber catches up on history; the event loop runs between steps. */
   historyPageSize?: number;
+  /**
+   * How long an append waits for others to share its transaction (`eventCommitIntervalMs`);
+   * 0 groups only the appends of one event-loop turn.
+   */
+  commitIntervalMs?: number;
+  /** A group this large commits at once (`eventCommitMaxEvents`); 1 commits every event alone. */
+  commitMaxEvents?: number;
 }
 
 interface EventRow {
@@ -35,9 +42,7 @@ export class SqliteCallEventStream implements CallEventStream {
   readonly #database: SqliteDatabase;
   readonly #ttlMs: number;
   readonly #now: () => number;
-  readonly #appends = new GroupCommit<CallEvent, StoredCallEvent>((events) =>
-    this.#commitAppends(events),
-  );
+  readonly #appends: GroupCommit<CallEvent, StoredCallEvent>;
   readonly #pageSize: number;
   readonly #statements: ReturnType<typeof prepare>;
   readonly #subscribers: SubscriberRegistry;
@@ -62,12 +67,17 @@ export class SqliteCallEventStream implements CallEventStream {
       },
     });
     this.#statements = prepare(options.database);
+    this.#appends = new GroupCommit((events) => this.#commitAppends(events), {
+      intervalMs: options.commitIntervalMs ?? 0,
+      maxItems: options.commitMaxEvents ?? 500,
+    });
   }
 
   /**
-   * Durable before it resolves, and group-committed: appends made in the same event-loop turn
-   * (many calls talking at once) share one transaction, since each commit costs far more than
-   * the rows it writes.
+   * Durable before it resolves, and group-committed: appends made within `commitIntervalMs` of
+   * each other (many calls talking at once) share one transaction, since each commit costs far
+   * more than the rows it writes. Subscribers see an event only once it is committed, and in
+   * id order: a group's appends resolve in the order they were made.
    */
   async append(event: CallEvent): Promise<StoredCallEvent> {
     this.#assertOpen();
@@ -76,7 +86,7 @@ export class SqliteCallEventStream implements CallEventStream {
     return stored;
   }
 
-  /** One transaction for every append of an event-loop turn (many calls talking at once). */
+  /** One transaction per group; if it fails, no event of the group is stored. */
   #commitAppends(events: CallEvent[]): StoredCallEvent[] {
     try {
       this.#assertOpen();
@@ -141,7 +151,8 @@ export class SqliteCallEventStream implements CallEventStream {
   /** Ends every subscription; the shared database stays open for its owner to close. */
   async close(): Promise<void> {
     // Appends already accepted are written, not dropped.
-    if (!this.#closed && this.#database.isOpen) this.#appends.flush();
+    // A synchronous commit: done when flush returns, before the owner closes the database.
+    if (!this.#closed && this.#database.isOpen) void this.#appends.flush();
     this.#closed = true;
     this.#subscribers.clear();
   }

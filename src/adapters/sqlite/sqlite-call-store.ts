@@ -4,7 +4,7 @@ import { AppError } from '../../domain/errors.js';
 import type { CallListQuery, CallStore, StoredCall } from '../../ports/call-store.js';
 import type { SqliteDatabase } from './database.js';
 import { expiresAfterSeconds, nowSeconds } from './expiry.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit } from '../storage/group-commit.js';
 import { sqliteFailure } from './sqlite-failure.js';
 
 export interface SqliteCallStoreOptions {
@@ -256,8 +256,9 @@ export class SqliteCallStore implements CallStore {
   async close(): Promise<void> {
     // Outcomes already accepted are written, not dropped.
     if (!this.#closed && this.#database.isOpen) {
-      this.#updates.flush();
-      this.#outcomes.flush();
+      // Synchronous commits: done when flush returns.
+      void this.#updates.flush();
+      void this.#outcomes.flush();
     }
     this.#closed = true;
   }

@@ -8,6 +8,12 @@ export interface CallEventStreamUnderTest {
   stream: CallEventStream;
   /** Deletes expired events and returns how many went, when the adapter sweeps explicitly. */
   sweepExpired?: () => Promise<number>;
+  /**
+   * Makes the stream's writes fail as a storage outage would (SQLite: another process holds the
+   * write lock; Redis: the connection is cut) and returns what ends the outage. Absent where the
+   * factory cannot do that; the failure case is then skipped, visibly.
+   */
+  failWrites?: () => Promise<() => Promise<void>>;
   /** Releases what the factory made; the suite closes the stream first. */
   cleanup(): Promise<void>;
 }
@@ -20,6 +26,10 @@ export interface CallEventStreamUnderTest {
 export type MakeCallEventStream = (options: {
   ttlMs: number;
   now: () => number;
+  /** Group commit: how long an append waits for others to join its group (adapter default when absent). */
+  commitIntervalMs?: number;
+  /** Group commit: a group this large is committed at once. */
+  commitMaxEvents?: number;
 }) => Promise<CallEventStreamUnderTest>;
 
 const TTL_MS = 60_000;
@@ -246,6 +256,124 @@ export function describeCallEventStreamContract(name: string, make: MakeCallEven
       expect(ids(reconnecting)).toEqual(ids(appended));
       expect(ids(joinedLate)).toEqual(ids(appended));
       expect(ids(perCallA)).toEqual(ids(appended.filter((e) => e.event.CallId === a)));
+    });
+
+    describe('stored in groups', () => {
+      const extra: CallEventStreamUnderTest[] = [];
+      afterEach(async () => {
+        for (const other of extra.splice(0)) {
+          await other.stream.close();
+          await other.cleanup();
+        }
+      });
+      /** A stream of its own whose groups close at `commitMaxEvents` (the interval is long). */
+      const grouped = async (commitMaxEvents: number, commitIntervalMs = 600_000) => {
+        const other = await make({ ttlMs: TTL_MS, now, commitIntervalMs, commitMaxEvents });
+        extra.push(other);
+        return other;
+      };
+      const settled = <T>(promise: Promise<T>) => {
+        const state = { done: false };
+        promise.then(
+          () => (state.done = true),
+          () => (state.done = true),
+        );
+        return state;
+      };
+
+      it('keeps the order appends were made in, across group boundaries, for readers and subscribers', async () => {
+        const { stream: batched } = await grouped(4, 15);
+        const calls = [
+          `call-a-${randomUUID()}`,
+          `call-b-${randomUUID()}`,
+          `call-c-${randomUUID()}`,
+        ];
+        const live: StoredCallEvent[] = [];
+        const perCall: StoredCallEvent[] = [];
+        unsubscribers.push(batched.subscribe({}, (e) => live.push(e)));
+        unsubscribers.push(batched.subscribe({ callId: calls[1] }, (e) => perCall.push(e)));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        // 15 appends made at once (4 groups by size), then 7 more in a later group (by time).
+        const made: Promise<StoredCallEvent>[] = [];
+        for (let n = 0; n < 15; n++) made.push(batched.append(segment(calls[n % 3] ?? '', n)));
+        const first = await Promise.all(made);
+        const second = await Promise.all(
+          Array.from({ length: 7 }, (_, i) => batched.append(segment(calls[i % 3] ?? '', 15 + i))),
+        );
+        const stored = [...first, ...second];
+        expect(segmentIds(stored)).toEqual(stored.map((_, n) => `seg-${n}`));
+        const numeric = stored.map((e) => Number(e.id));
+        expect(numeric).toEqual([...numeric].sort((a, b) => a - b));
+        expect(new Set(numeric).size).toBe(stored.length);
+        expect(await batched.read({})).toEqual(stored);
+        expect(await batched.read({ callId: calls[1] })).toEqual(
+          stored.filter((e) => e.event.CallId === calls[1]),
+        );
+        await waitFor(() => live.length === stored.length && perCall.length === 7, 'live events');
+        expect(ids(live)).toEqual(ids(stored));
+        expect(ids(perCall)).toEqual(ids(stored.filter((e) => e.event.CallId === calls[1])));
+      });
+
+      it('acknowledges and publishes an append only once its group is stored', async () => {
+        const { stream: batched } = await grouped(3);
+        const callId = `call-${randomUUID()}`;
+        const live: StoredCallEvent[] = [];
+        unsubscribers.push(batched.subscribe({}, (e) => live.push(e)));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const first = batched.append(segment(callId, 0));
+        const second = batched.append(segment(callId, 1));
+        const states = [settled(first), settled(second)];
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        // The group is not full: nothing acknowledged, nothing readable, nothing published.
+        expect(states.map((s) => s.done)).toEqual([false, false]);
+        expect(await batched.read({})).toEqual([]);
+        expect(live).toEqual([]);
+        // Whoever is told "stored" can read it at once.
+        const readOnAck = first.then(() => batched.read({ callId }));
+        const third = await batched.append(segment(callId, 2));
+        const stored = [await first, await second, third];
+        expect(await readOnAck).toEqual(stored);
+        await waitFor(() => live.length === 3, 'the group on the subscriber');
+        expect(live).toEqual(stored);
+      });
+
+      it('rejects every append of a failed group as retryable, stores none of it, and stores later groups', async (ctx) => {
+        const subjectWithFaults = await grouped(3);
+        const { stream: batched, failWrites } = subjectWithFaults;
+        if (failWrites === undefined) {
+          ctx.skip();
+          return;
+        }
+        const callId = `call-${randomUUID()}`;
+        const live: StoredCallEvent[] = [];
+        unsubscribers.push(batched.subscribe({}, (e) => live.push(e)));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const before = [batched.append(segment(callId, 0)), batched.append(segment(callId, 1))];
+        before.push(batched.append(segment(callId, 2)));
+        const kept = await Promise.all(before);
+
+        const repair = await failWrites();
+        const failed = await Promise.allSettled(
+          [3, 4, 5].map((n) => batched.append(segment(callId, n))),
+        );
+        for (const outcome of failed) {
+          expect(outcome.status).toBe('rejected');
+          const error = (outcome as PromiseRejectedResult).reason as AppError;
+          expect(error).toBeInstanceOf(AppError);
+          expect(error).toMatchObject({ code: 'EVENT_STREAM_UNAVAILABLE', retryable: true });
+        }
+        await repair();
+
+        // Retried in order, as the call's publisher does: stored after what was kept.
+        const retried = await Promise.all([3, 4, 5].map((n) => batched.append(segment(callId, n))));
+        const stored = [...kept, ...retried];
+        expect(await batched.read({ callId })).toEqual(stored);
+        expect(segmentIds(stored)).toEqual(['seg-0', 'seg-1', 'seg-2', 'seg-3', 'seg-4', 'seg-5']);
+        expect(Number(retried[0]?.id)).toBeGreaterThan(Number(kept[2]?.id));
+        await waitFor(() => live.length === 6, 'the stored groups on the subscriber');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(live).toEqual(stored);
+      });
     });
 
     it('expires a call’s events together, ttlMs after the call’s last event', async () => {

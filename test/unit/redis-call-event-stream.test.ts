@@ -7,6 +7,8 @@ import {
 import { RedisCallEventStream } from '../../src/adapters/redis/redis-call-event-stream.js';
 import type { RedisClient } from '../../src/adapters/redis/redis-connection.js';
 import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
+import { openRedis } from '../../src/adapters/redis/redis-connection.js';
+import { CuttableProxy } from '../support/cuttable-proxy.js';
 import type { CallEvent, StoredCallEvent } from '../../src/domain/call-event.js';
 import { describeCallEventStreamContract } from '../contract/call-event-stream-contract.js';
 import { captureLog } from '../support/capture-log.js';
@@ -41,23 +43,56 @@ describe.each(topologies)('RedisCallEventStream on $name', (topology) => {
       log: captureLog().log,
     });
 
+  // Appends are grouped over a few milliseconds, as in production. On a standalone Redis the
+  // stream writes through a proxy the failure case cuts; a Cluster's redirections bypass one.
   describeCallEventStreamContract(
     `RedisCallEventStream on ${topology.name}`,
-    async ({ ttlMs, now }) => {
+    async ({ ttlMs, now, commitIntervalMs, commitMaxEvents }) => {
       const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
+      let proxy: CuttableProxy | undefined;
+      let writer = redis;
+      if (!topology.cluster) {
+        const target = new URL(topology.url);
+        proxy = await CuttableProxy.start({
+          host: target.hostname,
+          port: Number(target.port || 6379),
+        });
+        writer = openRedis({
+          url: `redis://127.0.0.1:${proxy.port}`,
+          log: captureLog().log,
+          name: 'callscribe:contract:events',
+          maxRetriesPerRequest: 1,
+          reconnectMaxMs: 100,
+        });
+      }
       const stream = new RedisCallEventStream({
-        redis,
+        redis: writer,
         blockingRedis: redis.duplicate(),
         keys,
         ttlMs,
         now,
         log: captureLog().log,
         historyPageSize: 25,
+        commitIntervalMs: commitIntervalMs ?? 5,
+        commitMaxEvents: commitMaxEvents ?? 500,
       });
+      const cut = proxy;
       return {
         stream,
         sweepExpired: () => stream.sweepExpired(),
-        cleanup: () => deleteKeys(redis, keys.prefix),
+        ...(cut === undefined
+          ? {}
+          : {
+              failWrites: async () => {
+                await cut.cut();
+                return () => cut.restore();
+              },
+            }),
+        cleanup: async () => {
+          await deleteKeys(redis, keys.prefix);
+          if (writer !== redis) writer.disconnect();
+          await proxy?.close();
+        },
       };
     },
   );
@@ -111,11 +146,13 @@ describe.each(topologies)('RedisCallEventStream on $name', (topology) => {
       // Two nodes appending to one call at once (the owner, and a node ending it as
       // owner-lost): both get ids in the all-calls stream, the later id reaches the call first.
       const add = (event: CallEvent) =>
-        appendAllEventsScript.run(
-          redis,
-          [keys.eventSequence, keys.allEvents, keys.eventExpiry],
-          [Date.now() * 1000, 1000, Date.now() + 60_000, event.CallId, JSON.stringify(event)],
-        ).then((ids) => (ids as string[])[0] as string);
+        appendAllEventsScript
+          .run(
+            redis,
+            [keys.eventSequence, keys.allEvents, keys.eventExpiry],
+            [Date.now() * 1000, 1000, Date.now() + 60_000, event.CallId, JSON.stringify(event)],
+          )
+          .then((ids) => (ids as string[])[0] as string);
       const early = endEvent('raced');
       const late = { ...endEvent('raced'), EventType: 'CALL_STATE' } as CallEvent;
       const earlyId = await add(early);

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteDatabase } from '../../src/adapters/sqlite/database.js';
@@ -11,19 +12,41 @@ import { describeCallEventStreamContract } from '../contract/call-event-stream-c
 const log = pino({ level: 'silent' });
 
 // A small history page makes catch-up span many event-loop turns, so appends interleave with it.
-describeCallEventStreamContract('SqliteCallEventStream', async ({ ttlMs, now }) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'callscribe-events-'));
-  const database = SqliteDatabase.open({ dataDir });
-  const stream = new SqliteCallEventStream({ database, ttlMs, now, log, historyPageSize: 7 });
-  return {
-    stream,
-    sweepExpired: () => stream.sweepExpired(),
-    cleanup: async () => {
-      database.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-});
+// Appends are grouped over a few milliseconds, as in production.
+describeCallEventStreamContract(
+  'SqliteCallEventStream',
+  async ({ ttlMs, now, commitIntervalMs, commitMaxEvents }) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'callscribe-events-'));
+    // A short busy timeout: a write lock held elsewhere fails a group quickly.
+    const database = SqliteDatabase.open({ dataDir, busyTimeoutMs: 20 });
+    const stream = new SqliteCallEventStream({
+      database,
+      ttlMs,
+      now,
+      log,
+      historyPageSize: 7,
+      commitIntervalMs: commitIntervalMs ?? 5,
+      commitMaxEvents: commitMaxEvents ?? 500,
+    });
+    return {
+      stream,
+      sweepExpired: () => stream.sweepExpired(),
+      // Another process holding the write lock: commits fail with SQLITE_BUSY.
+      failWrites: async () => {
+        const other = new BetterSqlite3(database.path);
+        other.exec('BEGIN IMMEDIATE');
+        return async () => {
+          other.exec('COMMIT');
+          other.close();
+        };
+      },
+      cleanup: async () => {
+        database.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  },
+);
 
 const end = (callId: string): CallEndEvent => ({
   EventType: 'END',

@@ -223,7 +223,7 @@ async function measure(store: StoreKind | 'memory', mode: Mode, rate: number): P
   const pacer = setInterval(() => {
     const due = Math.floor(((performance.now() - started) / 1000) * rate);
     while (issued < due) publishOne();
-  }, 5);
+  }, 1);
 
   await new Promise((resolve) => setTimeout(resolve, warmupSeconds * 1000));
   measuring = true;

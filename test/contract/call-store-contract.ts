@@ -8,6 +8,12 @@ import type { CallStore } from '../../src/ports/call-store.js';
 
 export interface CallStoreUnderTest {
   store: CallStore;
+  /**
+   * Makes the store's writes fail as a storage outage would (SQLite: another process holds the
+   * write lock; Redis: the connection is cut) and returns what ends the outage. Absent where the
+   * factory cannot do that; the failure case is then skipped, visibly.
+   */
+  failWrites?: () => Promise<() => Promise<void>>;
   /** Releases what the factory made (files, connections, key prefixes); the suite closes the store first. */
   cleanup(): Promise<void>;
 }
@@ -313,6 +319,83 @@ export function describeCallStoreContract(name: string, makeStore: MakeCallStore
       expect(await store.getControlOutcome(eventId)).toEqual(applied);
       advance(TTL_MS);
       expect(await store.getControlOutcome(eventId)).toBeUndefined();
+    });
+
+    describe('writes made at once (committed in groups where the store groups them)', () => {
+      const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+      it('acknowledges each write only once it can be read, and keeps the order writes were made in, across groups', async () => {
+        const calls = await Promise.all(
+          Array.from({ length: 6 }, () => store.create(sampleCall())),
+        );
+        const acked = Array.from({ length: 20 }, () => `evt-${randomUUID()}`);
+        const rewritten = Array.from({ length: 10 }, () => `evt-${randomUUID()}`);
+        const decided = (id: string, status: ControlOutcome['status'], n: number) =>
+          outcome(id, { status, reason: `write ${n}`, decidedAt: new Date(clockMs).toISOString() });
+
+        // One event-loop turn: outcomes, each read back the moment it is acknowledged, two
+        // writes of each of other outcomes, and a compare-and-set of several calls.
+        const readsOnAck = acked.map((id) =>
+          store.putControlOutcome(outcome(id)).then(() => store.getControlOutcome(id)),
+        );
+        const firstWrites = rewritten.flatMap((id) => [
+          store.putControlOutcome(decided(id, 'pending', 1)),
+          store.putControlOutcome(decided(id, 'applied', 2)),
+        ]);
+        const updates = calls.map((c) =>
+          store.compareAndSet(c.call.callId, c.version, { ...c.call, state: 'PROCESSING' }),
+        );
+        // The next turn (a later group, possibly while the first is still being written).
+        await turn();
+        const laterWrites = rewritten.map((id) =>
+          store.putControlOutcome(decided(id, 'rejected', 3)),
+        );
+
+        expect(await Promise.all(readsOnAck)).toEqual(acked.map((id) => outcome(id)));
+        await Promise.all([...firstWrites, ...laterWrites]);
+        for (const id of rewritten)
+          expect(await store.getControlOutcome(id)).toEqual(decided(id, 'rejected', 3));
+        const written = await Promise.all(updates);
+        for (const [i, c] of calls.entries()) {
+          expect(written[i]?.version).toBeGreaterThan(c.version);
+          expect(await store.get(c.call.callId)).toEqual(written[i]);
+        }
+      });
+
+      it('rejects every write of a failed group as retryable and stores none of it', async (ctx) => {
+        if (subject.failWrites === undefined) {
+          ctx.skip();
+          return;
+        }
+        const created = await store.create(sampleCall());
+        const ids = Array.from({ length: 3 }, () => `evt-${randomUUID()}`);
+        const repair = await subject.failWrites();
+        const results = await Promise.allSettled([
+          ...ids.map((id) => store.putControlOutcome(outcome(id))),
+          store.compareAndSet(created.call.callId, created.version, {
+            ...created.call,
+            state: 'PROCESSING',
+          }),
+        ]);
+        await repair();
+        for (const result of results) {
+          expect(result.status).toBe('rejected');
+          const error = (result as PromiseRejectedResult).reason as AppError;
+          expect(error).toBeInstanceOf(AppError);
+          expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
+        }
+        for (const id of ids) expect(await store.getControlOutcome(id)).toBeUndefined();
+        expect(await store.get(created.call.callId)).toEqual(created);
+
+        // Retried once the storage is back, they are stored.
+        await Promise.all(ids.map((id) => store.putControlOutcome(outcome(id))));
+        for (const id of ids) expect(await store.getControlOutcome(id)).toEqual(outcome(id));
+        const retried = await store.compareAndSet(created.call.callId, created.version, {
+          ...created.call,
+          state: 'PROCESSING',
+        });
+        expect(retried?.call.state).toBe('PROCESSING');
+      });
     });
 
     it('lets exactly one of 50 concurrent START attempts win', async () => {

@@ -4,6 +4,9 @@ import { applyIndexScript } from '../../src/adapters/redis/call-store-scripts.js
 import type { RedisClient } from '../../src/adapters/redis/redis-connection.js';
 import { RedisCallStore } from '../../src/adapters/redis/redis-call-store.js';
 import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
+import { openRedis } from '../../src/adapters/redis/redis-connection.js';
+import { captureLog } from '../support/capture-log.js';
+import { CuttableProxy } from '../support/cuttable-proxy.js';
 import { describeCallStoreContract, sampleCall } from '../contract/call-store-contract.js';
 import { redisClient, redisTopologies } from '../support/redis.js';
 import { deleteKeys } from '../support/redis-test-keys.js';
@@ -34,11 +37,39 @@ describe.each(topologies)('RedisCallStore on $name', (topology) => {
     }
   };
 
+  // On a standalone Redis the store writes through a proxy the failure case cuts; a Cluster's
+  // redirections would bypass one.
   describeCallStoreContract(`RedisCallStore on ${topology.name}`, async ({ ttlMs, now }) => {
     const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
+    if (topology.cluster) {
+      return {
+        store: new RedisCallStore({ redis, keys, ttlMs, now }),
+        cleanup: () => deleteKeys(redis, keys.prefix),
+      };
+    }
+    const target = new URL(topology.url);
+    const proxy = await CuttableProxy.start({
+      host: target.hostname,
+      port: Number(target.port || 6379),
+    });
+    const writer = openRedis({
+      url: `redis://127.0.0.1:${proxy.port}`,
+      log: captureLog().log,
+      name: 'callscribe:contract:store',
+      maxRetriesPerRequest: 1,
+      reconnectMaxMs: 100,
+    });
     return {
-      store: new RedisCallStore({ redis, keys, ttlMs, now }),
-      cleanup: () => deleteKeys(redis, keys.prefix),
+      store: new RedisCallStore({ redis: writer, keys, ttlMs, now }),
+      failWrites: async () => {
+        await proxy.cut();
+        return () => proxy.restore();
+      },
+      cleanup: async () => {
+        await deleteKeys(redis, keys.prefix);
+        writer.disconnect();
+        await proxy.close();
+      },
     };
   });
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteDatabase } from '../../src/adapters/sqlite/database.js';
 import { SqliteCallStore } from '../../src/adapters/sqlite/sqlite-call-store.js';
@@ -9,9 +10,19 @@ import { describeCallStoreContract, sampleCall } from '../contract/call-store-co
 
 describeCallStoreContract('SqliteCallStore', async ({ ttlMs, now }) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'callscribe-store-'));
-  const database = SqliteDatabase.open({ dataDir });
+  // A short busy timeout: a write lock held elsewhere fails a group quickly.
+  const database = SqliteDatabase.open({ dataDir, busyTimeoutMs: 20 });
   return {
     store: new SqliteCallStore({ database, ttlMs, now }),
+    // Another process holding the write lock: commits fail with SQLITE_BUSY.
+    failWrites: async () => {
+      const other = new BetterSqlite3(database.path);
+      other.exec('BEGIN IMMEDIATE');
+      return async () => {
+        other.exec('COMMIT');
+        other.close();
+      };
+    },
     cleanup: async () => {
       database.close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -17,13 +17,14 @@ interface Waiting<T, R> {
 
 /**
  * Commits writes in groups: on this kind of machine a commit costs far more than the rows it
- * writes, so many concurrent calls (or control events) share one. Groups are committed one at
- * a time, in the order their writes arrived, so nothing is reordered. Each writer resolves only
+ * writes, so many concurrent calls (or control events) share one. Each writer resolves only
  * once its group is committed, and a group that fails rejects every one of its writers with
  * that failure: an acknowledgement always means stored.
  *
- * `commit` may be synchronous (SQLite: one transaction) or asynchronous (Redis: one round of
- * scripts); a group is committed only after the previous one finished.
+ * `commit` may be synchronous (SQLite: one transaction, so groups commit one after the other)
+ * or asynchronous (Redis: one round of scripts, sent as soon as the group closes; one
+ * connection keeps the groups' commands in the order they were sent). Callers that need one
+ * write to follow another (a call's events) wait for the first before making the second.
  */
 export class GroupCommit<T, R> {
   readonly #commit: (items: T[]) => R[] | Promise<R[]>;
@@ -31,8 +32,8 @@ export class GroupCommit<T, R> {
   readonly #maxItems: number;
   #batch: Waiting<T, R>[] = [];
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-  /** The group being committed asynchronously, if any. */
-  #inFlight: Promise<void> | undefined;
+  /** Groups being committed asynchronously. */
+  readonly #inFlight = new Set<Promise<void>>();
 
   /** `commit` writes the whole group at once and returns one result per item, in order. */
   constructor(commit: (items: T[]) => R[] | Promise<R[]>, options: GroupCommitOptions = {}) {
@@ -49,31 +50,25 @@ export class GroupCommit<T, R> {
     });
   }
 
-  /** Writes waiting for their group now. */
-  get waiting(): number {
-    return this.#batch.length;
-  }
-
   /**
    * Commits what is queued now (also used at close, so accepted writes are not dropped). A
-   * synchronous commit has happened when this returns; the promise settles once it is done.
+   * synchronous commit has happened when this returns; the promise settles once every group
+   * committed so far is done.
    */
   flush(): Promise<void> {
     this.#cancelTimer();
     const batch = this.#batch;
     this.#batch = [];
-    if (batch.length === 0) return this.#inFlight ?? Promise.resolve();
-    if (this.#inFlight) return this.#track(this.#inFlight.then(() => this.#run(batch)));
-    const pending = this.#run(batch);
-    return pending === undefined ? Promise.resolve() : this.#track(pending);
-  }
-
-  #track(done: Promise<void>): Promise<void> {
-    const tracked = done.finally(() => {
-      if (this.#inFlight === tracked) this.#inFlight = undefined;
-    });
-    this.#inFlight = tracked;
-    return tracked;
+    if (batch.length > 0) {
+      const pending = this.#run(batch);
+      if (pending !== undefined) {
+        this.#inFlight.add(pending);
+        void pending.finally(() => this.#inFlight.delete(pending));
+      }
+    }
+    return this.#inFlight.size === 0
+      ? Promise.resolve()
+      : Promise.all(this.#inFlight).then(() => undefined);
   }
 
   /**

@@ -6,6 +6,7 @@ import type { SessionTimer } from './session-timer.js';
 import type { SbcProfile } from '../../config/schema.js';
 import type { SiprecOffer } from '../siprec/siprec-offer.js';
 import type { SipFlow } from './sip-flow.js';
+import type { SipRequest } from './sip-message.js';
 
 /**
  * A recording dialog as the UAS sees it (RFC 3261 §12.1.1): created when the 200 OK to the
@@ -49,7 +50,7 @@ export interface Dialog extends LenientSubject {
   /** The m-line count of the original offer; re-offers must keep it. */
   readonly streamCount: number;
   /** m-line indexes answered with a port (PCMU/PCMA audio); the others were declined. */
-  readonly acceptedIndexes: ReadonlySet<number>;
+  acceptedIndexes: ReadonlySet<number>;
   sdpSessionId: string;
   sdpSessionVersion: number;
   answerSdp: string;
@@ -60,6 +61,28 @@ export interface Dialog extends LenientSubject {
   readonly profile: SbcProfile | undefined;
   /** The RFC 4028 timer the INVITE negotiated; later re-INVITEs and UPDATEs may change it. */
   sessionTimer: SessionTimer | null;
+  /** Our offer went out in a 2xx (the INVITE had none): the ACK must bring the answer. */
+  awaitingAnswer: AwaitedAnswer | null;
+}
+
+/**
+ * A delayed offer in flight (RFC 3261 §13.2.1): callscribe offered in the 2xx to an offerless
+ * INVITE (`setup`, the call is not started yet) or re-INVITE (`update`, the call goes on).
+ */
+export interface AwaitedAnswer {
+  kind: 'setup' | 'update';
+  /** CSeq of that INVITE; its ACK carries the answer. */
+  inviteCseq: number;
+  /** The offerless INVITE, whose headers the call is created from once answered. */
+  invite: SipRequest;
+  /** The `a=label` of each offered line (null: none), kept when the answer omits them. */
+  labels: readonly (string | null)[];
+  /** Aborted when the dialog ends first, so the core stores nothing of a call set up late. */
+  abandon: AbortController;
+  /** The ACK came; what it carried is being applied. */
+  answered: boolean;
+  /** Why the dialog ended while the call was still being set up. */
+  endedBy?: string;
 }
 
 export function dialogKey(sipCallId: string, localTag: string, remoteTag: string): string {

@@ -1,20 +1,24 @@
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { Config } from '../../config/schema.js';
+import type { Config, SbcProfile } from '../../config/schema.js';
 import { isAppError } from '../../domain/errors.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { CallSessions, LiveCallHandle, NewSession } from '../../ports/call-sessions.js';
 import type { MediaSession, MediaSessions } from '../rtp/media-sessions.js';
-import { buildSdpAnswer } from '../siprec/sdp-answer.js';
+import { buildSdpAnswer, type AnsweredStream } from '../siprec/sdp-answer.js';
+import { buildSdpOffer } from '../siprec/sdp-offer.js';
+import type { RecordingMetadata } from '../siprec/rs-metadata.js';
 import { parseSiprecOffer, type SiprecOffer } from '../siprec/siprec-offer.js';
 import { mapChannels } from '../siprec/channel-mapping.js';
 import { sessionInfoFrom } from '../siprec/siprec-session-info.js';
 import { chooseCallId } from './call-id-source.js';
 import type { Dialog, DialogStore } from './dialogs.js';
+import { offerlessBody } from './offerless-body.js';
 import { discardingCallHandle } from './discarding-call-handle.js';
 import { newTag } from './in-dialog-request.js';
 import { advertisedAddress, uriHost } from './local-address.js';
+import type { LenientCode } from './leniency.js';
 import { localContactUri } from './local-contact.js';
 import { matchSbcProfile } from './sbc-profile-match.js';
 import { readSessionTimer, sessionTimerHeaders } from './session-timer.js';
@@ -124,7 +128,7 @@ async function setUpRecording(
   log: Logger,
   localTag: string,
 ): Promise<void> {
-  const { request, info, flow } = transaction;
+  const { request, flow } = transaction;
   const reply = replier(transaction, localTag);
   const abandoned = transaction.finalResponseSent;
   const admission = deps.callSessions.admission();
@@ -147,7 +151,12 @@ async function setUpRecording(
     reply(422, { headers: [{ name: 'Min-SE', value: String(timerOffer.minSeS) }] });
     return;
   }
-  const sessionTimer = timerOffer.kind === 'timer' ? timerOffer.timer : null;
+
+  const offerless = offerlessBody(request);
+  if (offerless !== null) {
+    await offerInAnswer(deps, transaction, { log, localTag, timerOffer, ...offerless });
+    return;
+  }
 
   let offer: SiprecOffer;
   try {
@@ -177,54 +186,28 @@ async function setUpRecording(
       await media.close();
       return;
     }
-    const contactAddress = advertisedAddress(flow, request.uri, deps.config);
-    const sdpAddress = sdpAddressFor(contactAddress, deps.config);
-    const sdpSessionId = String(randomInt(1, 2 ** 47));
+    const base = dialogBase(deps, transaction, localTag, offer.metadata);
     const held = silentIndexes(offer);
     const answer = buildSdpAnswer(offer, {
-      address: sdpAddress,
+      address: base.sdpAddress,
       ports: media.ports,
-      sessionId: sdpSessionId,
+      sessionId: base.sdpSessionId,
       sessionVersion: 1,
       codecs: deps.mediaSessions.codecs,
     });
-    const userAgent = headerValue(request, 'user-agent');
-    const profile = matchSbcProfile(deps.config.sbcProfiles, flow.remoteAddress, userAgent);
-    const codecs = deps.mediaSessions.codecs;
-    const mapped = mapChannels(
-      profile === undefined ? { offer, codecs } : { offer, profile, codecs },
-    );
-    const headers = inviteHeaderRecord(request);
-    const siprec = sessionInfoFrom(offer.metadata, headers);
-    const { callId, from: callIdFrom } = chooseCallId(
-      deps.config.callIdSource,
-      request,
-      info.callId,
-      {
-        metadata: offer.metadata,
-        extensions: siprec.extensions,
-      },
-    );
-    const session: NewSession = {
-      callId,
-      direction: mapped.direction,
-      fromNumber: mapped.fromNumber,
-      toNumber: mapped.toNumber,
-      inviteHeaders: headers,
-      siprecMetadataXml: offer.metadataXml,
-      streams: mapped.streams,
-      channelMapping: mapped.mapping,
-      siprec,
-      sourceAddress: flow.remoteAddress,
-      audioSampleRateHz: Math.max(8000, ...answer.accepted.map((s) => s.outputRateHz)),
-    };
+    const session = newSessionFor(deps, request, flow, {
+      offer,
+      accepted: answer.accepted,
+      callId: base.callId,
+      profile: base.profile,
+    });
     log.info(
       {
-        callId,
-        callIdFrom,
+        callId: base.callId,
+        callIdFrom: base.callIdFrom,
         streams: offer.streams.length,
         accepted: answer.accepted.length,
-        profile: profile?.name,
+        profile: base.profile?.name,
       },
       'recording offer accepted',
     );
@@ -240,7 +223,7 @@ async function setUpRecording(
         return;
       }
     }
-    handle = decision.accepted ? decision.handle : discardingCallHandle(callId);
+    handle = decision.accepted ? decision.handle : discardingCallHandle(base.callId);
     if (transaction.finalStatus !== undefined) {
       // 487: the SBC's CANCEL; 503: the answer deadline passed. Nothing was published yet.
       const reason = transaction.finalStatus === 487 ? 'cancel' : 'setup-timeout';
@@ -252,9 +235,79 @@ async function setUpRecording(
     media.attach(answer.accepted, handle);
     for (const stream of answer.accepted)
       if (held.has(stream.index)) media.setInactive(stream.index, true);
-    const target = remoteTargetOf(request, flow);
-    const toHeader = `${headerValue(request, 'to') ?? ''};tag=${localTag}`;
     dialog = {
+      ...base.fields,
+      handle,
+      media,
+      streamCount: offer.streams.length,
+      acceptedIndexes: new Set(answer.accepted.map((s) => s.index)),
+      answerSdp: answer.sdp,
+      heldIndexes: held,
+      sessionTimer: timerOffer.kind === 'timer' ? timerOffer.timer : null,
+      offer,
+      awaitingAnswer: null,
+    };
+    deps.dialogs.add(dialog);
+    noteBrokenHeaders(deps, dialog, base, timerOffer);
+    deps.onDialogCreated(dialog);
+    reply(200, {
+      headers: okHeaders(dialog),
+      contentType: 'application/sdp',
+      body: Buffer.from(answer.sdp, 'utf8'),
+    });
+    // The call exists for the SBC now: only from here may it be announced (START).
+    handle.answered().catch((err: unknown) => log.error({ err }, 'call could not be announced'));
+  } catch (error) {
+    log.error({ err: error }, 'recording setup failed');
+    if (dialog !== undefined) deps.dialogs.delete(dialog);
+    await Promise.allSettled([handle?.end('setup-failed'), media?.close()]);
+    reply(statusForError(error), { headers: headersForError(error) });
+  }
+}
+
+function okHeaders(dialog: Dialog) {
+  return [
+    { name: 'Contact', value: `<${dialog.localContact}>` },
+    ...capabilityHeaders(),
+    ...sessionTimerHeaders(dialog.sessionTimer),
+  ];
+}
+
+type DialogBase = ReturnType<typeof dialogBase>;
+
+/** What a recording dialog knows from its INVITE alone, before any SDP is settled. */
+function dialogBase(
+  deps: InviteAcceptorDeps,
+  transaction: ServerTransaction,
+  localTag: string,
+  metadata: RecordingMetadata | null,
+) {
+  const { request, info, flow } = transaction;
+  const contactAddress = advertisedAddress(flow, request.uri, deps.config);
+  const sdpAddress = sdpAddressFor(contactAddress, deps.config);
+  const sdpSessionId = String(randomInt(1, 2 ** 47));
+  const profile = matchSbcProfile(
+    deps.config.sbcProfiles,
+    flow.remoteAddress,
+    headerValue(request, 'user-agent'),
+  );
+  const { callId, from: callIdFrom } = chooseCallId(
+    deps.config.callIdSource,
+    request,
+    info.callId,
+    { metadata, extensions: sessionInfoFrom(metadata, inviteHeaderRecord(request)).extensions },
+  );
+  const target = remoteTargetOf(request, flow);
+  const toHeader = `${headerValue(request, 'to') ?? ''};tag=${localTag}`;
+  return {
+    callId,
+    callIdFrom,
+    profile,
+    sdpAddress,
+    sdpSessionId,
+    contactBroken: target.contactBroken,
+    routeSetBroken: target.routeSetBroken,
+    fields: {
       sipCallId: info.callId,
       localTag,
       remoteTag: info.fromTag ?? '',
@@ -269,43 +322,144 @@ async function setUpRecording(
       localContact: localContactUri(contactAddress, flow, request.uri),
       sdpAddress,
       inviteCseq: info.cseq.seq,
-      log: log.child({ callId }),
-      lenientSeen: new Set(),
+      log: deps.log.child({ sipCallId: info.callId, callId }),
+      lenientSeen: new Set<LenientCode>(),
       remoteCseq: info.cseq.seq,
       localCseq: 0,
-      state: 'confirmed',
-      handle,
-      media,
-      streamCount: offer.streams.length,
-      acceptedIndexes: new Set(answer.accepted.map((s) => s.index)),
+      state: 'confirmed' as const,
       sdpSessionId,
       sdpSessionVersion: 1,
-      answerSdp: answer.sdp,
-      heldIndexes: held,
-      sessionTimer,
-      offer,
       profile,
-    };
-    deps.dialogs.add(dialog);
-    if (target.contactBroken) deps.lenient(dialog, 'contact-malformed');
-    if (target.routeSetBroken) deps.lenient(dialog, 'record-route-malformed');
-    if (timerOffer.kind === 'malformed') deps.lenient(dialog, 'session-expires-malformed');
-    deps.onDialogCreated(dialog);
-    reply(200, {
-      headers: [
-        { name: 'Contact', value: `<${dialog.localContact}>` },
-        ...capabilityHeaders(),
-        ...sessionTimerHeaders(sessionTimer),
-      ],
-      contentType: 'application/sdp',
-      body: Buffer.from(answer.sdp, 'utf8'),
+    },
+  };
+}
+
+function noteBrokenHeaders(
+  deps: InviteAcceptorDeps,
+  dialog: Dialog,
+  base: DialogBase,
+  timerOffer: ReturnType<typeof readSessionTimer>,
+): void {
+  if (base.contactBroken) deps.lenient(dialog, 'contact-malformed');
+  if (base.routeSetBroken) deps.lenient(dialog, 'record-route-malformed');
+  if (timerOffer.kind === 'malformed') deps.lenient(dialog, 'session-expires-malformed');
+}
+
+/** The session the core is told about, from the SRC's description of what it sends. */
+export function newSessionFor(
+  deps: Pick<InviteAcceptorDeps, 'mediaSessions'>,
+  invite: SipRequest,
+  flow: Pick<SipFlow, 'remoteAddress'>,
+  found: {
+    offer: SiprecOffer;
+    accepted: readonly AnsweredStream[];
+    callId: string;
+    profile: SbcProfile | undefined;
+  },
+): NewSession {
+  const { offer, profile } = found;
+  const codecs = deps.mediaSessions.codecs;
+  const mapped = mapChannels(
+    profile === undefined ? { offer, codecs } : { offer, profile, codecs },
+  );
+  const headers = inviteHeaderRecord(invite);
+  return {
+    callId: found.callId,
+    direction: mapped.direction,
+    fromNumber: mapped.fromNumber,
+    toNumber: mapped.toNumber,
+    inviteHeaders: headers,
+    siprecMetadataXml: offer.metadataXml,
+    streams: mapped.streams,
+    channelMapping: mapped.mapping,
+    siprec: sessionInfoFrom(offer.metadata, headers),
+    sourceAddress: flow.remoteAddress,
+    audioSampleRateHz: Math.max(8000, ...found.accepted.map((s) => s.outputRateHz)),
+  };
+}
+
+/**
+ * An INVITE without SDP (delayed offer: Cisco CUCM's Built-in-Bridge, some PBXs): the 200 OK
+ * carries callscribe's offer and the call is only set up once the ACK brings the SRC's answer
+ * (see delayed-offer.ts). Until then the dialog exists with ports but the core knows nothing of
+ * it, so a missing answer or a lost ACK ends it without a trace in the call store. One m-line
+ * per stream the metadata names, else one: a plain delayed-offer INVITE records one stream.
+ */
+async function offerInAnswer(
+  deps: InviteAcceptorDeps,
+  transaction: ServerTransaction,
+  found: {
+    log: Logger;
+    localTag: string;
+    timerOffer: ReturnType<typeof readSessionTimer>;
+    metadataXml: string | null;
+    metadata: RecordingMetadata | null;
+  },
+): Promise<void> {
+  const { request } = transaction;
+  const reply = replier(transaction, found.localTag);
+  const labels =
+    found.metadata !== null && found.metadata.streams.length > 0
+      ? found.metadata.streams.map((s) => s.label || null)
+      : [null];
+  let media: MediaSession | undefined;
+  try {
+    media = await deps.mediaSessions.allocate(labels.length);
+    if (transaction.finalStatus !== undefined) {
+      await media.close();
+      return;
+    }
+    const base = dialogBase(deps, transaction, found.localTag, found.metadata);
+    const offerSdp = buildSdpOffer({
+      address: base.sdpAddress,
+      lines: labels.map((label, index) => ({ port: media?.ports[index] ?? 0, label })),
+      sessionId: base.sdpSessionId,
+      sessionVersion: 1,
+      codecs: deps.mediaSessions.codecs,
     });
-    // The call exists for the SBC now: only from here may it be announced (START).
-    handle.answered().catch((err: unknown) => log.error({ err }, 'call could not be announced'));
+    const dialog: Dialog = {
+      ...base.fields,
+      handle: discardingCallHandle(base.callId),
+      media,
+      streamCount: labels.length,
+      acceptedIndexes: new Set(),
+      answerSdp: offerSdp,
+      heldIndexes: new Set(),
+      sessionTimer: found.timerOffer.kind === 'timer' ? found.timerOffer.timer : null,
+      offer: {
+        sdp: offerSdp,
+        streams: [],
+        metadataXml: found.metadataXml,
+        metadata: found.metadata,
+        isSiprec: found.metadata !== null,
+      },
+      awaitingAnswer: {
+        kind: 'setup',
+        inviteCseq: base.fields.inviteCseq,
+        invite: request,
+        labels,
+        abandon: new AbortController(),
+        answered: false,
+      },
+    };
+    found.log.info(
+      { callId: base.callId, callIdFrom: base.callIdFrom, streams: labels.length },
+      'INVITE without SDP: offering in the 200 OK, the ACK must answer',
+    );
+    deps.dialogs.add(dialog);
+    noteBrokenHeaders(deps, dialog, base, found.timerOffer);
+    reply(200, {
+      headers: okHeaders(dialog),
+      contentType: 'application/sdp',
+      body: Buffer.from(offerSdp, 'utf8'),
+    });
+    if (transaction.finalStatus !== 200) {
+      deps.dialogs.delete(dialog);
+      await media.close();
+    }
   } catch (error) {
-    log.error({ err: error }, 'recording setup failed');
-    if (dialog !== undefined) deps.dialogs.delete(dialog);
-    await Promise.allSettled([handle?.end('setup-failed'), media?.close()]);
+    found.log.error({ err: error }, 'recording setup failed');
+    await media?.close();
     reply(statusForError(error), { headers: headersForError(error) });
   }
 }

@@ -4,6 +4,7 @@ import type { CallSessions } from '../../ports/call-sessions.js';
 import type { MediaSessions } from '../rtp/media-sessions.js';
 import { metadataFromBody } from './body-metadata.js';
 import type { ClientTransactions } from './client-transactions.js';
+import { answerArrived, NO_SDP_ANSWER, type AnswerDeps } from './delayed-offer.js';
 import type { Dialog, DialogStore } from './dialogs.js';
 import { buildInDialogRequest, newTag } from './in-dialog-request.js';
 import { acceptInvite, type InviteAcceptorDeps } from './invite-acceptor.js';
@@ -100,6 +101,8 @@ export class RecorderUa implements SipRequestHandler {
     if (dialog !== undefined) {
       if (match.kind === 'lenient') this.#lenient(dialog, 'ack-cseq-mismatch', request.method);
       if (info.cseqMethodMismatch) this.#lenient(dialog, 'cseq-method-mismatch', request.method);
+      if (dialog.awaitingAnswer?.inviteCseq === match.invite.info.cseq.seq)
+        this.#track(answerArrived(this.#answerDeps(), dialog, request));
     }
     return true;
   }
@@ -107,8 +110,23 @@ export class RecorderUa implements SipRequestHandler {
   /** The 200 OK to an INVITE was never ACKed within 64*T1: the SBC has lost the dialog. */
   ackTimeout(transaction: ServerTransaction): void {
     const { info } = transaction;
-    const dialog = this.#deps.dialogs.findByOrigin(info.callId, info.fromTag, info.cseq.seq);
+    const dialog =
+      info.toTag === undefined
+        ? this.#deps.dialogs.findByOrigin(info.callId, info.fromTag, info.cseq.seq)
+        : this.#deps.dialogs.find(info.callId, info.toTag, info.fromTag);
     if (dialog === undefined) return;
+    const awaited = dialog.awaitingAnswer;
+    if (awaited !== null && awaited.inviteCseq === info.cseq.seq) {
+      // The offer was in that 2xx: without its ACK the session has no agreed media at all.
+      dialog.log.warn(
+        { offer: awaited.kind === 'setup' ? 'INVITE' : 're-INVITE' },
+        "no ACK (so no SDP answer) for the 200 OK carrying callscribe's offer; ending the session with BYE",
+      );
+      this.#track(this.endDialog(dialog, NO_SDP_ANSWER, true));
+      return;
+    }
+    // A re-INVITE's lost ACK leaves the session as it was (its offer came from the SRC).
+    if (info.toTag !== undefined) return;
     dialog.log.warn('no ACK for the 200 OK; ending the recording');
     this.#track(this.endDialog(dialog, 'ack-timeout', true));
   }
@@ -118,13 +136,29 @@ export class RecorderUa implements SipRequestHandler {
     if (dialog.state === 'terminated') return;
     this.#deps.dialogs.delete(dialog);
     this.#liveness.stop(dialog);
+    // A delayed offer never answered: the core was told nothing, or is told now to drop it.
+    const neverStarted = dialog.awaitingAnswer?.kind === 'setup';
+    if (dialog.awaitingAnswer !== null) {
+      dialog.awaitingAnswer.endedBy = reason;
+      dialog.awaitingAnswer.abandon.abort();
+    }
     if (sendBye) this.#sendBye(dialog);
     const results = await Promise.allSettled([dialog.handle.end(reason), dialog.media.close()]);
     for (const result of results) {
       if (result.status === 'rejected')
         dialog.log.error({ err: result.reason, reason }, 'call teardown failed');
     }
-    dialog.log.info({ reason }, 'recording ended');
+    if (!neverStarted) dialog.log.info({ reason }, 'recording ended');
+  }
+
+  #answerDeps(): AnswerDeps {
+    return {
+      log: this.#deps.log,
+      callSessions: this.#deps.callSessions,
+      mediaSessions: this.#deps.mediaSessions,
+      onDialogCreated: (d) => this.onDialogCreated(d),
+      end: (d, reason, sendBye) => this.#track(this.endDialog(d, reason, sendBye)),
+    };
   }
 
   /** Resolves once every request handled so far has been answered and its work finished. */

@@ -5,7 +5,9 @@ import { sessionInfoFrom } from '../siprec/siprec-session-info.js';
 import { mapChannels } from '../siprec/channel-mapping.js';
 import type { RecordingMetadata } from '../siprec/rs-metadata.js';
 import { isMetadataType, metadataFromBody } from './body-metadata.js';
+import { reoffer } from './delayed-offer.js';
 import type { Dialog } from './dialogs.js';
+import { applyHeld } from './held-streams.js';
 import { inviteHeaderRecord, silentIndexes } from './invite-acceptor.js';
 import { capabilityHeaders } from './sip-capabilities.js';
 import { headersForError, statusForError } from './sip-error-status.js';
@@ -44,7 +46,8 @@ function answerHeaders(dialog: Dialog) {
 
 /**
  * re-INVITE or UPDATE inside a recording dialog: hold/resume (`a=inactive` ↔ `a=sendonly`),
- * new metadata, or a session refresh with no SDP or the same SDP. The answer keeps the ports
+ * new metadata, or a session refresh with no SDP or the same SDP. A re-INVITE without SDP gets
+ * callscribe's offer in the 200 (delayed-offer.ts); an UPDATE without SDP is only a refresh. The answer keeps the ports
  * of the first answer; the SDP version only moves when the answer actually changes
  * (RFC 3264 §8). Added m-lines (a conference) are declined with port 0; a re-offer with fewer
  * m-lines is refused with 488.
@@ -74,11 +77,27 @@ export function updateSession(
     !isMetadataType(contentType) &&
     (parseContentType(contentType).mediaType === 'application/sdp' ||
       parseContentType(contentType).mediaType.startsWith('multipart/'));
+  if (dialog.awaitingAnswer !== null && (hasSdp || isInvite)) {
+    // Our offer is still unanswered (RFC 3261 §14.2, RFC 3311 §5.2): the SRC retries later.
+    transaction.respond(buildResponse(request, 491));
+    return;
+  }
   if (!hasSdp) {
     applyMetadata(dialog, request, metadataFromBody(contentType, request.body));
-    // An offerless re-INVITE wants an offer in the 200: the current session, unchanged.
-    if (isInvite) okWithSdp(dialog.answerSdp);
-    else {
+    if (isInvite) {
+      // An offerless re-INVITE wants an offer in the 200; the ACK brings the answer.
+      const offer = reoffer(dialog);
+      dialog.answerSdp = offer.sdp;
+      dialog.awaitingAnswer = {
+        kind: 'update',
+        inviteCseq: transaction.info.cseq.seq,
+        invite: request,
+        labels: offer.labels,
+        abandon: new AbortController(),
+        answered: false,
+      };
+      okWithSdp(offer.sdp);
+    } else {
       transaction.respond(
         buildResponse(request, 200, { headers: [...answerHeaders(dialog), ...okHeaders] }),
       );
@@ -140,14 +159,7 @@ export function updateSession(
   // Every packet is decoded by its own payload type: a changed codec list (a transfer offering
   // only G.722, say) only changes which decoders the streams may create.
   dialog.media.update(answer.accepted);
-  for (const index of dialog.acceptedIndexes) {
-    const nowHeld = held.has(index);
-    if (nowHeld !== dialog.heldIndexes.has(index)) dialog.media.setInactive(index, nowHeld);
-  }
-  if (held.size !== dialog.heldIndexes.size || [...held].some((i) => !dialog.heldIndexes.has(i))) {
-    dialog.log.info({ heldIndexes: [...held] }, 'recording streams held or resumed');
-  }
-  dialog.heldIndexes = held;
+  applyHeld(dialog, held);
   dialog.answerSdp = answer.sdp;
   dialog.offer = { ...offer, metadata: offer.metadata ?? dialog.offer.metadata };
   applyMetadata(dialog, request, offer.metadata);

@@ -1,0 +1,97 @@
+import { write, type MediaDescription, type SessionDescription } from 'sdp-transform';
+import type { CodecPolicy } from '../../media/codec-policy.js';
+
+export interface OfferedLine {
+  /** Local RTP port; 0 declines the m-line (kept so a re-offer has as many lines as before). */
+  port: number;
+  /** `a=label` to send, or null for none. */
+  label: string | null;
+  /** The media type of a declined line (`audio` for every line we record). */
+  mediaType?: string;
+}
+
+export interface SdpOfferOptions {
+  address: string;
+  lines: readonly OfferedLine[];
+  sessionId: string;
+  sessionVersion: number;
+  codecs: CodecPolicy;
+}
+
+/** Dynamic payload types start here (RFC 3551 §6); 101 is the customary telephone-event/8000. */
+const FIRST_DYNAMIC_PAYLOAD_TYPE = 96;
+const TELEPHONE_EVENT_8K = 101;
+
+/**
+ * callscribe's own offer, for an INVITE or re-INVITE that came without one (delayed offer,
+ * RFC 3261 §13.2.1): each recorded m-line `a=recvonly`, listing every codec this node decodes
+ * in `sipCodecs` order (static payload types where RFC 3551 has one) and telephone-event at each
+ * of their clock rates. The SRC's answer, in the ACK, picks what it will send.
+ */
+export function buildSdpOffer(options: SdpOfferOptions): string {
+  const ipVersion = options.address.includes(':') ? 6 : 4;
+  const rtp: MediaDescription['rtp'] = [];
+  const fmtp: MediaDescription['fmtp'] = [];
+  let nextDynamic = FIRST_DYNAMIC_PAYLOAD_TYPE;
+  const dynamic = (): number => {
+    if (nextDynamic === TELEPHONE_EVENT_8K) nextDynamic += 1;
+    return nextDynamic++;
+  };
+  const clocks: number[] = [];
+  for (const name of options.codecs.preference) {
+    const codec = options.codecs.registry.get(name)?.codec;
+    if (codec === undefined) continue;
+    const entry: MediaDescription['rtp'][number] = {
+      payload: codec.staticPayloadType ?? dynamic(),
+      codec: codec.encodingName,
+      rate: codec.rtpClockRateHz,
+    };
+    if (codec.rtpChannels > 1) entry.encoding = codec.rtpChannels;
+    rtp.push(entry);
+    if (!clocks.includes(codec.rtpClockRateHz)) clocks.push(codec.rtpClockRateHz);
+  }
+  for (const clockHz of clocks) {
+    const payload = clockHz === 8000 ? TELEPHONE_EVENT_8K : dynamic();
+    rtp.push({ payload, codec: 'telephone-event', rate: clockHz });
+    fmtp.push({ payload, config: '0-16' });
+  }
+  const media = options.lines.map((line): MediaDescription => {
+    if (line.port === 0) {
+      return {
+        type: line.mediaType ?? 'audio',
+        port: 0,
+        protocol: 'RTP/AVP',
+        payloads: String(rtp[0]?.payload ?? 0),
+        rtp: [],
+        fmtp: [],
+      };
+    }
+    const description: MediaDescription = {
+      type: 'audio',
+      port: line.port,
+      protocol: 'RTP/AVP',
+      payloads: rtp.map((r) => r.payload).join(' '),
+      rtp: rtp.map((r) => ({ ...r })),
+      fmtp: fmtp.map((f) => ({ ...f })),
+      direction: 'recvonly',
+    };
+    if (line.label !== null) description.label = line.label;
+    return description;
+  });
+  const description: SessionDescription = {
+    version: 0,
+    origin: {
+      username: 'callscribe',
+      sessionId: options.sessionId,
+      sessionVersion: options.sessionVersion,
+      netType: 'IN',
+      ipVer: ipVersion,
+      address: options.address,
+    },
+    name: '-',
+    timing: { start: 0, stop: 0 },
+    connection: { version: ipVersion, ip: options.address },
+    media,
+  };
+  return write(description);
+}

@@ -1,5 +1,7 @@
 import { parse } from 'sdp-transform';
 import { describe, expect, it } from 'vitest';
+import { offerlessBody } from '../../src/adapters/sip/offerless-body.js';
+import type { SipRequest } from '../../src/adapters/sip/sip-message.js';
 import { readRemoteAnswer } from '../../src/adapters/siprec/remote-answer.js';
 import { buildSdpAnswer } from '../../src/adapters/siprec/sdp-answer.js';
 import { buildSdpOffer } from '../../src/adapters/siprec/sdp-offer.js';
@@ -150,5 +152,49 @@ describe("the SRC's answer in the ACK", () => {
     expect(codeOf(() => accept(answer(sdpWith('m=audio 0 RTP/AVP 8'))))).toBe(
       'SDP_NO_ACCEPTABLE_CODEC',
     );
+  });
+});
+
+describe('which INVITE bodies are a delayed offer', () => {
+  const metadata = `<?xml version="1.0" encoding="UTF-8"?>
+<recording xmlns="urn:ietf:params:xml:ns:recording:1"><datamode>complete</datamode>
+<session session_id="czE="></session>
+<stream stream_id="YQ==" session_id="czE="><label>10</label></stream>
+<stream stream_id="Yg==" session_id="czE="><label>11</label></stream>
+</recording>`;
+  const invite = (contentType: string | undefined, body: string): SipRequest => ({
+    kind: 'request',
+    method: 'INVITE',
+    uri: 'sip:srs@192.0.2.10',
+    headers: contentType === undefined ? [] : [{ name: 'Content-Type', value: contentType }],
+    body: Buffer.from(body),
+  });
+
+  it('no body, or metadata alone (plain or the only known part of a multipart): an offer is wanted', () => {
+    expect(offerlessBody(invite(undefined, ''))).toEqual({ metadataXml: null, metadata: null });
+    expect(offerlessBody(invite('application/sdp', '\r\n'))).toMatchObject({ metadata: null });
+    const plain = offerlessBody(invite('application/rs-metadata+xml', metadata));
+    expect(plain?.metadata?.streams.map((s) => s.label)).toEqual(['10', '11']);
+    const multipart = [
+      '--b',
+      'Content-Type: application/gtd',
+      '',
+      'IAM,',
+      '--b',
+      'Content-Type: application/rs-metadata+xml',
+      '',
+      metadata,
+      '--b--',
+      '',
+    ].join('\r\n');
+    const parts = offerlessBody(invite('multipart/mixed;boundary=b', multipart));
+    expect(parts?.metadata?.streams).toHaveLength(2);
+  });
+
+  it('SDP, or a body that is neither, is not a delayed offer', () => {
+    expect(offerlessBody(invite('application/sdp', 'v=0\r\n'))).toBeNull();
+    expect(offerlessBody(invite('text/plain', 'hello'))).toBeNull();
+    const withSdp = ['--b', 'Content-Type: application/sdp', '', 'v=0', '--b--', ''].join('\r\n');
+    expect(offerlessBody(invite('multipart/mixed;boundary=b', withSdp))).toBeNull();
   });
 });

@@ -161,7 +161,10 @@ export class RecorderUa implements SipRequestHandler {
     };
   }
 
-  /** Resolves once every request handled so far has been answered and its work finished. */
+  /**
+   * Resolves once every request handled so far has been answered and its work finished (a BYE
+   * callscribe sent is not waited for).
+   */
   async settled(): Promise<void> {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
   }
@@ -347,13 +350,15 @@ export class RecorderUa implements SipRequestHandler {
     );
   }
 
+  /**
+   * The BYE goes out at once; its answer, up to 64*T1 later, is only logged, so it is not work
+   * `settled()` waits for (the call is over whatever the SRC answers).
+   */
   #sendBye(dialog: Dialog): void {
-    this.#track(
-      this.sendInDialog(dialog, 'BYE').then((status) => {
-        if (status === undefined) dialog.log.warn('BYE got no answer');
-        else dialog.log.info({ status }, 'BYE answered');
-      }),
-    );
+    void this.sendInDialog(dialog, 'BYE').then((status) => {
+      if (status === undefined) dialog.log.warn('BYE got no answer');
+      else dialog.log.info({ status }, 'BYE answered');
+    });
   }
 
   /**

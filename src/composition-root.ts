@@ -19,6 +19,7 @@ import { SqliteCallStore } from './adapters/sqlite/sqlite-call-store.js';
 import { startSweeper } from './adapters/sqlite/start-sweeper.js';
 import { CallRecovery } from './app/call-recovery.js';
 import { CallService } from './app/call-service.js';
+import { LegPairing } from './app/leg-pairing.js';
 import { ControlRouter } from './app/control-router.js';
 import { HookRunner } from './app/hook-runner.js';
 import { LiveCalls } from './app/live-calls.js';
@@ -228,6 +229,12 @@ export async function buildServer(
       redis?.announceCallArrived(callId, originalCallId);
     },
   });
+  // Forked recordings (CUCM Built-in-Bridge) come as two dialogs that make one call.
+  const sessions = new LegPairing({
+    inner: callService,
+    pairingWindowMs: config.bibPairingWindowMs,
+    log: log.child({ component: 'pairing' }),
+  });
   const codecs = loadCodecs();
   const registry = new CodecRegistry(codecs.factories);
   const mediaSessions = new UdpMediaSessions({
@@ -240,7 +247,7 @@ export async function buildServer(
     config,
     log: log.child({ component: 'sip' }),
     metrics,
-    callSessions: callService,
+    callSessions: sessions,
     mediaSessions,
     ...(sipTlsMaterial === undefined ? {} : { tlsMaterial: sipTlsMaterial }),
   });
@@ -272,7 +279,7 @@ export async function buildServer(
   return {
     config,
     log,
-    callSessions: callService,
+    callSessions: sessions,
     eventStream,
     async start() {
       // Take the node lease and listen for forwarded control events before any call can arrive.

@@ -337,11 +337,16 @@ export const configSchema = z.object({
   callIdSource: z
     .string()
     .regex(
-      /^(call-id|header:[A-Za-z0-9-]+|metadata:(sessionId|sipSessionId|ucid|extension:[A-Za-z0-9:_-]+))$/,
+      /^(call-id|cisco-guid|header:[A-Za-z0-9-]+|metadata:(sessionId|sipSessionId|ucid|extension:[A-Za-z0-9:_-]+))$/,
     )
     .default('call-id')
     .describe(
-      "Where the callId comes from: `call-id` (the INVITE's Call-ID), `header:<Name>`, or `metadata:sessionId|sipSessionId|ucid|extension:<key>`. Falls back to Call-ID when absent.",
+      "Where the callId comes from: `call-id` (the INVITE's Call-ID), `cisco-guid`, `header:<Name>`, or `metadata:sessionId|sipSessionId|ucid|extension:<key>`. `cisco-guid` takes the recorded call's GUID from a CUCM Built-in-Bridge From URI (`x-farendguid`, else `x-nearendguid`), else the INVITE's `Cisco-Guid` header, as sent. For a paired Built-in-Bridge call, the first dialog's value names the call. Falls back to Call-ID when absent.",
+    ),
+  bibPairingWindowMs: positiveMs
+    .default(5000)
+    .describe(
+      'Cisco CUCM Built-in-Bridge recording sends one dialog per voice (near end = AGENT, far end = CALLER), linked by the From URI parameters `x-refci` and `x-farendrefci`. The call starts with the first dialog; the second joins it when it arrives within this time. A dialog whose partner does not come is recorded alone, the other channel silent.',
     ),
   sipCodecs: list(codecName)
     .default(['opus', 'G722', 'PCMU', 'PCMA', 'G729'])

@@ -1,6 +1,7 @@
 import type { CallSiprecInfo, Channel, ChannelMapping } from '../domain/call.js';
 import type { Admission } from '../domain/admission.js';
 import type { AudioFrame } from '../media/audio-frame.js';
+import type { RecordedEnd } from '../domain/recorded-leg.js';
 
 /**
  * The driving port the SIP/RTP edge uses to hand calls to the core. The edge answers the
@@ -26,6 +27,30 @@ export interface NewSession {
    * the rate a recording of this call is written at.
    */
   audioSampleRateHz: number;
+  /**
+   * Set when the dialog carries one end of a call whose other end comes in its own dialog
+   * (Cisco Unified CM Built-in-Bridge): the core pairs the two into one call. The session then
+   * describes its one stream; `streams`, `channelMapping` and the numbers of the paired call
+   * come from here.
+   */
+  recordedLeg?: RecordedLeg;
+}
+
+/** One party of a forked call as the recording source names it. */
+export interface RecordedParty {
+  /** The party's number (directory number); '' when not given. */
+  number: string;
+  /** The party's device name; '' when not given. */
+  device: string;
+}
+
+export interface RecordedLeg {
+  /** Equal for both dialogs of one recorded call, and for no other call. */
+  pairKey: string;
+  /** Which voice this dialog carries. */
+  end: RecordedEnd;
+  nearEnd: RecordedParty;
+  farEnd: RecordedParty;
 }
 
 /** LCA's CustomerPhoneNumber (fromNumber) and SystemPhoneNumber (toNumber); '' when unknown. */

@@ -2,7 +2,7 @@ import type { RecordingMetadata } from '../siprec/rs-metadata.js';
 import { headerValue, type SipRequest } from './sip-message.js';
 
 /**
- * The callId per `callIdSource`: `call-id`, `header:<Name>`, or
+ * The callId per `callIdSource`: `call-id`, `header:<Name>`, `cisco-guid`, or
  * `metadata:sessionId|sipSessionId|ucid|extension:<key>`. Whatever is configured, an absent or
  * empty value falls back to the INVITE's Call-ID so every call still gets an id.
  */
@@ -26,6 +26,14 @@ function pick(
   extensions: Readonly<Record<string, string>>,
 ): string | undefined | null {
   if (source.startsWith('header:')) return headerValue(invite, source.slice('header:'.length));
+  // A CUCM Built-in-Bridge INVITE's own Cisco-Guid differs per dialog; the GUID of the recorded
+  // call (as the gateway and UCCE know it) is in the From URI's x-farendguid / x-nearendguid.
+  if (source === 'cisco-guid')
+    return (
+      nonEmpty(extensions['x-farendguid']) ??
+      nonEmpty(extensions['x-nearendguid']) ??
+      headerValue(invite, 'Cisco-Guid')
+    );
   if (!source.startsWith('metadata:')) return undefined;
   const field = source.slice('metadata:'.length);
   if (field === 'sessionId') return metadata?.sessionId;
@@ -38,4 +46,8 @@ function pick(
     return metadata?.extensions[key] ?? extensions[key];
   }
   return undefined;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
 }

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Config, SbcProfile } from '../../config/schema.js';
 import { isAppError } from '../../domain/errors.js';
+import type { CallSiprecInfo } from '../../domain/call.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { CallSessions, LiveCallHandle, NewSession } from '../../ports/call-sessions.js';
 import type { MediaSession, MediaSessions } from '../rtp/media-sessions.js';
@@ -13,6 +14,7 @@ import { parseSiprecOffer, type SiprecOffer } from '../siprec/siprec-offer.js';
 import { mapChannels } from '../siprec/channel-mapping.js';
 import { sessionInfoFrom } from '../siprec/siprec-session-info.js';
 import { chooseCallId } from './call-id-source.js';
+import { readCucmBib, recordedLegOf, withCucmBib } from './cucm-bib.js';
 import type { Dialog, DialogStore } from './dialogs.js';
 import { offerlessBody } from './offerless-body.js';
 import { discardingCallHandle } from './discarding-call-handle.js';
@@ -295,7 +297,7 @@ function dialogBase(
     deps.config.callIdSource,
     request,
     info.callId,
-    { metadata, extensions: sessionInfoFrom(metadata, inviteHeaderRecord(request)).extensions },
+    { metadata, extensions: sessionInfoFor(request, metadata).extensions },
   );
   const target = remoteTargetOf(request, flow);
   const toHeader = `${headerValue(request, 'to') ?? ''};tag=${localTag}`;
@@ -363,6 +365,8 @@ export function newSessionFor(
     profile === undefined ? { offer, codecs } : { offer, profile, codecs },
   );
   const headers = inviteHeaderRecord(invite);
+  // A CUCM Built-in-Bridge dialog carries one end of a call; the core pairs it with the other.
+  const bib = readCucmBib(headerValue(invite, 'from') ?? '');
   return {
     callId: found.callId,
     direction: mapped.direction,
@@ -372,10 +376,18 @@ export function newSessionFor(
     siprecMetadataXml: offer.metadataXml,
     streams: mapped.streams,
     channelMapping: mapped.mapping,
-    siprec: sessionInfoFrom(offer.metadata, headers),
+    siprec: sessionInfoFor(invite, offer.metadata),
     sourceAddress: flow.remoteAddress,
     audioSampleRateHz: Math.max(8000, ...found.accepted.map((s) => s.outputRateHz)),
+    ...(bib === null ? {} : { recordedLeg: recordedLegOf(bib) }),
   };
+}
+
+/** What the call record keeps of the INVITE: metadata, kept headers, CUCM BiB parameters. */
+function sessionInfoFor(invite: SipRequest, metadata: RecordingMetadata | null): CallSiprecInfo {
+  const info = sessionInfoFrom(metadata, inviteHeaderRecord(invite));
+  const bib = readCucmBib(headerValue(invite, 'from') ?? '');
+  return bib === null ? info : withCucmBib(info, bib);
 }
 
 /**

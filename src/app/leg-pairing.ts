@@ -159,7 +159,10 @@ class PairedCall {
     this.#handle = decision.handle;
     this.#log = this.#log.child({ callId: decision.handle.callId });
     this.#live.add(this.#firstEnd);
-    this.#log.info({ end: this.#firstEnd }, 'first dialog of a forked call; waiting for its partner');
+    this.#log.info(
+      { end: this.#firstEnd },
+      'first dialog of a forked call; waiting for its partner',
+    );
     return { accepted: true, handle: new LegHandle(this, this.#firstEnd) };
   }
 

@@ -162,10 +162,9 @@ describe('CUCM Built-in-Bridge pairing (app)', () => {
     const pairing = new LegPairing({ inner: h.service, pairingWindowMs: 100, log: h.captured.log });
     const near = await accept(pairing, leg('near', 'sip-a'));
     for (let i = 0; i < 5; i++) near.audio('AGENT', tone(700));
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(pairing.waitingCount).toBe(0);
+    await expect.poll(() => pairing.waitingCount, { timeout: 5000 }).toBe(0);
     expect(
-      h.captured.lines.some((l) => l.msg?.includes('no partner dialog within the pairing window')),
+      h.captured.messages().some((m) => m.includes('no partner dialog within the pairing window')),
     ).toBe(true);
     const late = await accept(pairing, leg('far', 'sip-b'));
     expect(late.callId).toBe('sip-b');

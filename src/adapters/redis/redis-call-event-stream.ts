@@ -142,7 +142,7 @@ export class RedisCallEventStream implements CallEventStream {
       );
       this.#log.error(
         { err: failure, code: failure.code, events: events.length },
-        'call events not stored: redis unavailable',
+        'call event not stored: redis unavailable',
       );
       throw failure;
     }
@@ -171,7 +171,7 @@ export class RedisCallEventStream implements CallEventStream {
             );
             this.#log.error(
               { err: failure, code: failure.code, callId, ids: args.filter((_, j) => j % 2 === 0) },
-              "call events stored in the all-calls stream only: the call's stream is unavailable",
+              "call event stored in the all-calls stream only: the call's stream is unavailable",
             );
           }),
       ),

@@ -111,10 +111,23 @@ describe.skipIf(!sphinx.available || !boto3.available || !sipp.available)(
       const sippResult = await call;
       expect(sippResult.code, sippResult.output).toBe(0);
       rmSync(workDir, { recursive: true, force: true });
-      await waitFor(() => sse.messages.some((m) => m.event === 'END'), {
-        timeoutMs: 20_000,
-        what: 'END',
-      });
+      // END is not the last event: the recording is announced after it (as LCA does after its
+      // upload), in a separate append, and only then is the call ENDED. Stopping the feed at END
+      // raced that append. The end is complete once the record is ENDED; the feed then carries
+      // every closing event, END and ADD_S3_RECORDING_URL included.
+      await waitFor(
+        async () =>
+          ((await (await fetch(`${server.baseUrl}/api/calls/${CALL_ID}`)).json()) as {
+            state?: string;
+          }).state === 'ENDED',
+        { timeoutMs: 30_000, what: 'the call to be ENDED' },
+      );
+      await waitFor(
+        () =>
+          sse.messages.some((m) => m.event === 'END') &&
+          sse.messages.some((m) => m.event === 'ADD_S3_RECORDING_URL'),
+        { timeoutMs: 10_000, what: 'END and ADD_S3_RECORDING_URL on the event feed' },
+      );
       await sse.stop();
       events = sse.messages.map((m) => ({
         id: m.id ?? '',

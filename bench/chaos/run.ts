@@ -22,7 +22,10 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     'flush-ms': { type: 'string', default: '1000' },
     stores: { type: 'string', default: 'sqlite,redis' },
-    redis: { type: 'string', default: process.env.CALLSCRIBE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' },
+    redis: {
+      type: 'string',
+      default: process.env.CALLSCRIBE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    },
   },
 });
 
@@ -57,7 +60,9 @@ for (const name of (values.stores ?? '').split(',').filter(Boolean)) {
   }
 }
 
-console.log('\n| store | rounds (SIGKILLs) | calls placed / answered | control events acknowledged / not | end reasons | recordings | events checked | violations | seconds |');
+console.log(
+  '\n| store | rounds (SIGKILLs) | calls placed / answered | control events acknowledged / not | end reasons | recordings | events checked | violations | seconds |',
+);
 console.log('| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |');
 for (const { store, result, seconds } of results) {
   const reasons = Object.entries(result.invariants.endReasons)
@@ -68,7 +73,9 @@ for (const { store, result, seconds } of results) {
   );
 }
 for (const { store, result } of results) {
-  console.log(`\n${store}: acknowledged outcomes ${JSON.stringify(result.invariants.ackedOutcomes)}`);
+  console.log(
+    `\n${store}: acknowledged outcomes ${JSON.stringify(result.invariants.ackedOutcomes)}`,
+  );
   for (const violation of result.invariants.violations.slice(0, 50))
     console.log(`${store} VIOLATION: ${violation}`);
 }

@@ -185,7 +185,11 @@ async function longCall(): Promise<void> {
     const endedMs = Date.now();
     const report = summarise([
       point('start', startedMs + 60_000, startedMs + 60_000 + windowMs * 4),
-      point('middle', startedMs + durationMs / 2 - windowMs * 2, startedMs + durationMs / 2 + windowMs * 2),
+      point(
+        'middle',
+        startedMs + durationMs / 2 - windowMs * 2,
+        startedMs + durationMs / 2 + windowMs * 2,
+      ),
       point('end', endedMs - windowMs * 4 - 60_000, endedMs),
     ]);
     print(

@@ -117,9 +117,11 @@ describe.skipIf(!sphinx.available || !boto3.available || !sipp.available)(
       // every closing event, END and ADD_S3_RECORDING_URL included.
       await waitFor(
         async () =>
-          ((await (await fetch(`${server.baseUrl}/api/calls/${CALL_ID}`)).json()) as {
-            state?: string;
-          }).state === 'ENDED',
+          (
+            (await (await fetch(`${server.baseUrl}/api/calls/${CALL_ID}`)).json()) as {
+              state?: string;
+            }
+          ).state === 'ENDED',
         { timeoutMs: 30_000, what: 'the call to be ENDED' },
       );
       await waitFor(

@@ -114,7 +114,10 @@ export async function checkChaosInvariants(input: InvariantInput): Promise<Invar
     const key = `${acked.type} ${outcome.status}${outcome.code ? ` ${outcome.code}` : ''}`;
     ackedOutcomes[key] = (ackedOutcomes[key] ?? 0) + 1;
     if (outcome.type !== acked.type || outcome.requestedCallId !== acked.callId)
-      fail(acked.callId, `outcome ${acked.eventId} is for ${outcome.type} ${outcome.requestedCallId}`);
+      fail(
+        acked.callId,
+        `outcome ${acked.eventId} is for ${outcome.type} ${outcome.requestedCallId}`,
+      );
     if (outcome.status === 'pending')
       fail(acked.callId, `${acked.eventId} still pending for a call that exists`);
     if (outcome.status !== 'applied') continue;
@@ -154,7 +157,10 @@ function streamViolations(entries: StoredCallEvent[]): string[] {
   if (count('START') !== count('END'))
     out.push(`START ${count('START')} time(s) but END ${count('END')} time(s)`);
   const firstSegment = types.indexOf('ADD_TRANSCRIPT_SEGMENT');
-  if (firstSegment !== -1 && (types.indexOf('START') === -1 || types.indexOf('START') > firstSegment))
+  if (
+    firstSegment !== -1 &&
+    (types.indexOf('START') === -1 || types.indexOf('START') > firstSegment)
+  )
     out.push('a transcript segment before START');
 
   // The lifecycle, step by step: the first state, then only allowed moves.

@@ -13,11 +13,11 @@ import {
 } from './chaos-invariants.js';
 import { seededRandom } from './seeded-random.js';
 
-const PARK_ALL_HOOK = fileURLToPath(new URL('../../../examples/hooks/park-all.mjs', import.meta.url));
+const PARK_ALL_HOOK = fileURLToPath(
+  new URL('../../../examples/hooks/park-all.mjs', import.meta.url),
+);
 
-export type ChaosStore =
-  | { kind: 'sqlite' }
-  | { kind: 'redis'; url: string; keyPrefix: string };
+export type ChaosStore = { kind: 'sqlite' } | { kind: 'redis'; url: string; keyPrefix: string };
 
 export interface ChaosOptions {
   seed: number;
@@ -93,7 +93,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       return node;
     } catch (error) {
       // Another process took a port while this node was down: a restart elsewhere is as good.
-      options.log(`restart on the same ports failed (${(error as Error).message.split('\n')[0]}); new ports`);
+      options.log(
+        `restart on the same ports failed (${(error as Error).message.split('\n')[0]}); new ports`,
+      );
       const node = await ServerProcess.start(settings);
       ports = { httpPort: node.httpPort, sipPort: node.sipPort };
       return node;
@@ -138,10 +140,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const killAfterMs = between(options.killAfterMs);
     killedAfterMs.push(Math.round(killAfterMs));
     const killAt = Date.now() + killAfterMs;
-    const hangUps = live.filter(() => random() < 0.25).map((callId) => ({
-      callId,
-      atMs: Date.now() + random() * killAfterMs,
-    }));
+    const hangUps = live
+      .filter(() => random() < 0.25)
+      .map((callId) => ({
+        callId,
+        atMs: Date.now() + random() * killAfterMs,
+      }));
     const driver = async (): Promise<void> => {
       while (Date.now() < killAt) {
         const due = hangUps.filter((h) => h.atMs <= Date.now());
@@ -181,7 +185,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const stored = openStoredCalls(
     options.store.kind === 'sqlite'
       ? { kind: 'sqlite', dataDir }
-      : { kind: 'redis', url: options.store.url, cluster: false, keyPrefix: options.store.keyPrefix },
+      : {
+          kind: 'redis',
+          url: options.store.url,
+          cluster: false,
+          keyPrefix: options.store.keyPrefix,
+        },
   );
   try {
     const invariants = await checkChaosInvariants({

@@ -166,6 +166,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       }
     };
     const drivers = Array.from({ length: options.controlConcurrency }, () => driver());
+    // LCA's START often comes before the call: these are held for calls the next round places,
+    // after this node's SIGKILL and restart, well within the hold time.
+    if (round + 1 < options.rounds)
+      for (let i = 0; i < Math.min(2, options.callsPerRound); i++)
+        await sendControl(node, `chaos-r${round + 1}-c${i}`, 'START_CALL_PROCESSING');
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, killAt - Date.now())));
     await node.kill('SIGKILL');
     await fleet.kill();

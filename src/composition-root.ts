@@ -16,6 +16,7 @@ import { createSpeechEngine } from './adapters/speech/create-speech-engine.js';
 import { SqliteDatabase } from './adapters/sqlite/database.js';
 import { SqliteCallEventStream } from './adapters/sqlite/sqlite-call-event-stream.js';
 import { SqliteCallStore } from './adapters/sqlite/sqlite-call-store.js';
+import { SqliteHeldControlEvents } from './adapters/sqlite/sqlite-held-control-events.js';
 import { startSweeper } from './adapters/sqlite/start-sweeper.js';
 import { CallRecovery } from './app/call-recovery.js';
 import { CallService } from './app/call-service.js';
@@ -194,6 +195,7 @@ export async function buildServer(
     log: log.child({ component: 'control' }),
     nodeId,
     pendingEventTtlMs: config.pendingEventTtlMs,
+    heldEvents: redis?.heldControlEvents ?? new SqliteHeldControlEvents({ database: database! }),
     now,
     forwarder: redis?.forwarder,
   });
@@ -286,6 +288,15 @@ export async function buildServer(
       await redis?.start(router);
       // Calls an earlier run left live are ended (and their recordings repaired) before new ones arrive.
       await recovery.recoverAtStart();
+      // Control events an earlier run acknowledged as pending are held again (or decided now).
+      await router
+        .restoreHeld()
+        .catch((err: unknown) =>
+          log.error(
+            { err },
+            'held control events could not be restored; retried at the next start',
+          ),
+        );
       reaper?.start();
       const bound = await sip.start();
       const sipPorts = { udp: bound.udpPort, tcp: bound.tcpPort, tls: bound.tlsPort };

@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { ControlEvents, ControlRequest } from '../ports/control-events.js';
 import type { ControlForwarder } from '../ports/control-forwarder.js';
 import type { CallStore, StoredCall } from '../ports/call-store.js';
+import type { HeldControlEvents } from '../ports/held-control-events.js';
 import { type CallRecovery, NODE_RESTART, OWNER_LOST } from './call-recovery.js';
 import type { LiveCalls } from './live-calls.js';
 import { fromResult, updateCall } from './update-call.js';
@@ -20,6 +21,8 @@ export interface ControlRouterDeps {
   log: Logger;
   nodeId: string;
   pendingEventTtlMs: number;
+  /** Where held events outlive the process: their `pending` outcome was acknowledged. */
+  heldEvents: HeldControlEvents;
   now: () => number;
   forwarder?: ControlForwarder;
 }
@@ -53,7 +56,11 @@ export class ControlRouter implements ControlEvents {
       return await this.record(outcome, log);
     } catch (error) {
       // The caller is told to retry; a held copy must not apply behind its back.
-      if (outcome.status === 'pending') this.unhold(withId);
+      if (outcome.status === 'pending') {
+        this.unhold(withId);
+        // Left behind, it is dropped at the next start: its `pending` outcome was never stored.
+        await this.deps.heldEvents.remove(this.deps.nodeId, withId.eventId).catch(() => undefined);
+      }
       throw error;
     }
   }
@@ -74,9 +81,47 @@ export class ControlRouter implements ControlEvents {
         log.info('held control event released: call arrived');
         void this.decide(held.request, held.receivedAt, log, false)
           .then((outcome) => this.record(outcome, log))
+          .then((outcome) => this.forgetDecided(outcome, log))
           .catch((err: unknown) => log.error({ err }, 'held control event failed'));
       }
     }
+  }
+
+  /**
+   * At start, before calls arrive: takes back the events an earlier run of this node held (a
+   * crash or a restart ends the process, not the hold). Each is decided now if its call exists
+   * or its hold has run out, and held again for the rest of its time otherwise. An event whose
+   * `pending` outcome was never stored was never acknowledged, and is dropped.
+   */
+  async restoreHeld(): Promise<number> {
+    const held = await this.deps.heldEvents.list(this.deps.nodeId);
+    let restored = 0;
+    for (const { request, receivedAt, expiresAtMs } of held) {
+      const log = this.deps.log.child({ eventId: request.eventId, callId: request.detail.callId });
+      try {
+        const stored = await this.deps.store.getControlOutcome(request.eventId);
+        if (stored?.status !== 'pending') {
+          await this.deps.heldEvents.remove(this.deps.nodeId, request.eventId);
+          continue;
+        }
+        restored++;
+        if (expiresAtMs <= this.deps.now()) {
+          await this.expire(request, receivedAt, log);
+          continue;
+        }
+        const outcome = await this.decide(request, receivedAt, log, true, expiresAtMs);
+        if (outcome.status === 'pending') continue;
+        log.info('held control event released: call arrived');
+        await this.forgetDecided(await this.record(outcome, log), log);
+      } catch (err) {
+        log.error(
+          { err },
+          'held control event could not be restored; it is retried at the next start',
+        );
+      }
+    }
+    if (restored > 0) this.deps.log.info({ restored }, 'held control events restored');
+    return restored;
   }
 
   close(): void {
@@ -89,6 +134,7 @@ export class ControlRouter implements ControlEvents {
     receivedAt: string,
     log: Logger,
     holdIfUnknown: boolean,
+    holdUntilMs?: number,
   ): Promise<ControlOutcome> {
     const make = (
       status: ControlOutcomeStatus,
@@ -105,7 +151,7 @@ export class ControlRouter implements ControlEvents {
       const arriving = stored !== undefined && this.deps.liveCalls.isArriving(stored.call.callId);
       if (!stored || arriving) {
         if (holdIfUnknown || arriving) {
-          this.hold(request, receivedAt, log);
+          await this.hold(request, receivedAt, log, holdUntilMs);
           return make(
             'pending',
             null,
@@ -200,7 +246,8 @@ export class ControlRouter implements ControlEvents {
       return make('noop', callId, 'call is already processing');
     }
     log.info('write callData');
-    await live.begin(startedCall.call);
+    if (!(await live.begin(startedCall.call)))
+      return this.endedMeanwhile(callId, live.endingReason, log, make);
     log.info('ready to start processing call');
     return make(
       'applied',
@@ -224,7 +271,8 @@ export class ControlRouter implements ControlEvents {
       stored,
     );
     if (!result.written) return make('noop', callId, 'call is already paused');
-    await live.pause(result.stored.call);
+    if (!(await live.pause(result.stored.call)))
+      return this.endedMeanwhile(callId, live.endingReason, log, make);
     log.info('processing paused by STOP_CALL_PROCESSING');
     return make('applied', callId, 'processing paused');
   }
@@ -249,7 +297,9 @@ export class ControlRouter implements ControlEvents {
       stored,
     );
     if (!result.written) return make('noop', callId, 'agent unchanged');
-    await this.deps.liveCalls.get(callId)?.agentUpdated(result.stored.call);
+    const live = this.deps.liveCalls.get(callId);
+    if (live && !(await live.agentUpdated(result.stored.call)))
+      return this.endedMeanwhile(callId, live.endingReason, log, make);
     log.info({ pii: { agentId } }, 'agent updated');
     return make('applied', callId, 'agent updated');
   }
@@ -274,6 +324,22 @@ export class ControlRouter implements ControlEvents {
     return make('rejected', callId, `call ended (${endReason})`, 'CALL_ENDED');
   }
 
+  /**
+   * The call ended (a BYE, a media timeout) between the store's write and its announcement: its
+   * closing events went out first, so the change is not announced, and the event is refused as
+   * for an ended call rather than acknowledged as applied without its call event.
+   */
+  private async endedMeanwhile(
+    callId: string,
+    reason: string | undefined,
+    log: Logger,
+    make: OutcomeMaker,
+  ): Promise<ControlOutcome> {
+    const endReason = reason ?? (await this.deps.store.get(callId))?.call.endReason ?? 'unknown';
+    log.info({ endReason }, 'call ended while the control event was applied');
+    return make('rejected', callId, `call ended (${endReason})`, 'CALL_ENDED');
+  }
+
   /** The call by its current id, or by its pre-hook id through `cm#`. */
   private async resolve(requestedCallId: string): Promise<StoredCall | undefined> {
     const direct = await this.deps.store.get(requestedCallId);
@@ -282,32 +348,55 @@ export class ControlRouter implements ControlEvents {
     return mapped === undefined ? undefined : this.deps.store.get(mapped);
   }
 
-  private hold(
+  private async hold(
     request: ControlRequest & { eventId: string },
     receivedAt: string,
     log: Logger,
-  ): void {
+    untilMs = this.deps.now() + this.deps.pendingEventTtlMs,
+  ): Promise<void> {
+    // Stored before the `pending` outcome is acknowledged, so no restart can drop it.
+    await this.deps.heldEvents.add(this.deps.nodeId, { request, receivedAt, expiresAtMs: untilMs });
     const key = request.detail.callId;
-    const timer = setTimeout(() => {
-      this.unhold(request);
-      log.warn('held control event expired: no such call arrived');
-      this.record(
-        this.outcomeOf(
-          request,
-          receivedAt,
-          'rejected',
-          null,
-          `no call arrived within ${this.deps.pendingEventTtlMs} ms`,
-          'CALL_NOT_FOUND',
-        ),
-        log,
-      ).catch(() => undefined);
-    }, this.deps.pendingEventTtlMs);
+    const timer = setTimeout(
+      () => {
+        this.unhold(request);
+        void this.expire(request, receivedAt, log).catch(() => undefined);
+      },
+      Math.max(0, untilMs - this.deps.now()),
+    );
     timer.unref();
     const list = this.held.get(key) ?? [];
     list.push({ request, receivedAt, timer });
     this.held.set(key, list);
-    log.info({ holdMs: this.deps.pendingEventTtlMs }, 'callId not known yet; control event held');
+    log.info({ holdMs: untilMs - this.deps.now() }, 'callId not known yet; control event held');
+  }
+
+  private async expire(
+    request: ControlRequest & { eventId: string },
+    receivedAt: string,
+    log: Logger,
+  ): Promise<void> {
+    log.warn('held control event expired: no such call arrived');
+    const outcome = await this.record(
+      this.outcomeOf(
+        request,
+        receivedAt,
+        'rejected',
+        null,
+        `no call arrived within ${this.deps.pendingEventTtlMs} ms`,
+        'CALL_NOT_FOUND',
+      ),
+      log,
+    );
+    await this.forgetDecided(outcome, log);
+  }
+
+  /** A held event's final outcome is stored: its durable copy goes (a re-hold keeps it). */
+  private async forgetDecided(outcome: ControlOutcome, log: Logger): Promise<void> {
+    if (outcome.status === 'pending') return;
+    await this.deps.heldEvents
+      .remove(this.deps.nodeId, outcome.eventId)
+      .catch((err: unknown) => log.warn({ err }, 'held control event could not be deleted'));
   }
 
   private unhold(request: ControlRequest & { eventId: string }): void {

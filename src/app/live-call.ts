@@ -52,6 +52,7 @@ export class LiveCall implements LiveCallHandle {
   private recording: RecordingFeed | undefined;
   private processingSinceMs: number | undefined;
   private ending: Promise<void> | undefined;
+  private endReasonGiven: string | undefined;
   private startPublished = false;
   /** Opens the gate below: the SBC has the 200 OK. */
   private openAnswerGate: () => void = () => undefined;
@@ -157,13 +158,16 @@ export class LiveCall implements LiveCallHandle {
     return this.processingSinceMs === undefined ? 0 : this.deps.now() - this.processingSinceMs;
   }
 
-  /** The store now says PROCESSING (auto-start, START or resume). */
-  begin(call: CallData): Promise<void> {
+  /**
+   * The store now says PROCESSING (auto-start, START or resume). Resolves false when the call
+   * ended first: then nothing is published, since the closing events must stay last.
+   */
+  begin(call: CallData): Promise<boolean> {
     return this.serially(() => this.doBegin(call));
   }
 
-  private async doBegin(call: CallData): Promise<void> {
-    if (this.state === 'ENDED') return;
+  private async doBegin(call: CallData): Promise<boolean> {
+    if (this.state === 'ENDED') return false;
     this.call = call;
     this.state = 'PROCESSING';
     this.processingSinceMs = this.deps.now();
@@ -183,21 +187,29 @@ export class LiveCall implements LiveCallHandle {
     await this.events.publish(callStateEvent(call));
     this.pipeline.start(call.processedMsBeforePause);
     this.log.info({ offsetMs: call.processedMsBeforePause }, 'processing started');
+    return true;
   }
 
-  /** The store now says PAUSED. Audio stops at once; the state event follows the engine's flush. */
-  pause(call: CallData): Promise<void> {
+  /**
+   * The store now says PAUSED. Audio stops at once; the state event follows the engine's flush.
+   * Resolves false when the call ended first (a BYE racing the STOP): nothing is published after
+   * the closing events.
+   */
+  pause(call: CallData): Promise<boolean> {
+    if (this.state === 'ENDED') return Promise.resolve(false);
     this.state = 'PAUSED';
     return this.serially(() => this.doPause(call));
   }
 
-  private async doPause(call: CallData): Promise<void> {
+  private async doPause(call: CallData): Promise<boolean> {
+    if (this.state === 'ENDED') return false;
     this.call = call;
     this.state = 'PAUSED';
     this.processingSinceMs = undefined;
     await this.pipeline?.pause();
     await this.events.publish(callStateEvent(call));
     this.log.info('processing paused');
+    return true;
   }
 
   /** Parked at set-up: subscribers see it PENDING once the SBC has the call. */
@@ -209,11 +221,14 @@ export class LiveCall implements LiveCallHandle {
     });
   }
 
-  agentUpdated(call: CallData): Promise<void> {
+  /** Resolves false when the call ended first: UPDATE_AGENT would follow the closing events. */
+  agentUpdated(call: CallData): Promise<boolean> {
     return this.serially(async () => {
+      if (this.state === 'ENDED') return false;
       this.call = call;
       if (call.agentId)
         await this.events.publish({ EventType: 'UPDATE_AGENT', AgentId: call.agentId });
+      return true;
     });
   }
 
@@ -228,8 +243,14 @@ export class LiveCall implements LiveCallHandle {
     return this.transitions.then(() => undefined);
   }
 
+  /** Why the call is ending, once `end` was called. */
+  get endingReason(): string | undefined {
+    return this.endReasonGiven;
+  }
+
   end(reason: string): Promise<void> {
     if (!this.ending) {
+      this.endReasonGiven = reason;
       // Audio stops now; the end itself waits for any transition in flight.
       const wasActive = this.state !== 'ENDED';
       this.state = 'ENDED';

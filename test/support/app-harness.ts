@@ -5,6 +5,7 @@ import { WavCallRecorder } from '../../src/adapters/recording/wav-call-recorder.
 import { SqliteDatabase } from '../../src/adapters/sqlite/database.js';
 import { SqliteCallEventStream } from '../../src/adapters/sqlite/sqlite-call-event-stream.js';
 import { SqliteCallStore } from '../../src/adapters/sqlite/sqlite-call-store.js';
+import { SqliteHeldControlEvents } from '../../src/adapters/sqlite/sqlite-held-control-events.js';
 import { CallRecovery } from '../../src/app/call-recovery.js';
 import { CallService } from '../../src/app/call-service.js';
 import { ControlRouter } from '../../src/app/control-router.js';
@@ -14,7 +15,11 @@ import type { Channel } from '../../src/domain/call.js';
 import type { HookFailurePolicy } from '../../src/domain/hook-contract.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { CallInitHook } from '../../src/ports/call-init-hook.js';
-import type { CallPipeline, CallPipelineContext, CallPipelineFactory } from '../../src/ports/call-pipeline.js';
+import type {
+  CallPipeline,
+  CallPipelineContext,
+  CallPipelineFactory,
+} from '../../src/ports/call-pipeline.js';
 import type { NewSession } from '../../src/ports/call-sessions.js';
 import { captureLog } from './capture-log.js';
 import { quietNode } from './quiet-node.js';
@@ -54,7 +59,12 @@ export function newSession(overrides: Partial<NewSession> = {}): NewSession {
       { label: '1', role: 'CALLER' },
       { label: '2', role: 'AGENT' },
     ],
-    channelMapping: { callerStreamLabel: '1', agentStreamLabel: '2', rule: 'label-order', swappedByHook: false },
+    channelMapping: {
+      callerStreamLabel: '1',
+      agentStreamLabel: '2',
+      rule: 'label-order',
+      swappedByHook: false,
+    },
     siprec: null,
     sourceAddress: '127.0.0.1',
     audioSampleRateHz: 8000,
@@ -62,19 +72,25 @@ export function newSession(overrides: Partial<NewSession> = {}): NewSession {
   };
 }
 
-export function functionHook(fn: (event: unknown, signal: AbortSignal) => Promise<unknown>): CallInitHook {
+export function functionHook(
+  fn: (event: unknown, signal: AbortSignal) => Promise<unknown>,
+): CallInitHook {
   return { kind: 'module', invoke: fn };
 }
 
-export async function buildAppHarness(options: {
-  hook?: CallInitHook;
-  hookTimeoutMs?: number;
-  policy?: HookFailurePolicy;
-  pendingEventTtlMs?: number;
-  shutdownGraceMs?: number;
-  pipelines?: CallPipelineFactory;
-} = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'callscribe-app-'));
+export async function buildAppHarness(
+  options: {
+    hook?: CallInitHook;
+    hookTimeoutMs?: number;
+    policy?: HookFailurePolicy;
+    pendingEventTtlMs?: number;
+    shutdownGraceMs?: number;
+    pipelines?: CallPipelineFactory;
+    /** An earlier harness's data directory: this one is that node restarted. */
+    dataDir?: string;
+  } = {},
+) {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'callscribe-app-'));
   const captured = captureLog();
   const metrics = createMetrics();
   const database = SqliteDatabase.open({ dataDir });
@@ -96,6 +112,7 @@ export async function buildAppHarness(options: {
     log: captured.log,
     now: Date.now,
   });
+  const heldEvents = new SqliteHeldControlEvents({ database });
   const router = new ControlRouter({
     store,
     liveCalls,
@@ -104,6 +121,7 @@ export async function buildAppHarness(options: {
     log: captured.log,
     nodeId: 'node-a',
     pendingEventTtlMs: options.pendingEventTtlMs ?? 30_000,
+    heldEvents,
     now: Date.now,
   });
   const service = new CallService({
@@ -142,6 +160,13 @@ export async function buildAppHarness(options: {
     service,
     recovery,
     recorder,
+    heldEvents,
+    /** The process dies: nothing is ended or flushed, the data directory stays for a restart. */
+    async crash() {
+      recovery.close();
+      router.close();
+      database.close();
+    },
     async close() {
       await service.endAll('test-end');
       recovery.close();

@@ -97,6 +97,7 @@ export async function startInProcessNode(options: InProcessNodeOptions) {
     log,
     nodeId: options.nodeId,
     pendingEventTtlMs: 30_000,
+    heldEvents: redis.heldControlEvents,
     now: Date.now,
     forwarder: redis.forwarder,
   });

@@ -169,3 +169,32 @@ describe('STOP_CALL_PROCESSING and UPDATE_AGENT', () => {
     expect(text).toMatch(/callscribe_control_events_total\{type="START_CALL_PROCESSING",status="applied",code=""\} 1/);
   });
 });
+
+describe('a BYE racing a control event', () => {
+  /** Ends the call right after the control event's own write reached the store. */
+  function endAfterWrite(handle: { end(reason: string): Promise<void> }, state: string) {
+    const compareAndSet = h.store.compareAndSet.bind(h.store);
+    h.store.compareAndSet = async (callId, version, next) => {
+      const stored = await compareAndSet(callId, version, next);
+      if (next.state === state) void handle.end('bye');
+      return stored;
+    };
+  }
+
+  it.each([
+    ['STOP_CALL_PROCESSING', 'PAUSED', true],
+    ['START_CALL_PROCESSING', 'PROCESSING', false],
+  ] as const)('%s: nothing is published after the closing events, and the event is refused', async (type, state, startFirst) => {
+    const handle = await parkedCall();
+    if (startFirst) await h.router.submit(start('call-8'), { holdIfUnknown: false });
+    endAfterWrite(handle, state);
+    const outcome = await h.router.submit({ type, detail: { callId: 'call-8' }, ingress: 'putevents' }, { holdIfUnknown: false });
+    expect(outcome).toMatchObject({ status: 'rejected', code: 'CALL_ENDED', reason: 'call ended (bye)' });
+    await expect.poll(async () => (await h.store.get('call-8'))?.call.state).toBe('ENDED');
+    const types = (await h.eventStream.read({ callId: 'call-8' })).map((e) =>
+      e.event.EventType === 'CALL_STATE' ? `CALL_STATE ${e.event.State}` : e.event.EventType,
+    );
+    expect(types.at(-1)).toMatch(/^(END|CALL_STATE ENDED|ADD_S3_RECORDING_URL)$/);
+    expect(types.slice(types.indexOf('CALL_STATE ENDED'))).not.toContain(`CALL_STATE ${state}`);
+  });
+});

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteDatabase } from '../../src/adapters/sqlite/database.js';
+import { SCHEMA_VERSION, SqliteDatabase } from '../../src/adapters/sqlite/database.js';
 import { SqliteCallStore } from '../../src/adapters/sqlite/sqlite-call-store.js';
 import { AppError } from '../../src/domain/errors.js';
 import { describeCallStoreContract, sampleCall } from '../contract/call-store-contract.js';
@@ -70,7 +70,7 @@ describe('SqliteCallStore on disk', () => {
   it('opens in WAL mode at the current schema version', () => {
     const database = SqliteDatabase.open({ dataDir: tempDir() });
     expect(database.connection.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(database.connection.pragma('user_version', { simple: true })).toBe(1);
+    expect(database.connection.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(Number(database.connection.pragma('busy_timeout', { simple: true }))).toBeGreaterThan(0);
     database.close();
   });

@@ -8,6 +8,7 @@ import { RedisCallStore } from './redis-call-store.js';
 import { assertTopology, openRedis } from './redis-connection.js';
 import { createControlBus } from './redis-control-bus.js';
 import { RedisControlForwarder, type ControlListenerTarget } from './redis-control-forwarder.js';
+import { RedisHeldControlEvents } from './redis-held-control-events.js';
 import { RedisKeys } from './redis-keys.js';
 import { createRedisMetrics } from './redis-metrics.js';
 import { RedisNodeRegistry } from './redis-node-registry.js';
@@ -100,6 +101,7 @@ export function createRedisAdapters(
   return {
     store,
     eventStream,
+    heldControlEvents: new RedisHeldControlEvents({ redis, keys }),
     nodeRegistry,
     forwarder,
     /** Other nodes' leases, for the owner-loss reaper. */

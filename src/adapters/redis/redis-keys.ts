@@ -34,6 +34,11 @@ export class RedisKeys {
     return `${this.prefix}ctl#${tagged(eventId)}`;
   }
 
+  /** One node's held control events: a hash of eventId → event. */
+  heldControlEvents(nodeId: string): string {
+    return `${this.prefix}held#${tagged(nodeId)}`;
+  }
+
   /** The callId of a `cd#` key, or undefined for any other key. */
   callIdOfCallKey(key: string): string | undefined {
     const head = `${this.prefix}cd#{`;

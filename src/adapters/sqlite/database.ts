@@ -44,6 +44,15 @@ const migrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX call_event_expiry_by_expiry ON call_event_expiry (expires_after);
   `,
+  `
+  CREATE TABLE held_control_events (
+    node_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (node_id, event_id)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

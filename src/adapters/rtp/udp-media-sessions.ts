@@ -383,7 +383,8 @@ class UdpMediaSession implements MediaSession {
         slot.delivering = false;
         slot.receiver.reset();
       }
-      if (slot.preRoll !== null) this.#keepPreRoll(slot, slot.preRoll, clear ?? msg, clear !== null);
+      if (slot.preRoll !== null)
+        this.#keepPreRoll(slot, slot.preRoll, clear ?? msg, clear !== null);
       else {
         this.#parkedDrops++;
         if (clear === null) slot.srtp?.track(msg);

@@ -34,7 +34,9 @@ export function streamProtection(
   srtp: SrtpSupport,
 ): StreamProtection {
   if (isPlainRtp(protocol))
-    return srtp.policy === 'required' ? { kind: 'refused', reason: 'srtp-required' } : { kind: 'rtp' };
+    return srtp.policy === 'required'
+      ? { kind: 'refused', reason: 'srtp-required' }
+      : { kind: 'rtp' };
   if (!isSdesSrtp(protocol) || srtp.policy === 'off') return { kind: 'declined' };
   if (!srtp.available) return { kind: 'refused', reason: 'srtp-unavailable' };
   const crypto = chooseCrypto(cryptoLines);

@@ -77,7 +77,10 @@ function bind(lib: LibraryHandle): Libsrtp {
     next: 'void *',
   });
   const init = lib.func('srtp_init', 'int', []);
-  const create = lib.func('srtp_create', 'int', [koffi.out(koffi.pointer('void *')), koffi.pointer(policy)]);
+  const create = lib.func('srtp_create', 'int', [
+    koffi.out(koffi.pointer('void *')),
+    koffi.pointer(policy),
+  ]);
   const dealloc = lib.func('srtp_dealloc', 'int', ['void *']);
   const unprotect = lib.func('srtp_unprotect', 'int', ['void *', 'uint8_t *', 'int32_t *']);
   const protect = lib.func('srtp_protect', 'int', ['void *', 'uint8_t *', 'int32_t *']);
@@ -102,7 +105,9 @@ function bind(lib: LibraryHandle): Libsrtp {
   const open = (keying: SrtpKeying, ssrcType: number, run: typeof unprotect): SrtpSession => {
     const suite = SRTP_SUITES[keying.suite];
     if (keying.keyAndSalt.length !== suite.masterKeyBytes + suite.masterSaltBytes)
-      throw new Error(`${keying.suite} needs a ${suite.masterKeyBytes + suite.masterSaltBytes}-byte key`);
+      throw new Error(
+        `${keying.suite} needs a ${suite.masterKeyBytes + suite.masterSaltBytes}-byte key`,
+      );
     // libsrtp copies the key into the session in srtp_create; this copy is wiped afterwards.
     const key = Buffer.from(keying.keyAndSalt);
     const handle = [null];

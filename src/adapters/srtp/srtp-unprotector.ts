@@ -49,10 +49,15 @@ export class SrtpUnprotector {
     if (packet.length < RTP_MIN_BYTES) return 'srtp-invalid';
     const type = packet[1]!;
     if (type >= 192 && type <= 223) return 'srtcp-ignored';
+    // An AEAD suite decrypts in place before its tag check fails: the old key needs the original.
+    const original = this.#previous === null ? null : Buffer.from(packet);
     let result = this.#current.process(packet, packet.length);
-    if (typeof result !== 'number' && this.#previous !== null) {
-      const old = this.#previous.process(packet, packet.length);
-      if (typeof old === 'number') result = old;
+    if (typeof result !== 'number' && this.#previous !== null && original !== null) {
+      const old = this.#previous.process(original, original.length);
+      if (typeof old === 'number') {
+        original.copy(packet);
+        result = old;
+      }
     }
     if (this.#previous !== null && --this.#previousBudget <= 0) {
       this.#previous.close();

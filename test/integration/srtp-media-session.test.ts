@@ -25,6 +25,7 @@ const callerAudio = readFileSync(
 
 class FakeHandle implements LiveCallHandle {
   readonly callId = 'srtp-call';
+  readonly preRollMs = 0;
   wanting = true;
   readonly frames: Int16Array[] = [];
   wantsAudio(): boolean {

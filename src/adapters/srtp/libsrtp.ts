@@ -91,8 +91,10 @@ function bind(lib: LibraryHandle): Libsrtp {
         setters.set(name, lib.func(name, 'void', [koffi.out(koffi.pointer(cryptoPolicy))]));
     }
   }
+  // srtp_init initialises one process-wide crypto kernel; a second binding in the process (another
+  // server, a worker thread, a test peer) gets an error status although the kernel is ready.
+  // A probe session below tells the two apart.
   const initStatus = init() as number;
-  if (initStatus !== STATUS_OK) throw new Error(`srtp_init failed with status ${initStatus}`);
 
   const cryptoFor = (setter: string): Record<string, number> => {
     const out: Record<string, number> = {};
@@ -150,6 +152,16 @@ function bind(lib: LibraryHandle): Libsrtp {
       },
     };
   };
+
+  try {
+    open(
+      { suite: 'AES_CM_128_HMAC_SHA1_80', keyAndSalt: new Uint8Array(30) },
+      SSRC_ANY_INBOUND,
+      unprotect,
+    ).close();
+  } catch (error) {
+    throw new Error(`srtp_init failed with status ${initStatus}`, { cause: error });
+  }
 
   return {
     inbound: (keying) => open(keying, SSRC_ANY_INBOUND, unprotect),

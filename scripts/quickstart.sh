@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 
-packages=(libpocketsphinx3 pocketsphinx-en-us sip-tester chromium sox openssl stunnel4 sipsak)
+# libsrtp2-1: SRTP (SDES) media, loaded through koffi.
+packages=(libpocketsphinx3 pocketsphinx-en-us sip-tester chromium sox openssl stunnel4 sipsak libsrtp2-1)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -8,6 +8,8 @@ import { CertificateReloader } from './adapters/tls/certificate-reloader.js';
 import { httpTlsFiles, sipTlsFiles } from './config/tls-settings.js';
 import { createCallInitHook } from './adapters/hook/create-hook.js';
 import { loadCodecs } from './adapters/codecs/load-codecs.js';
+import { LIBSRTP_APT_PACKAGE, loadLibsrtp } from './adapters/srtp/libsrtp.js';
+import { AppError } from './domain/errors.js';
 import { persistedNodeId } from './adapters/node-identity/node-id-file.js';
 import { WavCallRecorder } from './adapters/recording/wav-call-recorder.js';
 import { UdpMediaSessions } from './adapters/rtp/udp-media-sessions.js';
@@ -239,11 +241,22 @@ export async function buildServer(
   });
   const codecs = loadCodecs();
   const registry = new CodecRegistry(codecs.factories);
+  const libsrtp = config.srtpPolicy === 'off' ? null : loadLibsrtp();
+  if (libsrtp?.ok === false && config.srtpPolicy === 'required') {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `srtpPolicy is required but libsrtp could not be loaded (apt-get install ${LIBSRTP_APT_PACKAGE}): ${libsrtp.reason}`,
+    );
+  }
   const mediaSessions = new UdpMediaSessions({
     config,
     log: log.child({ component: 'rtp' }),
     metrics,
     codecs: { registry, preference: config.sipCodecs },
+    srtp: {
+      support: { policy: config.srtpPolicy, available: libsrtp?.ok === true },
+      libsrtp: libsrtp?.ok === true ? libsrtp.libsrtp : null,
+    },
   });
   const sip = createSipServer({
     config,
@@ -319,6 +332,11 @@ export async function buildServer(
         },
         'codecs available',
       );
+      if (libsrtp?.ok === false)
+        log.warn(
+          { srtpPolicy: config.srtpPolicy, reason: libsrtp.reason },
+          `SRTP offers will be refused with 488: libsrtp did not load (apt-get install ${LIBSRTP_APT_PACKAGE})`,
+        );
       log.info(
         { httpPort, sipPorts, nodeId, engine: engine.name, engineFallback: fallbackEngine?.name },
         'callscribe started',

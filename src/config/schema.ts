@@ -354,6 +354,12 @@ export const configSchema = z.object({
     .describe(
       'Codecs the SDP answer accepts, most preferred first (`opus`, `G722`, `PCMU`, `PCMA`, `G729`). The answer lists every offered codec in this list that this machine can decode, plus telephone-event; a codec whose library is missing is skipped. The default prefers wideband.',
     ),
+  srtpPolicy: z
+    .enum(['off', 'optional', 'required'])
+    .default('optional')
+    .describe(
+      'SRTP with SDES keys (RFC 4568, `RTP/SAVP`/`RTP/SAVPF` with `a=crypto`, through libsrtp2-1): `optional` answers each m-line in kind, `required` refuses plain RTP offers with 488 and a Warning, `off` declines SRTP m-lines (port 0) as before. Suites: AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM; others get 488 naming these. `required` refuses to start without libsrtp. DTLS-SRTP is not supported.',
+    ),
   rtpHost: z.string().default('0.0.0.0').describe('Address RTP sockets bind to.'),
   rtpPorts: portRange
     .default({ min: 40000, max: 40999 })

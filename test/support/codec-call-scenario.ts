@@ -28,9 +28,16 @@ const RTPMAPS = [
   'a=fmtp:101 0-15',
 ];
 
-function sdp(formats: string, version: number): string {
-  const mLine = (port: string, label: number) => [
-    `m=audio ${port} RTP/AVP ${formats}`,
+/** SDES-SRTP offers (RFC 4568): the m-lines' profile and each one's `a=crypto` value. */
+export interface SrtpOffer {
+  profile: 'RTP/SAVP' | 'RTP/SAVPF';
+  crypto: [caller: string, agent: string];
+}
+
+function sdp(formats: string, version: number, srtp?: SrtpOffer): string {
+  const mLine = (port: string, label: 1 | 2) => [
+    `m=audio ${port} ${srtp?.profile ?? 'RTP/AVP'} ${formats}`,
+    ...(srtp === undefined ? [] : [`a=crypto:${srtp.crypto[label - 1]}`]),
     ...RTPMAPS,
     `a=label:${label}`,
     'a=sendonly',
@@ -71,7 +78,13 @@ function headers(method: string, cseq: number, withTag: boolean): string {
   ].join('\n      ');
 }
 
-function offer(method: 'INVITE', cseq: number, formats: string, version: number): string {
+function offer(
+  method: 'INVITE',
+  cseq: number,
+  formats: string,
+  version: number,
+  srtp?: SrtpOffer,
+): string {
   return `  <send retrans="500">
     <![CDATA[
       ${headers(method, cseq, cseq > 1)}
@@ -81,7 +94,7 @@ function offer(method: 'INVITE', cseq: number, formats: string, version: number)
       --codec-boundary
       Content-Type: application/sdp
 
-      ${sdp(formats, version)}
+      ${sdp(formats, version, srtp)}
 
       --codec-boundary
       Content-Type: application/rs-metadata+xml
@@ -117,17 +130,24 @@ export function codecCallScenario(options: {
   formats: string;
   phases: CodecCallPhase[];
   replayScript: string;
+  /** An SRTP call: the offer's profile and keys; the 200 OK must match `answerMustMatch`. */
+  srtp?: SrtpOffer & { answerMustMatch: string };
 }): string {
   const steps: string[] = [
-    offer('INVITE', 1, options.formats, 1),
+    offer('INVITE', 1, options.formats, 1, options.srtp),
     `  <recv response="200" rtd="true">
-    <action>
+    <action>${
+      options.srtp === undefined
+        ? ''
+        : `
+      <ereg regexp="${options.srtp.answerMustMatch}" search_in="body" check_it="true" assign_to="srtp_answer"/>`
+    }
       <ereg regexp="m=audio ([0-9]+)" search_in="body" check_it="true" assign_to="m1all,srs_port1"/>
       <ereg regexp="m=audio ([0-9]+).*m=audio ([0-9]+)" search_in="body" check_it="true" assign_to="m2all,p1,srs_port2"/>
       <ereg regexp="c=IN IP4 ([0-9.]+)" search_in="body" check_it="true" assign_to="call,srs_ip"/>
     </action>
   </recv>
-  <Reference variables="m1all,m2all,p1,call,srs_port1"/>`,
+  <Reference variables="m1all,m2all,p1,call,srs_port1${options.srtp === undefined ? '' : ',srtp_answer'}"/>`,
     ack(1),
   ];
   options.phases.forEach((phase, i) => {

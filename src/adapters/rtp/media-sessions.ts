@@ -1,16 +1,10 @@
 import type { CodecPolicy } from '../../media/codec-policy.js';
 import type { StreamPayload } from '../../media/stream-payload.js';
 import type { LiveCallHandle } from '../../ports/call-sessions.js';
+import type { SrtpKeying } from '../srtp/srtp-suites.js';
+import type { SrtpSupport } from '../srtp/srtp-support.js';
 
 export type { StreamPayload };
-
-/**
- * Rewrites one received datagram before RTP parsing (SRTP's unprotect, for instance); null drops
- * it. One per stream, so per-stream crypto state stays with the stream.
- */
-export interface RtpPacketTransform {
-  unprotect(packet: Buffer): Buffer | null;
-}
 
 /**
  * The contract between the SIP dialog layer and the RTP layer. SIP allocates ports before it
@@ -25,7 +19,11 @@ export interface AcceptedStream {
   payloads: StreamPayload[];
   /** Rate of every frame the stream hands on: the highest output rate of its codecs. */
   outputRateHz: number;
-  transform?: RtpPacketTransform;
+  /**
+   * The SRC's SDES keying when the stream is SRTP: plain data, so the receive path builds its
+   * own unprotector wherever it runs. A different keying in an update is a re-key.
+   */
+  srtp?: SrtpKeying;
 }
 
 export interface MediaSession {
@@ -33,6 +31,8 @@ export interface MediaSession {
   readonly ports: readonly number[];
   /** What the SDP answers of this session may accept (the same as its `MediaSessions`). */
   readonly codecs: CodecPolicy;
+  /** What the SDP answers of this session may do about SRTP (the same as its `MediaSessions`). */
+  readonly srtp?: SrtpSupport;
   attach(streams: AcceptedStream[], handle: LiveCallHandle): void;
   /** A re-INVITE or UPDATE answered new payload types (codec change, transfer). */
   update(streams: AcceptedStream[]): void;
@@ -60,6 +60,8 @@ export interface MediaSessionStats {
 export interface MediaSessions {
   /** The codecs this node decodes, in `sipCodecs` preference: what SDP answers may accept. */
   readonly codecs: CodecPolicy;
+  /** `srtpPolicy`, and whether this node can unprotect SRTP (libsrtp loaded); none when absent. */
+  readonly srtp?: SrtpSupport;
   /** Binds sockets for `streamCount` m-lines; fails with RTP_PORTS_EXHAUSTED. */
   allocate(streamCount: number): Promise<MediaSession>;
   close(): Promise<void>;

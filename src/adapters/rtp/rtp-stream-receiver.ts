@@ -130,6 +130,11 @@ export class RtpStreamReceiver {
     return false;
   }
 
+  /** Whether packets from this address are the latched sender's. */
+  isLatchedTo(address: string, port: number): boolean {
+    return port === this.#sourcePort && address === this.#sourceAddress;
+  }
+
   /**
    * Lets another sender take the stream over: after a re-INVITE (a transfer may move the SBC's
    * media to another port, while the old one still sends its last packets: `gracePackets`) or

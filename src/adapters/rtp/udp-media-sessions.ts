@@ -18,6 +18,10 @@ import { PreRollPackets } from './pre-roll-packets.js';
 import { RTP_FIXED_HEADER_BYTES } from './rtp-packet.js';
 import { RtpPortPool, type RtpPortPair } from './rtp-port-pool.js';
 import { RtpStreamReceiver } from './rtp-stream-receiver.js';
+import type { Libsrtp } from '../srtp/libsrtp.js';
+import { sameKeying, type SrtpKeying } from '../srtp/srtp-suites.js';
+import { NO_SRTP, type SrtpSupport } from '../srtp/srtp-support.js';
+import { SrtpUnprotector } from '../srtp/srtp-unprotector.js';
 
 const MAX_SWEEP_INTERVAL_MS = 1000;
 const RELATCH_GRACE_PACKETS = 50;
@@ -28,6 +32,8 @@ export interface UdpMediaSessionsDeps {
   metrics: Pick<Metrics, 'rtpDropped'>;
   /** Decodable codecs and their preference (`sipCodecs`). */
   codecs: CodecPolicy;
+  /** `srtpPolicy` and libsrtp (null when it did not load: SRTP offers are then refused). */
+  srtp?: { support: SrtpSupport; libsrtp: Libsrtp | null };
 }
 
 interface StreamSlot {
@@ -35,6 +41,9 @@ interface StreamSlot {
   readonly pair: RtpPortPair;
   readonly receiver: RtpStreamReceiver;
   stream: AcceptedStream | null;
+  /** SRTP streams: verifies and decrypts before anything else reads the packet. */
+  srtp: SrtpUnprotector | null;
+  srtpKeying: SrtpKeying | undefined;
   /** Every payload type answered on this stream so far, the latest answer winning a number. */
   payloads: ReadonlyMap<number, StreamPayload>;
   /** Payload type → RTP clock of the stream's audio codecs, for the pre-roll's time span. */
@@ -58,6 +67,7 @@ interface StreamSlot {
  */
 export class UdpMediaSessions implements MediaSessions {
   readonly codecs: CodecPolicy;
+  readonly srtp: SrtpSupport;
   readonly #deps: UdpMediaSessionsDeps;
   readonly #pool: RtpPortPool;
   readonly #sessions = new Set<UdpMediaSession>();
@@ -67,6 +77,7 @@ export class UdpMediaSessions implements MediaSessions {
   constructor(deps: UdpMediaSessionsDeps) {
     this.#deps = deps;
     this.codecs = deps.codecs;
+    this.srtp = deps.srtp?.support ?? NO_SRTP;
     this.#pool = new RtpPortPool({ host: deps.config.rtpHost, range: deps.config.rtpPorts });
     this.#sweepIntervalMs = Math.max(
       10,
@@ -88,6 +99,8 @@ export class UdpMediaSessions implements MediaSessions {
     }
     const session = new UdpMediaSession(pairs, {
       codecs: this.codecs,
+      srtp: this.srtp,
+      libsrtp: this.#deps.srtp?.libsrtp ?? null,
       log: this.#deps.log,
       metrics: this.#deps.metrics,
       mediaTimeoutMs: this.#deps.config.mediaTimeoutMs,
@@ -125,6 +138,8 @@ export class UdpMediaSessions implements MediaSessions {
 
 interface SessionDeps {
   codecs: CodecPolicy;
+  srtp: SrtpSupport;
+  libsrtp: Libsrtp | null;
   log: Logger;
   metrics: Pick<Metrics, 'rtpDropped'>;
   mediaTimeoutMs: number;
@@ -134,6 +149,7 @@ interface SessionDeps {
 class UdpMediaSession implements MediaSession {
   readonly ports: readonly number[];
   readonly codecs: CodecPolicy;
+  readonly srtp: SrtpSupport;
   readonly #deps: SessionDeps;
   readonly #slots: StreamSlot[];
   readonly #drops = new DropCounter();
@@ -150,6 +166,7 @@ class UdpMediaSession implements MediaSession {
     this.#deps = deps;
     this.#log = deps.log;
     this.codecs = deps.codecs;
+    this.srtp = deps.srtp;
     this.ports = pairs.map((p) => p.port);
     this.#slots = pairs.map((pair, index) => {
       const slot: StreamSlot = {
@@ -157,6 +174,8 @@ class UdpMediaSession implements MediaSession {
         pair,
         receiver: new RtpStreamReceiver({ drops: this.#drops }),
         stream: null,
+        srtp: null,
+        srtpKeying: undefined,
         payloads: new Map(),
         audioClocksHz: new Map(),
         channel: null,
@@ -220,6 +239,7 @@ class UdpMediaSession implements MediaSession {
     for (const p of stream.payloads) payloads.set(p.payloadType, p);
     slot.payloads = payloads;
     slot.stream = stream;
+    this.#configureSrtp(slot, stream.srtp);
     slot.audioClocksHz = new Map(
       [...payloads.values()].flatMap((p) =>
         p.kind === 'audio' ? [[p.payloadType, p.decoder.codec.rtpClockRateHz] as const] : [],
@@ -235,6 +255,22 @@ class UdpMediaSession implements MediaSession {
         else handle.audio(channel, frame);
       },
     );
+  }
+
+  /** A new keying (first answer, or a re-INVITE's new key) gets a new crypto context. */
+  #configureSrtp(slot: StreamSlot, keying: SrtpKeying | undefined): void {
+    if (sameKeying(slot.srtpKeying, keying)) return;
+    slot.srtpKeying = keying;
+    if (keying === undefined) {
+      // Answered plain RTP now (re-offer without SRTP under `optional`).
+      slot.srtp?.close();
+      slot.srtp = null;
+      return;
+    }
+    const libsrtp = this.#deps.libsrtp;
+    if (libsrtp === null) throw new Error('SRTP stream accepted without libsrtp');
+    if (slot.srtp === null) slot.srtp = new SrtpUnprotector(libsrtp, keying);
+    else slot.srtp.rekey(keying);
   }
 
   setInactive(index: number, inactive: boolean): void {
@@ -284,6 +320,8 @@ class UdpMediaSession implements MediaSession {
       for (const slot of this.#slots) {
         slot.pair.rtp.removeAllListeners('message');
         slot.receiver.close();
+        slot.srtp?.close();
+        slot.srtp = null;
         slot.preRoll = null;
       }
       this.#reportDrops();
@@ -326,6 +364,13 @@ class UdpMediaSession implements MediaSession {
 
   #onPacket(slot: StreamSlot, msg: Buffer, rinfo: RemoteInfo): void {
     slot.packetsReceived++;
+    // On an SRTP stream only an authenticated packet may latch or move the source: a forged
+    // first packet must not lock the SBC out.
+    let clear: Buffer | null = null;
+    if (slot.srtp !== null && !slot.receiver.isLatchedTo(rinfo.address, rinfo.port)) {
+      clear = this.#unprotect(slot, msg);
+      if (clear === null) return;
+    }
     if (!slot.receiver.acceptSource(rinfo.address, rinfo.port)) return;
     slot.sawPacket = true;
     const handle = this.#handle;
@@ -338,11 +383,15 @@ class UdpMediaSession implements MediaSession {
         slot.delivering = false;
         slot.receiver.reset();
       }
-      if (slot.preRoll === null) this.#parkedDrops++;
-      else this.#keepPreRoll(slot, slot.preRoll, msg);
+      if (slot.preRoll !== null)
+        this.#keepPreRoll(slot, slot.preRoll, clear ?? msg, clear !== null);
+      else {
+        this.#parkedDrops++;
+        if (clear === null) slot.srtp?.track(msg);
+      }
       return;
     }
-    const packet = this.#unprotect(slot, msg);
+    const packet = clear ?? this.#unprotect(slot, msg);
     if (packet === null) return;
     if (!slot.delivering) {
       slot.delivering = true;
@@ -352,17 +401,21 @@ class UdpMediaSession implements MediaSession {
     slot.receiver.push(packet);
   }
 
+  /** The plain RTP of a datagram: itself on RTP streams, libsrtp's output on SRTP ones. */
   #unprotect(slot: StreamSlot, msg: Buffer): Buffer | null {
-    const transform = slot.stream?.transform;
-    if (transform === undefined) return msg;
-    const clear = transform.unprotect(msg);
-    if (clear === null) this.#drops.count('unprotect-failed');
+    const srtp = slot.srtp;
+    if (srtp === null) return msg;
+    const clear = srtp.unprotect(msg);
+    if (typeof clear === 'string') {
+      this.#drops.count(clear);
+      return null;
+    }
     return clear;
   }
 
   /** Keeps the datagram as it came; only its payload type and timestamp are read. */
-  #keepPreRoll(slot: StreamSlot, ring: PreRollPackets, msg: Buffer): void {
-    const packet = this.#unprotect(slot, msg);
+  #keepPreRoll(slot: StreamSlot, ring: PreRollPackets, msg: Buffer, isClear: boolean): void {
+    const packet = isClear ? msg : this.#unprotect(slot, msg);
     if (packet === null) return;
     const clockRateHz =
       packet.length >= RTP_FIXED_HEADER_BYTES

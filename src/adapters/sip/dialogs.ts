@@ -1,3 +1,4 @@
+import type { AnswerKey } from '../siprec/sdp-answer.js';
 import type { Logger } from 'pino';
 import type { LiveCallHandle } from '../../ports/call-sessions.js';
 import type { MediaSession } from '../rtp/media-sessions.js';
@@ -53,7 +54,10 @@ export interface Dialog extends LenientSubject {
   acceptedIndexes: ReadonlySet<number>;
   sdpSessionId: string;
   sdpSessionVersion: number;
+  /** Holds our SRTP keys (a=crypto); never logged, never stored outside memory. */
   answerSdp: string;
+  /** Our `a=crypto` per m-line index, so an unchanged re-offer gets the same answer. */
+  srtpAnswerKeys: Map<number, AnswerKey>;
   heldIndexes: Set<number>;
   /** The last offer accepted (streams as answered), read again when metadata names new parties. */
   offer: SiprecOffer;

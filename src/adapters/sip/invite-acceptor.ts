@@ -7,7 +7,7 @@ import type { CallSiprecInfo } from '../../domain/call.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { CallSessions, LiveCallHandle, NewSession } from '../../ports/call-sessions.js';
 import type { MediaSession, MediaSessions } from '../rtp/media-sessions.js';
-import { buildSdpAnswer, type AnsweredStream } from '../siprec/sdp-answer.js';
+import { buildSdpAnswer, type AnswerKey, type AnsweredStream } from '../siprec/sdp-answer.js';
 import { buildSdpOffer } from '../siprec/sdp-offer.js';
 import type { RecordingMetadata } from '../siprec/rs-metadata.js';
 import { parseSiprecOffer, type SiprecOffer } from '../siprec/siprec-offer.js';
@@ -196,6 +196,7 @@ async function setUpRecording(
       sessionId: base.sdpSessionId,
       sessionVersion: 1,
       codecs: deps.mediaSessions.codecs,
+      ...(deps.mediaSessions.srtp === undefined ? {} : { srtp: deps.mediaSessions.srtp }),
     });
     const session = newSessionFor(deps, request, flow, {
       offer,
@@ -244,6 +245,7 @@ async function setUpRecording(
       streamCount: offer.streams.length,
       acceptedIndexes: new Set(answer.accepted.map((s) => s.index)),
       answerSdp: answer.sdp,
+      srtpAnswerKeys: answerKeysOf(answer.accepted),
       heldIndexes: held,
       sessionTimer: timerOffer.kind === 'timer' ? timerOffer.timer : null,
       offer,
@@ -361,9 +363,13 @@ export function newSessionFor(
 ): NewSession {
   const { offer, profile } = found;
   const codecs = deps.mediaSessions.codecs;
-  const mapped = mapChannels(
-    profile === undefined ? { offer, codecs } : { offer, profile, codecs },
-  );
+  const srtp = deps.mediaSessions.srtp;
+  const mapped = mapChannels({
+    offer,
+    codecs,
+    ...(profile === undefined ? {} : { profile }),
+    ...(srtp === undefined ? {} : { srtp }),
+  });
   const headers = inviteHeaderRecord(invite);
   // A CUCM Built-in-Bridge dialog carries one end of a call; the core pairs it with the other.
   const bib = readCucmBib(headerValue(invite, 'from') ?? '');
@@ -436,6 +442,7 @@ async function offerInAnswer(
       streamCount: labels.length,
       acceptedIndexes: new Set(),
       answerSdp: offerSdp,
+      srtpAnswerKeys: new Map(),
       heldIndexes: new Set(),
       sessionTimer: found.timerOffer.kind === 'timer' ? found.timerOffer.timer : null,
       offer: {
@@ -474,6 +481,14 @@ async function offerInAnswer(
     await media?.close();
     reply(statusForError(error), { headers: headersForError(error) });
   }
+}
+
+/** Our `a=crypto` of each SRTP stream, by m-line index. */
+export function answerKeysOf(accepted: readonly AnsweredStream[]): Map<number, AnswerKey> {
+  const keys = new Map<number, AnswerKey>();
+  for (const stream of accepted)
+    if (stream.answerKey !== undefined) keys.set(stream.index, stream.answerKey);
+  return keys;
 }
 
 /**

@@ -8,7 +8,7 @@ import { isMetadataType, metadataFromBody } from './body-metadata.js';
 import { reoffer } from './delayed-offer.js';
 import type { Dialog } from './dialogs.js';
 import { applyHeld } from './held-streams.js';
-import { inviteHeaderRecord, silentIndexes } from './invite-acceptor.js';
+import { answerKeysOf, inviteHeaderRecord, silentIndexes } from './invite-acceptor.js';
 import { capabilityHeaders } from './sip-capabilities.js';
 import { headersForError, statusForError } from './sip-error-status.js';
 import { headerValue, type SipHeader, type SipRequest } from './sip-message.js';
@@ -28,9 +28,12 @@ export function applyMetadata(
   if (metadata === null) return;
   try {
     const offer = { ...dialog.offer, metadata };
-    const mapped = mapChannels(
-      dialog.profile === undefined ? { offer } : { offer, profile: dialog.profile },
-    );
+    const srtp = dialog.media.srtp;
+    const mapped = mapChannels({
+      offer,
+      ...(dialog.profile === undefined ? {} : { profile: dialog.profile }),
+      ...(srtp === undefined ? {} : { srtp }),
+    });
     dialog.handle.metadataUpdated(sessionInfoFrom(metadata, inviteHeaderRecord(request)), {
       fromNumber: mapped.fromNumber,
       toNumber: mapped.toNumber,
@@ -144,6 +147,8 @@ export function updateSession(
       ports: dialog.media.ports,
       sessionId: dialog.sdpSessionId,
       codecs: dialog.media.codecs,
+      ...(dialog.media.srtp === undefined ? {} : { srtp: dialog.media.srtp }),
+      answerKeys: dialog.srtpAnswerKeys,
     };
     answer = buildSdpAnswer(offer, { ...options, sessionVersion: dialog.sdpSessionVersion });
     if (answer.sdp !== dialog.answerSdp) {
@@ -161,6 +166,7 @@ export function updateSession(
   dialog.media.update(answer.accepted);
   applyHeld(dialog, held);
   dialog.answerSdp = answer.sdp;
+  dialog.srtpAnswerKeys = answerKeysOf(answer.accepted);
   dialog.offer = { ...offer, metadata: offer.metadata ?? dialog.offer.metadata };
   applyMetadata(dialog, request, offer.metadata);
   okWithSdp(answer.sdp);

@@ -34,6 +34,9 @@ export function isOverloadCode(code: string): boolean {
  */
 export function headersForError(error: unknown): { name: string; value: string }[] {
   if (!isAppError(error) || error.code !== 'SDP_NO_ACCEPTABLE_CODEC') return [];
+  const warning = error.details.warning;
+  if (typeof warning === 'string')
+    return [{ name: 'Warning', value: `305 callscribe "${warning.replace(/["\\]/g, '')}"` }];
   const accepts = error.details.accepts;
   if (typeof accepts !== 'string') return [];
   const text = `Incompatible media format; callscribe accepts ${accepts}`.replace(/["\\]/g, '');

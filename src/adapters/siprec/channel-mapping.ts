@@ -5,6 +5,7 @@ import { numberFromAor } from './number-from-aor.js';
 import type { MetadataParticipant, RecordingMetadata } from './rs-metadata.js';
 import type { OfferedStream, SiprecOffer } from './siprec-offer.js';
 import { recordableStreams } from './stream-acceptance.js';
+import type { SrtpSupport } from '../srtp/srtp-support.js';
 
 export interface ChannelMappingResult {
   mapping: ChannelMapping;
@@ -39,9 +40,11 @@ export function mapChannels(input: {
   profile?: SbcProfile;
   /** What counts as recordable audio; G.711 only when absent. */
   codecs?: CodecPolicy;
+  /** Whether SRTP lines are recordable (`srtpPolicy`, libsrtp); declined when absent. */
+  srtp?: SrtpSupport;
 }): ChannelMappingResult {
   const { offer, profile } = input;
-  const candidates = recordableStreams(offer, input.codecs);
+  const candidates = recordableStreams(offer, input.codecs, input.srtp);
   const metadata = offer.metadata;
   const labelsOf = senderLabels(metadata, candidates);
 

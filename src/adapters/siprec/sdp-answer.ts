@@ -4,6 +4,16 @@ import type { StreamPayload } from '../../media/stream-payload.js';
 import type { SiprecOffer } from './siprec-offer.js';
 import { builtInCodecPolicy, type CodecPolicy } from '../../media/codec-policy.js';
 import { acceptablePayloads, streamOutputRateHz } from './stream-acceptance.js';
+import { answerCryptoLine, freshKeying } from '../srtp/sdes-crypto.js';
+import type { SrtpKeying } from '../srtp/srtp-suites.js';
+import { NO_SRTP, supportedSuitesText, type SrtpSupport } from '../srtp/srtp-support.js';
+import { streamProtection, type ProtectionRefusal } from './stream-protection.js';
+
+/** Our side's `a=crypto` of one stream: kept across re-INVITEs while the suite stays the same. */
+export interface AnswerKey {
+  tag: number;
+  keying: SrtpKeying;
+}
 
 export interface AnsweredStream {
   index: number;
@@ -13,6 +23,10 @@ export interface AnsweredStream {
   /** Rate every frame of this stream is delivered at: the highest of its codecs' output rates. */
   outputRateHz: number;
   port: number;
+  /** The SRC's SRTP keying for this stream (what packets are unprotected with); absent for RTP. */
+  srtp?: SrtpKeying;
+  /** Our own `a=crypto` in the answer, to answer the same in the next re-INVITE. */
+  answerKey?: AnswerKey;
 }
 
 export interface SdpAnswerOptions {
@@ -26,6 +40,10 @@ export interface SdpAnswerOptions {
   heldIndexes?: ReadonlySet<number>;
   /** Decodable codecs and `sipCodecs` preference; G.711 only when absent. */
   codecs?: CodecPolicy;
+  /** `srtpPolicy` and whether libsrtp loaded; SRTP lines are declined when absent. */
+  srtp?: SrtpSupport;
+  /** Our `a=crypto` per m-line index from the previous answer of the dialog. */
+  answerKeys?: ReadonlyMap<number, AnswerKey>;
 }
 
 /**
@@ -45,11 +63,18 @@ export function buildSdpAnswer(
   const offered = parse(offer.sdp);
   const offeredMedia = Array.isArray(offered.media) ? offered.media : [];
   const ipVersion = options.address.includes(':') ? 6 : 4;
+  const srtp = options.srtp ?? NO_SRTP;
   const accepted: AnsweredStream[] = [];
   const media = offer.streams.map((stream): MediaDescription => {
     const original = offeredMedia[stream.index];
     const protocol = String(original?.protocol ?? 'RTP/AVP');
-    const payloads = acceptablePayloads(stream, protocol, policy);
+    let payloads = acceptablePayloads(stream, protocol, policy);
+    const protection =
+      payloads.length === 0
+        ? ({ kind: 'declined' } as const)
+        : streamProtection(protocol, original?.crypto ?? [], srtp);
+    if (protection.kind === 'refused') throw protectionError(protection.reason, policy, srtp);
+    if (protection.kind === 'declined') payloads = [];
     if (payloads.length === 0) {
       const firstFormat = stream.codecs[0]?.payloadType ?? firstToken(original?.payloads);
       return {
@@ -75,13 +100,27 @@ export function buildSdpAnswer(
       stream.direction === 'inactive' ||
       stream.direction === 'recvonly' ||
       options.heldIndexes?.has(stream.index) === true;
-    accepted.push({
+    const answered: AnsweredStream = {
       index: stream.index,
       label: stream.label,
       payloads,
       outputRateHz: streamOutputRateHz(payloads),
       port,
-    });
+    };
+    if (protection.kind === 'srtp') {
+      const previous = options.answerKeys?.get(stream.index);
+      const suite = protection.crypto.keying.suite;
+      answered.srtp = protection.crypto.keying;
+      // A fresh key per stream, kept while the suite and tag stay (an unchanged re-offer gets
+      // an unchanged answer, RFC 3264 §8).
+      answered.answerKey =
+        previous !== undefined &&
+        previous.keying.suite === suite &&
+        previous.tag === protection.crypto.tag
+          ? previous
+          : { tag: protection.crypto.tag, keying: freshKeying(suite) };
+    }
+    accepted.push(answered);
     const answer: MediaDescription = {
       type: stream.mediaType,
       port,
@@ -93,6 +132,8 @@ export function buildSdpAnswer(
     };
     // Echo only a label the SRC actually sent; an invented one would name a stream it never offered.
     if (original?.label !== undefined) answer.label = String(original.label);
+    if (answered.answerKey !== undefined)
+      answer.crypto = [answerCryptoLine(answered.answerKey.tag, answered.answerKey.keying)];
     return answer;
   });
   if (accepted.length === 0) {
@@ -100,7 +141,7 @@ export function buildSdpAnswer(
       'SDP_NO_ACCEPTABLE_CODEC',
       'no audio m-line offers a codec callscribe decodes',
       {
-        details: { status: 488, accepts: acceptedCodecsText(policy) },
+        details: { status: 488, accepts: acceptedCodecsText(policy, srtp) },
       },
     );
   }
@@ -157,7 +198,7 @@ function rtpmapFor(payload: StreamPayload, offered: readonly RtpMap[]): RtpMap {
 }
 
 /** For the 488's Warning: what an offer must contain to be accepted. */
-export function acceptedCodecsText(policy: CodecPolicy): string {
+export function acceptedCodecsText(policy: CodecPolicy, srtp: SrtpSupport = NO_SRTP): string {
   const names = policy.preference
     .map((name) => policy.registry.get(name)?.codec)
     .filter((codec) => codec !== undefined)
@@ -165,5 +206,29 @@ export function acceptedCodecsText(policy: CodecPolicy): string {
       (codec) =>
         `${codec.encodingName}/${codec.rtpClockRateHz}${codec.rtpChannels > 1 ? `/${codec.rtpChannels}` : ''}`,
     );
-  return `${names.join(', ')} (plus telephone-event) over RTP/AVP or RTP/AVPF`;
+  return `${names.join(', ')} (plus telephone-event) over ${profilesText(srtp)}`;
+}
+
+function profilesText(srtp: SrtpSupport): string {
+  const savp = `RTP/SAVP or RTP/SAVPF with a=crypto ${supportedSuitesText()}`;
+  if (srtp.policy === 'off' || !srtp.available) return 'RTP/AVP or RTP/AVPF';
+  if (srtp.policy === 'required') return savp;
+  return `RTP/AVP, RTP/AVPF, ${savp}`;
+}
+
+/** A 488 whose Warning says what the SBC must change. */
+function protectionError(
+  reason: ProtectionRefusal,
+  policy: CodecPolicy,
+  srtp: SrtpSupport,
+): AppError {
+  const warning =
+    reason === 'srtp-required'
+      ? `SRTP required; callscribe accepts ${acceptedCodecsText(policy, srtp)}`
+      : reason === 'srtp-unavailable'
+        ? 'SRTP unavailable on this recorder (libsrtp2-1 not installed); offer RTP/AVP'
+        : `No supported SRTP crypto suite; callscribe supports ${supportedSuitesText()} (one inline key, no MKI)`;
+  return new AppError('SDP_NO_ACCEPTABLE_CODEC', warning, {
+    details: { status: 488, warning, srtp: reason },
+  });
 }

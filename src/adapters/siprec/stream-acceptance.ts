@@ -4,12 +4,11 @@ import { signallingPayloadFor } from '../../media/codecs.js';
 import type { StreamPayload } from '../../media/stream-payload.js';
 import type { OfferedStream, SiprecOffer } from './siprec-offer.js';
 
-/** Plain RTP profiles only: SRTP (RTP/SAVP, UDP/TLS/...) cannot be decoded here, so it is declined. */
-const plainRtpProfiles: ReadonlySet<string> = new Set(['RTP/AVP', 'RTP/AVPF']);
+import type { OfferedCryptoLine } from '../srtp/sdes-crypto.js';
+import { NO_SRTP, type SrtpSupport } from '../srtp/srtp-support.js';
+import { isPlainRtp, isSdesSrtp, streamProtection } from './stream-protection.js';
 
-export function isPlainRtp(protocol: string): boolean {
-  return plainRtpProfiles.has(protocol.toUpperCase());
-}
+export { isPlainRtp };
 
 /**
  * The payload types to accept on one offered m-line: every offered codec the policy allows and
@@ -22,7 +21,9 @@ export function acceptablePayloads(
   protocol: string,
   policy: CodecPolicy,
 ): StreamPayload[] {
-  if (stream.mediaType !== 'audio' || stream.port === 0 || !isPlainRtp(protocol)) return [];
+  if (stream.mediaType !== 'audio' || stream.port === 0) return [];
+  // Whether an SRTP line is answered is the protection's call (srtpPolicy, a usable a=crypto).
+  if (!isPlainRtp(protocol) && !isSdesSrtp(protocol)) return [];
   const audio: { payload: StreamPayload; rank: number }[] = [];
   for (const offered of stream.codecs) {
     const decoder = policy.registry.find(offered.name, offered.clockRateHz);
@@ -54,11 +55,18 @@ export function streamOutputRateHz(payloads: readonly StreamPayload[]): number {
   return rate;
 }
 
-/** Each m-line's transport protocol, by index (RTP/AVP when unreadable). */
-export function offerProtocols(offer: SiprecOffer): string[] {
+/** Each m-line's transport protocol (RTP/AVP when unreadable) and `a=crypto` lines, by index. */
+export function offerMedia(
+  offer: SiprecOffer,
+): { protocol: string; crypto: OfferedCryptoLine[] }[] {
   try {
     const media = parse(offer.sdp).media;
-    return Array.isArray(media) ? media.map((m) => String(m.protocol ?? 'RTP/AVP')) : [];
+    return Array.isArray(media)
+      ? media.map((m) => ({
+          protocol: String(m.protocol ?? 'RTP/AVP'),
+          crypto: Array.isArray(m.crypto) ? m.crypto : [],
+        }))
+      : [];
   } catch {
     return [];
   }
@@ -71,11 +79,15 @@ export function offerProtocols(offer: SiprecOffer): string[] {
 export function recordableStreams(
   offer: SiprecOffer,
   policy: CodecPolicy = builtInCodecPolicy,
+  srtp: SrtpSupport = NO_SRTP,
 ): OfferedStream[] {
-  const protocols = offerProtocols(offer);
-  const usable = offer.streams.filter(
-    (s) => acceptablePayloads(s, protocols[s.index] ?? 'RTP/AVP', policy).length > 0,
-  );
+  const media = offerMedia(offer);
+  const usable = offer.streams.filter((s) => {
+    const m = media[s.index] ?? { protocol: 'RTP/AVP', crypto: [] };
+    if (acceptablePayloads(s, m.protocol, policy).length === 0) return false;
+    const protection = streamProtection(m.protocol, m.crypto, srtp).kind;
+    return protection === 'rtp' || protection === 'srtp';
+  });
   const active = usable.filter((s) => s.direction !== 'inactive' && s.direction !== 'recvonly');
   const idle = usable.filter((s) => s.direction === 'inactive' || s.direction === 'recvonly');
   return [...active, ...idle];

@@ -1,0 +1,83 @@
+import type { Libsrtp, SrtpDropReason, SrtpSession } from './libsrtp.js';
+import type { SrtpKeying } from './srtp-suites.js';
+
+/** Why a datagram on an SRTP stream carries no audio. */
+export type SrtpRefusal = SrtpDropReason | 'srtcp-ignored';
+
+/** After a re-keying re-INVITE, packets under the old key still in flight are accepted this long. */
+const PREVIOUS_KEY_PACKETS = 200;
+/**
+ * While a call is parked its packets are not decrypted, but libsrtp must still see one now and
+ * then: it guesses the rollover counter from how far the sequence number moved since the last
+ * authenticated packet, and that guess fails past half the sequence space (RFC 3711 §3.3.1).
+ */
+const TRACK_EVERY_SEQ = 4096;
+const RTP_MIN_BYTES = 12;
+
+/**
+ * SRTP receive side of one stream: verifies and decrypts each datagram with libsrtp (the
+ * rollover counter and the replay window are libsrtp's), in place. Self-contained, like the
+ * RTP receiver it feeds: it runs wherever the receive path runs, main thread or media worker.
+ */
+export class SrtpUnprotector {
+  readonly #libsrtp: Libsrtp;
+  #current: SrtpSession;
+  #previous: SrtpSession | null = null;
+  #previousBudget = 0;
+  #lastAuthenticatedSeq = -1;
+
+  constructor(libsrtp: Libsrtp, keying: SrtpKeying) {
+    this.#libsrtp = libsrtp;
+    this.#current = libsrtp.inbound(keying);
+  }
+
+  /** A new key from a re-INVITE: a fresh crypto context, the old one kept for stragglers. */
+  rekey(keying: SrtpKeying): void {
+    const next = this.#libsrtp.inbound(keying);
+    this.#previous?.close();
+    this.#previous = this.#current;
+    this.#previousBudget = PREVIOUS_KEY_PACKETS;
+    this.#current = next;
+    this.#lastAuthenticatedSeq = -1;
+  }
+
+  /**
+   * The plain RTP packet (a view of `packet`, which is decrypted in place), or why there is none.
+   * RTCP multiplexed on the RTP port (RFC 5761) is SRTCP: accepted and ignored.
+   */
+  unprotect(packet: Buffer): Buffer | SrtpRefusal {
+    if (packet.length < RTP_MIN_BYTES) return 'srtp-invalid';
+    const type = packet[1]!;
+    if (type >= 192 && type <= 223) return 'srtcp-ignored';
+    // An AEAD suite decrypts in place before its tag check fails: the old key needs the original.
+    const original = this.#previous === null ? null : Buffer.from(packet);
+    let result = this.#current.process(packet, packet.length);
+    if (typeof result !== 'number' && this.#previous !== null && original !== null) {
+      const old = this.#previous.process(original, original.length);
+      if (typeof old === 'number') {
+        original.copy(packet);
+        result = old;
+      }
+    }
+    if (this.#previous !== null && --this.#previousBudget <= 0) {
+      this.#previous.close();
+      this.#previous = null;
+    }
+    if (typeof result !== 'number') return result;
+    this.#lastAuthenticatedSeq = packet.readUInt16BE(2);
+    return packet.subarray(0, result);
+  }
+
+  /** A packet of a parked stream, about to be discarded: authenticated now and then only. */
+  track(packet: Buffer): void {
+    if (packet.length < RTP_MIN_BYTES) return;
+    const moved = (packet.readUInt16BE(2) - this.#lastAuthenticatedSeq) & 0xffff;
+    if (this.#lastAuthenticatedSeq < 0 || moved >= TRACK_EVERY_SEQ) this.unprotect(packet);
+  }
+
+  close(): void {
+    this.#current.close();
+    this.#previous?.close();
+    this.#previous = null;
+  }
+}

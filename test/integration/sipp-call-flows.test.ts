@@ -1,10 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallData } from '../../src/domain/call.js';
-import { parseStereoWav, sourceCoverage } from '../support/recording-check.js';
+import {
+  mixedSources,
+  nonSilentFrames,
+  parseStereoWav,
+  sourceCoverage,
+  type StereoWav,
+} from '../support/recording-check.js';
 import {
   agentAudio,
   callerAudio,
   startFlowServer,
+  supervisorAudio,
   type FlowServer,
   type SippTransport,
 } from '../support/sipp-flow-harness.js';
@@ -35,13 +42,14 @@ describe.skipIf(!sipp.available)('vendor call flows (sipp SRC, real server)', ()
   async function runFlow(
     scenario: string,
     transport: SippTransport,
+    keys: Record<string, string> = {},
   ): Promise<{ callId: string; call: CallData }> {
     const callId = flows.newCallId(scenario.replace('.xml', ''));
     const result = await flows.runScenario({
       scenario,
       transport,
       callId,
-      keys: { rtp_source_port: String(await freePort()) },
+      keys: { rtp_source_port: String(await freePort()), ...keys },
     });
     expect(result.code, result.output).toBe(0);
     await expect
@@ -54,13 +62,18 @@ describe.skipIf(!sipp.available)('vendor call flows (sipp SRC, real server)', ()
     return { callId, call };
   }
 
-  async function expectRecording(callId: string, caller: Ranges, agent: Ranges): Promise<void> {
+  async function recording(callId: string): Promise<StereoWav> {
     const response = await fetch(
       `${flows.server.baseUrl}/api/calls/${encodeURIComponent(callId)}/recording`,
     );
     expect(response.status).toBe(200);
     const wav = parseStereoWav(Buffer.from(await response.arrayBuffer()));
     expect(wav.sampleRateHz).toBe(8000);
+    return wav;
+  }
+
+  async function expectRecording(callId: string, caller: Ranges, agent: Ranges): Promise<void> {
+    const wav = await recording(callId);
     expect(sourceCoverage(wav.caller, callerAudio, caller)).toBeGreaterThan(0.9);
     expect(sourceCoverage(wav.agent, agentAudio, agent)).toBeGreaterThan(0.9);
   }
@@ -93,10 +106,21 @@ describe.skipIf(!sipp.available)('vendor call flows (sipp SRC, real server)', ()
       );
     }, 30_000);
 
-    it('conference: the re-INVITE adding a stream is accepted and the two channels go on', async () => {
-      const { callId, call } = await runFlow('conference.xml', transport);
+    it('conference: the stream a re-INVITE adds is received and mixed into its side', async () => {
+      const { callId, call } = await runFlow('conference.xml', transport, {
+        supervisor_audio: supervisorAudio,
+      });
       expect(aors(call)).toContain('sip:supervisor9@cc.example.com');
-      await expectRecording(callId, [[0, 200]], [[0, 200]]);
+      const wav = await recording(callId);
+      // The supervisor shares the agent's domain: agent side. The caller's channel is untouched.
+      expect(sourceCoverage(wav.caller, callerAudio, [[0, 200]])).toBeGreaterThan(0.9);
+      const mix = mixedSources(wav.agent, agentAudio, supervisorAudio);
+      expect(mix.ownFrames / nonSilentFrames(agentAudio, 200)).toBeGreaterThan(0.9);
+      // 2.4 s of the supervisor (120 frames), sample-exact on top of the agent's frames, in order.
+      expect(mix.addedFrames.length / nonSilentFrames(supervisorAudio, 120)).toBeGreaterThan(0.75);
+      expect(mix.addedFrames).toEqual([...mix.addedFrames].sort((a, b) => a - b));
+      // A packet concealed under load is neither source: a few such blocks are fine.
+      expect(mix.unexplainedBlocks).toBeLessThan(30);
     }, 30_000);
 
     it('hold and resume: a held stream outlasts the media timeout and resumes', async () => {

@@ -56,7 +56,8 @@ export async function startHttpServer(
     port: address.port,
     /** A live call parked by the hook (PENDING), as a SIPREC INVITE would create it. */
     async parkedCall(callId: string) {
-      const decision = await answeredSession(harness.service, 
+      const decision = await answeredSession(
+        harness.service,
         newSession({ callId, inviteHeaders: { 'call-id': callId } }),
       );
       if (!decision.accepted) throw new Error(`session ${callId} refused: ${decision.reason}`);

@@ -144,7 +144,8 @@ export async function startInProcessNode(options: InProcessNodeOptions) {
     reaper,
     /** A call arriving over SIPREC and parked by the hook, held (with its media) by this node. */
     async parkedCall(callId: string, overrides: Partial<NewSession> = {}) {
-      const decision = await answeredSession(service, 
+      const decision = await answeredSession(
+        service,
         newSession({ callId, inviteHeaders: { 'call-id': callId }, ...overrides }),
       );
       if (!decision.accepted) throw new Error(`call ${callId} refused: ${decision.reason}`);

@@ -15,7 +15,12 @@ export function sampleCall(overrides: Partial<CallData> = {}): CallData {
     agentId: null,
     metadatajson: null,
     languageCode: 'en-US',
-    channelMapping: { callerStreamLabel: '1', agentStreamLabel: '2', rule: 'label-order', swappedByHook: false },
+    channelMapping: {
+      callerStreamLabel: '1',
+      agentStreamLabel: '2',
+      rule: 'label-order',
+      swappedByHook: false,
+    },
     startCallProcessingEvent: null,
     endReason: null,
     ownerNodeId: 'node-a',

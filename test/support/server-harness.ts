@@ -43,7 +43,10 @@ export async function startTestServer(overrides: Partial<Record<keyof Config, un
     subscribe(path: string) {
       const messages: SseMessage[] = [];
       const abort = new AbortController();
-      const done = readSse(`${baseUrl}${path}`, { signal: abort.signal, onMessage: (m) => messages.push(m) }).catch(() => undefined);
+      const done = readSse(`${baseUrl}${path}`, {
+        signal: abort.signal,
+        onMessage: (m) => messages.push(m),
+      }).catch(() => undefined);
       return {
         messages,
         async stop() {

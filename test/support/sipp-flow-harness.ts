@@ -11,6 +11,8 @@ export const flowsDir = join(repoRoot, 'test', 'sipp', 'flows');
 export const rtpSender = join(repoRoot, 'test', 'sipp', 'send-rtp.mjs');
 export const callerAudio = join(repoRoot, 'samples', 'support-call', 'caller.pcmu');
 export const agentAudio = join(repoRoot, 'samples', 'support-call', 'agent.pcmu');
+/** A third voice (a conference's supervisor): another sample call's agent. */
+export const supervisorAudio = join(repoRoot, 'samples', 'product-call', 'agent.pcmu');
 
 export type SippTransport = 'u1' | 't1';
 

@@ -24,17 +24,31 @@ export interface AcceptedStream {
    * own unprotector wherever it runs. A different keying in an update is a re-key.
    */
   srtp?: SrtpKeying;
+  /**
+   * For a stream the call did not start with (a conference adding a party): the label of the
+   * call's own stream whose channel it is mixed into. Absent for the call's own streams.
+   */
+  mixInto?: string;
 }
 
 export interface MediaSession {
   /** Local RTP port per offered m-line index (even; RTCP on port+1 is tolerated and ignored). */
   readonly ports: readonly number[];
+  /**
+   * Binds sockets for `count` more m-lines (a re-offer appending streams), their ports appended
+   * to `ports`; fails with RTP_PORTS_EXHAUSTED, or CALL_ENDED when the session closed meanwhile.
+   */
+  addStreams(count: number): Promise<void>;
   /** What the SDP answers of this session may accept (the same as its `MediaSessions`). */
   readonly codecs: CodecPolicy;
   /** What the SDP answers of this session may do about SRTP (the same as its `MediaSessions`). */
   readonly srtp?: SrtpSupport;
   attach(streams: AcceptedStream[], handle: LiveCallHandle): void;
-  /** A re-INVITE or UPDATE answered new payload types (codec change, transfer). */
+  /**
+   * A re-INVITE or UPDATE answered: new payload types (codec change, transfer), streams added
+   * (conference). `streams` is every stream the answer accepted: an m-line accepted before and
+   * missing now was disabled (port 0), so its packets are dropped until an answer accepts it again.
+   */
   update(streams: AcceptedStream[]): void;
   /** Hold (`a=inactive`) stops the media timeout for that stream; resume restarts it. */
   setInactive(index: number, inactive: boolean): void;

@@ -3,9 +3,11 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Channel } from '../../domain/call.js';
 import type { AudioFrame } from '../../media/audio-frame.js';
+import { AudioMixer, type MixerInput } from '../../media/audio-mixer.js';
 import type { CodecPolicy } from '../../media/codec-policy.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { LiveCallHandle } from '../../ports/call-sessions.js';
+import { AppError } from '../../domain/errors.js';
 import { DropCounter } from './drop-counter.js';
 import type {
   AcceptedStream,
@@ -25,6 +27,12 @@ import { SrtpUnprotector } from '../srtp/srtp-unprotector.js';
 
 const MAX_SWEEP_INTERVAL_MS = 1000;
 const RELATCH_GRACE_PACKETS = 50;
+/**
+ * How long a channel's mix waits for one of its streams before going on without it (see
+ * AudioMixer): streams of one SRC differ by jitter, far below this; a held or stopped stream
+ * delays the others by at most this much.
+ */
+const MIX_MAX_WAIT_MS = 100;
 
 export interface UdpMediaSessionsDeps {
   config: Pick<Config, 'rtpHost' | 'rtpPorts' | 'mediaTimeoutMs' | 'preRollMs'>;
@@ -55,6 +63,8 @@ interface StreamSlot {
   /** Whether the last packet went to the engine; a change of mind resets the receiver. */
   delivering: boolean;
   inactive: boolean;
+  /** Set when the channel carries more than one stream (a conference): frames go to the mix. */
+  mixerInput: MixerInput | null;
   /** Set per packet, cleared by the sweep: cheaper than reading the clock per packet. */
   sawPacket: boolean;
   packetsReceived: number;
@@ -104,10 +114,14 @@ export class UdpMediaSessions implements MediaSessions {
       log: this.#deps.log,
       metrics: this.#deps.metrics,
       mediaTimeoutMs: this.#deps.config.mediaTimeoutMs,
-      release: async (s) => {
+      acquire: () => this.#pool.acquire(),
+      release: async (s, held) => {
         this.#sessions.delete(s);
         if (this.#sessions.size === 0) this.#stopSweep();
-        await Promise.all(pairs.map((p) => this.#pool.release(p)));
+        await Promise.all(held.map((p) => this.#pool.release(p)));
+      },
+      releasePairs: async (held) => {
+        await Promise.all(held.map((p) => this.#pool.release(p)));
       },
     });
     this.#sessions.add(session);
@@ -143,15 +157,21 @@ interface SessionDeps {
   log: Logger;
   metrics: Pick<Metrics, 'rtpDropped'>;
   mediaTimeoutMs: number;
-  release(session: UdpMediaSession): Promise<void>;
+  acquire(): Promise<RtpPortPair>;
+  /** The session closed: gives back every pair it held. */
+  release(session: UdpMediaSession, pairs: RtpPortPair[]): Promise<void>;
+  /** Pairs bound for a session that closed meanwhile. */
+  releasePairs(pairs: RtpPortPair[]): Promise<void>;
 }
 
 class UdpMediaSession implements MediaSession {
-  readonly ports: readonly number[];
+  readonly ports: number[];
   readonly codecs: CodecPolicy;
   readonly srtp: SrtpSupport;
   readonly #deps: SessionDeps;
   readonly #slots: StreamSlot[];
+  /** Per channel that carries more than one stream. */
+  readonly #mixers = new Map<Channel, AudioMixer>();
   readonly #drops = new DropCounter();
   readonly #timeoutListeners: (() => void)[] = [];
   #log: Logger;
@@ -168,31 +188,52 @@ class UdpMediaSession implements MediaSession {
     this.codecs = deps.codecs;
     this.srtp = deps.srtp;
     this.ports = pairs.map((p) => p.port);
-    this.#slots = pairs.map((pair, index) => {
-      const slot: StreamSlot = {
-        index,
-        pair,
-        receiver: new RtpStreamReceiver({ drops: this.#drops }),
-        stream: null,
-        srtp: null,
-        srtpKeying: undefined,
-        payloads: new Map(),
-        audioClocksHz: new Map(),
-        channel: null,
-        preRoll: null,
-        replaying: false,
-        delivering: false,
-        inactive: false,
-        sawPacket: false,
-        packetsReceived: 0,
-      };
-      pair.rtp.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#onPacket(slot, msg, rinfo));
-      const onSocketError = (error: Error): void =>
-        this.#log.warn({ err: error, port: pair.port }, 'rtp socket error');
-      pair.rtp.on('error', onSocketError);
-      pair.rtcp.on('error', onSocketError);
-      return slot;
-    });
+    this.#slots = pairs.map((pair, index) => this.#newSlot(pair, index));
+  }
+
+  #newSlot(pair: RtpPortPair, index: number): StreamSlot {
+    const slot: StreamSlot = {
+      index,
+      pair,
+      receiver: new RtpStreamReceiver({ drops: this.#drops }),
+      stream: null,
+      srtp: null,
+      srtpKeying: undefined,
+      payloads: new Map(),
+      audioClocksHz: new Map(),
+      channel: null,
+      preRoll: null,
+      replaying: false,
+      delivering: false,
+      inactive: false,
+      mixerInput: null,
+      sawPacket: false,
+      packetsReceived: 0,
+    };
+    pair.rtp.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#onPacket(slot, msg, rinfo));
+    const onSocketError = (error: Error): void =>
+      this.#log.warn({ err: error, port: pair.port }, 'rtp socket error');
+    pair.rtp.on('error', onSocketError);
+    pair.rtcp.on('error', onSocketError);
+    return slot;
+  }
+
+  async addStreams(count: number): Promise<void> {
+    const pairs: RtpPortPair[] = [];
+    try {
+      for (let i = 0; i < count; i++) pairs.push(await this.#deps.acquire());
+    } catch (error) {
+      await this.#deps.releasePairs(pairs);
+      throw error;
+    }
+    if (this.#closing !== null) {
+      await this.#deps.releasePairs(pairs);
+      throw new AppError('CALL_ENDED', 'the media session closed while adding streams');
+    }
+    for (const pair of pairs) {
+      this.#slots.push(this.#newSlot(pair, this.#slots.length));
+      this.ports.push(pair.port);
+    }
   }
 
   attach(streams: AcceptedStream[], handle: LiveCallHandle): void {
@@ -201,27 +242,81 @@ class UdpMediaSession implements MediaSession {
     for (const stream of streams) {
       const slot = this.#slotFor(stream);
       if (slot === undefined) continue;
-      const channel = handle.channelForLabel(stream.label);
+      const channel = channelOf(handle, stream);
       slot.channel = channel;
       this.#configure(slot, stream);
       if (channel !== null && handle.preRollMs > 0) {
         slot.preRoll = new PreRollPackets(handle.preRollMs);
       }
     }
+    this.#arrangeMixes();
   }
 
   update(streams: AcceptedStream[]): void {
     const handle = this.#handle;
+    const answered = new Set(streams.map((s) => s.index));
+    for (const slot of this.#slots) {
+      if (slot.stream !== null && !answered.has(slot.index)) this.#disable(slot);
+    }
     for (const stream of streams) {
       const slot = this.#slotFor(stream);
       if (slot === undefined) continue;
-      // An m-line first accepted now (declined in the first offer) gets its channel here.
-      if (slot.stream === null && handle !== null)
-        slot.channel = handle.channelForLabel(stream.label);
+      // An m-line first accepted now (declined in the first offer, or added by a conference)
+      // gets its channel here.
+      if (slot.stream === null && handle !== null) slot.channel = channelOf(handle, stream);
       this.#configure(slot, stream);
       // A transfer may move the SBC's media to another port: the new sender takes over, even
       // if the old one still sends for a while (a second at 20 ms packets).
       slot.receiver.allowNewSource(RELATCH_GRACE_PACKETS);
+    }
+    this.#arrangeMixes();
+  }
+
+  /** Port 0 in a re-offer: the stream is off; its packets are dropped, its mix goes on without it. */
+  #disable(slot: StreamSlot): void {
+    slot.mixerInput?.remove();
+    slot.mixerInput = null;
+    slot.stream = null;
+    slot.channel = null;
+    slot.payloads = new Map();
+    slot.audioClocksHz = new Map();
+    slot.preRoll = null;
+    slot.delivering = false;
+    slot.receiver.reset();
+  }
+
+  /**
+   * A channel with more than one stream (a conference's added party) mixes them; the stream the
+   * call started with joins the mix with its next frame. A call's own two streams never share
+   * a channel, so an ordinary call never goes through a mixer.
+   */
+  #arrangeMixes(): void {
+    const byChannel = new Map<Channel, StreamSlot[]>();
+    for (const slot of this.#slots) {
+      if (slot.channel === null || slot.stream === null) continue;
+      byChannel.set(slot.channel, [...(byChannel.get(slot.channel) ?? []), slot]);
+    }
+    for (const [channel, slots] of byChannel) {
+      let mixer = this.#mixers.get(channel);
+      if (mixer === undefined) {
+        if (slots.length < 2) continue;
+        const outputRateHz = Math.max(...slots.map((s) => s.stream?.outputRateHz ?? 0));
+        mixer = new AudioMixer({
+          outputRateHz,
+          maxWaitMs: MIX_MAX_WAIT_MS,
+          emit: (frame) => this.#handle?.audio(channel, frame),
+        });
+        this.#mixers.set(channel, mixer);
+        this.#log.info(
+          { channel, streams: slots.map((s) => s.stream?.label), outputRateHz },
+          'streams mixed into one channel',
+        );
+      }
+      for (const slot of slots) {
+        if (slot.mixerInput !== null) continue;
+        slot.mixerInput = mixer.addInput();
+        if (slot.inactive) slot.mixerInput.idle();
+      }
     }
   }
 
@@ -251,7 +346,9 @@ class UdpMediaSession implements MediaSession {
     slot.receiver.configure(
       { payloads, outputRateHz: stream.outputRateHz },
       (frame: AudioFrame) => {
+        // Pre-roll predates the conference's mix timeline: it goes to the call as it was.
         if (slot.replaying) handle.preRoll(channel, frame);
+        else if (slot.mixerInput !== null) slot.mixerInput.push(frame);
         else handle.audio(channel, frame);
       },
     );
@@ -278,6 +375,7 @@ class UdpMediaSession implements MediaSession {
     if (slot === undefined) return;
     if (slot.inactive && !inactive) this.#lastActivityMs = Date.now();
     slot.inactive = inactive;
+    if (inactive) slot.mixerInput?.idle();
   }
 
   onMediaTimeout(listener: () => void): void {
@@ -317,6 +415,7 @@ class UdpMediaSession implements MediaSession {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      for (const mixer of this.#mixers.values()) mixer.flush();
       for (const slot of this.#slots) {
         slot.pair.rtp.removeAllListeners('message');
         slot.receiver.close();
@@ -325,7 +424,10 @@ class UdpMediaSession implements MediaSession {
         slot.preRoll = null;
       }
       this.#reportDrops();
-      await this.#deps.release(this);
+      await this.#deps.release(
+        this,
+        this.#slots.map((s) => s.pair),
+      );
     })();
     return this.#closing;
   }
@@ -382,6 +484,8 @@ class UdpMediaSession implements MediaSession {
       if (slot.delivering) {
         slot.delivering = false;
         slot.receiver.reset();
+        // Paused: what the mix holds must not reach the engine on resume.
+        this.#mixers.get(slot.channel)?.reset();
       }
       if (slot.preRoll !== null)
         this.#keepPreRoll(slot, slot.preRoll, clear ?? msg, clear !== null);
@@ -454,4 +558,11 @@ class UdpMediaSession implements MediaSession {
       this.#parkedDropsReported = this.#parkedDrops;
     }
   }
+}
+
+/** The call's own streams by label; a conference's added stream by the stream it is mixed into. */
+function channelOf(handle: LiveCallHandle, stream: AcceptedStream): Channel | null {
+  const own = handle.channelForLabel(stream.label);
+  if (own !== null || stream.mixInto === undefined) return own;
+  return handle.channelForLabel(stream.mixInto);
 }

@@ -6,6 +6,7 @@ import { readRemoteAnswer } from '../siprec/remote-answer.js';
 import { buildSdpAnswer, type AnsweredStream } from '../siprec/sdp-answer.js';
 import { buildSdpOffer } from '../siprec/sdp-offer.js';
 import type { SiprecOffer } from '../siprec/siprec-offer.js';
+import { withMixInto } from './mixed-streams.js';
 import type { Dialog } from './dialogs.js';
 import { discardingCallHandle } from './discarding-call-handle.js';
 import { newSessionFor, silentIndexes, type InviteAcceptorDeps } from './invite-acceptor.js';
@@ -69,7 +70,7 @@ export async function answerArrived(
     return;
   }
   if (awaited.kind === 'update') {
-    dialog.media.update(accepted);
+    dialog.media.update(withMixInto(dialog, accepted));
     const held = silentIndexes(described);
     // A line the answer declines (port 0) carries nothing from now on, like a held one.
     for (const index of dialog.acceptedIndexes)

@@ -48,8 +48,12 @@ export interface Dialog extends LenientSubject {
   /** A discarding handle when the core refused the call but the INVITE was still answered 200. */
   handle: LiveCallHandle;
   media: MediaSession;
-  /** The m-line count of the original offer; re-offers must keep it. */
-  readonly streamCount: number;
+  /** The m-line count so far (a conference's re-offer appends m-lines); re-offers must keep it. */
+  streamCount: number;
+  /** m-lines a re-offer added (a conference): the label of the own stream each is mixed into. */
+  mixInto?: Map<number, string>;
+  /** The re-INVITE or UPDATE being applied; the next one waits for it. */
+  updating?: Promise<void> | null;
   /** m-line indexes answered with a port (PCMU/PCMA audio); the others were declined. */
   acceptedIndexes: ReadonlySet<number>;
   sdpSessionId: string;

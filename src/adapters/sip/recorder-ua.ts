@@ -269,7 +269,7 @@ export class RecorderUa implements SipRequestHandler {
         this.#track(this.endDialog(dialog, 'bye', false));
         return;
       }
-      // Answered synchronously, so a second re-INVITE can never overlap one in progress (no 491).
+      // Applied one at a time (see #refresh), so a second re-INVITE never overlaps one (no 491).
       case 'INVITE':
       case 'UPDATE':
         return this.#refresh(dialog, transaction);
@@ -295,12 +295,27 @@ export class RecorderUa implements SipRequestHandler {
       this.#lenient(dialog, 'session-expires-malformed', transaction.request.method);
     }
     const timer = offer.kind === 'timer' ? offer.timer : null;
-    updateSession(dialog, transaction, sessionTimerHeaders(timer));
-    const status = transaction.finalStatus;
-    if (status !== undefined && status >= 200 && status < 300) {
-      dialog.sessionTimer = timer;
-      this.#liveness.refreshed(dialog, timer);
-    }
+    const apply = async (): Promise<void> => {
+      await updateSession(dialog, transaction, sessionTimerHeaders(timer));
+      const status = transaction.finalStatus;
+      if (status !== undefined && status >= 200 && status < 300) {
+        dialog.sessionTimer = timer;
+        this.#liveness.refreshed(dialog, timer);
+      }
+    };
+    // Re-offers apply one at a time, in arrival order: most answer at once; one adding m-lines
+    // (a conference) waits for its sockets, and the next waits for it.
+    const previous = dialog.updating ?? null;
+    const updating = (previous === null ? apply() : previous.then(apply))
+      .catch((err: unknown) => {
+        dialog.log.error({ err }, 're-offer could not be applied');
+        if (transaction.finalStatus === undefined) this.#reply(transaction, 500);
+      })
+      .finally(() => {
+        if (dialog.updating === updating) dialog.updating = null;
+      });
+    dialog.updating = updating;
+    this.#track(updating);
   }
 
   /** CANCEL (RFC 3261 §9.2): 200 to it, then 487 to the INVITE if that is still unanswered. */

@@ -3,11 +3,13 @@ import { buildSdpAnswer } from '../siprec/sdp-answer.js';
 import { parseSiprecOffer } from '../siprec/siprec-offer.js';
 import { sessionInfoFrom } from '../siprec/siprec-session-info.js';
 import { mapChannels } from '../siprec/channel-mapping.js';
+import { addedStreamSide } from '../siprec/added-stream-side.js';
 import type { RecordingMetadata } from '../siprec/rs-metadata.js';
 import { isMetadataType, metadataFromBody } from './body-metadata.js';
 import { reoffer } from './delayed-offer.js';
 import type { Dialog } from './dialogs.js';
 import { applyHeld } from './held-streams.js';
+import { withMixInto } from './mixed-streams.js';
 import { answerKeysOf, inviteHeaderRecord, silentIndexes } from './invite-acceptor.js';
 import { capabilityHeaders } from './sip-capabilities.js';
 import { headersForError, statusForError } from './sip-error-status.js';
@@ -52,16 +54,18 @@ function answerHeaders(dialog: Dialog) {
  * new metadata, or a session refresh with no SDP or the same SDP. A re-INVITE without SDP gets
  * callscribe's offer in the 200 (delayed-offer.ts); an UPDATE without SDP is only a refresh. The answer keeps the ports
  * of the first answer; the SDP version only moves when the answer actually changes
- * (RFC 3264 §8). Added m-lines (a conference) are declined with port 0; a re-offer with fewer
- * m-lines is refused with 488.
+ * (RFC 3264 §8). Added m-lines (a conference adding a party) get ports of their own and are
+ * mixed into the channel of the side they belong to; a re-offer with fewer m-lines is refused
+ * with 488. Settles once answered; only adding m-lines waits (for their sockets).
  */
-export function updateSession(
+export async function updateSession(
   dialog: Dialog,
   transaction: ServerTransaction,
   /** Added to a 2xx (the RFC 4028 Session-Expires the refresh agreed on). */
   okHeaders: SipHeader[] = [],
-): void {
+): Promise<void> {
   const { request } = transaction;
+  const log = dialog.log;
   const contentType = headerValue(request, 'content-type');
   const isInvite = request.method === 'INVITE';
   const okWithSdp = (sdp: string): void => {
@@ -125,19 +129,53 @@ export function updateSession(
     return;
   }
   if (offer.streams.length > dialog.streamCount) {
-    // A conference adds a party's stream. The call has its two channels already, and a third
-    // voice cannot share one of them, so the new m-lines are declined (port 0, RFC 3264 §6)
-    // while the recording of the original streams goes on; the metadata still names the party.
-    dialog.log.info(
-      { offered: offer.streams.length, original: dialog.streamCount },
-      're-offer added streams; they are declined and the recording goes on',
-    );
-    offer = {
-      ...offer,
-      streams: offer.streams.map((stream) =>
-        stream.index < dialog.streamCount ? stream : { ...stream, port: 0 },
-      ),
-    };
+    const added = offer.streams.slice(dialog.streamCount);
+    let bound = true;
+    try {
+      await dialog.media.addStreams(added.length);
+    } catch (error) {
+      bound = false;
+      log.warn({ err: error, added: added.length }, 're-offer added streams; no ports for them');
+    }
+    // A BYE came while the sockets were bound: the session is gone.
+    if (dialog.state !== 'confirmed') {
+      transaction.respond(buildResponse(request, 487));
+      return;
+    }
+    if (bound) {
+      const metadata = offer.metadata ?? dialog.offer.metadata;
+      // The call's own streams as mapped at setup: the same rules on the offer they came in.
+      const own = mapChannels({
+        offer: dialog.offer,
+        codecs: dialog.media.codecs,
+        ...(dialog.profile === undefined ? {} : { profile: dialog.profile }),
+      }).mapping;
+      const mixInto = (dialog.mixInto ??= new Map());
+      for (const stream of added) {
+        const side = addedStreamSide({
+          label: stream.label,
+          metadata,
+          callerLabel: own.callerStreamLabel,
+          agentLabel: own.agentStreamLabel,
+          ...(dialog.profile === undefined ? {} : { profile: dialog.profile }),
+        });
+        if (side.mixInto !== null) mixInto.set(stream.index, side.mixInto);
+        log.info(
+          { index: stream.index, label: stream.label, side: side.side, rule: side.rule },
+          're-offer added a stream; it is mixed into its side',
+        );
+      }
+      dialog.streamCount = offer.streams.length;
+    } else {
+      // The recording of the others must go on: the new m-lines are declined (port 0,
+      // RFC 3264 §6) rather than the re-offer refused; a later re-offer tries again.
+      offer = {
+        ...offer,
+        streams: offer.streams.map((stream) =>
+          stream.index < dialog.streamCount ? stream : { ...stream, port: 0 },
+        ),
+      };
+    }
   }
   const held = silentIndexes(offer);
   let answer;
@@ -163,7 +201,11 @@ export function updateSession(
   }
   // Every packet is decoded by its own payload type: a changed codec list (a transfer offering
   // only G.722, say) only changes which decoders the streams may create.
-  dialog.media.update(answer.accepted);
+  dialog.media.update(withMixInto(dialog, answer.accepted));
+  dialog.acceptedIndexes = new Set([
+    ...dialog.acceptedIndexes,
+    ...answer.accepted.map((s) => s.index),
+  ]);
   applyHeld(dialog, held);
   dialog.answerSdp = answer.sdp;
   dialog.srtpAnswerKeys = answerKeysOf(answer.accepted);

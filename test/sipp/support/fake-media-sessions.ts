@@ -9,7 +9,7 @@ import type {
 } from '../../../src/adapters/rtp/media-sessions.js';
 
 export class FakeMediaSession implements MediaSession {
-  readonly ports: readonly number[];
+  readonly ports: number[];
   readonly codecs: CodecPolicy;
   attached: AcceptedStream[] | undefined;
   /** Stream lists of every re-INVITE/UPDATE answer, in order. */
@@ -19,9 +19,18 @@ export class FakeMediaSession implements MediaSession {
   closed = false;
   #timeoutListener: (() => void) | undefined;
 
-  constructor(ports: number[], codecs: CodecPolicy) {
+  constructor(
+    ports: number[],
+    codecs: CodecPolicy,
+    private readonly nextPort: () => number = () => 0,
+  ) {
     this.ports = ports;
     this.codecs = codecs;
+  }
+
+  addStreams(count: number): Promise<void> {
+    for (let i = 0; i < count; i++) this.ports.push(this.nextPort());
+    return Promise.resolve();
   }
 
   attach(streams: AcceptedStream[], handle: LiveCallHandle): void {
@@ -78,12 +87,13 @@ export class FakeMediaSessions implements MediaSessions {
         return Promise.reject(new AppError('RTP_PORTS_EXHAUSTED', 'no free RTP ports'));
       }
     }
-    const ports = Array.from({ length: streamCount }, () => {
+    const nextPort = (): number => {
       const port = this.#nextPort;
       this.#nextPort = this.#nextPort >= 60000 ? 30000 : this.#nextPort + 2;
       return port;
-    });
-    const session = new FakeMediaSession(ports, this.codecs);
+    };
+    const ports = Array.from({ length: streamCount }, nextPort);
+    const session = new FakeMediaSession(ports, this.codecs, nextPort);
     this.sessions.push(session);
     return Promise.resolve(session);
   }

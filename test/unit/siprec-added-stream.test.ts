@@ -59,6 +59,7 @@ describe('the side of a stream a conference adds', () => {
       ...labels,
       profile: {
         name: 'p',
+        matchSourceCidrs: [],
         mappingRule: 'agent-aor-pattern',
         agentAorPattern: '^sip:7\\d{3}@',
         firstLabelIs: 'CALLER',

@@ -12,9 +12,16 @@ import {
   type FlowServer,
   type SippTransport,
 } from '../support/sipp-flow-harness.js';
+import { freePort } from '../support/sipp-runner.js';
+import { startStunnel, stunnelTool, type RunningStunnel } from '../support/stunnel.js';
+import { createTestPki, type TestPki } from '../support/test-pki.js';
 import { tools } from '../support/tools.js';
 
-const ready = [tools.sipp(), tools.ffmpeg(), tools.sox()].every((t) => t.available);
+const ready = [tools.sipp(), tools.ffmpeg(), tools.sox(), tools.openssl(), stunnelTool()].every(
+  (t) => t.available,
+);
+
+type Transport = SippTransport | 'tls';
 
 const PAIRING_WINDOW_MS = 6000;
 /** The lost-BYE leg's RFC 4028 interval: it expires interval − interval/3 = 8 s after its set-up. */
@@ -22,7 +29,7 @@ const DEAD_LEG_SESSION_EXPIRES_S = 12;
 const MEDIA_S = 4;
 
 /**
- * Cisco CUCM Built-in-Bridge recording (issue 15 §2) with sipp as CUCM over UDP and TCP: one
+ * Cisco CUCM Built-in-Bridge recording (issue 15 §2) with sipp as CUCM over UDP, TCP and TLS: one
  * sipp run per dialog, each an INVITE without SDP (delayed offer) whose From URI carries CUCM's
  * x-nearend/x-farend, x-refci, x-farendrefci, addresses and devices, its ACK answering PCMU (near
  * end) or PCMA (far end), and RTP of the sample call encoded by sox. The two dialogs must make one
@@ -32,10 +39,22 @@ const MEDIA_S = 4;
  */
 describe.skipIf(!ready)('CUCM Built-in-Bridge recording (sipp as CUCM, real server)', () => {
   let flows: FlowServer;
+  /** The same server set-up with SIP over TLS, reached through stunnel4 as CUCM's TLS. */
+  let tlsFlows: FlowServer;
+  let tunnel: RunningStunnel | undefined;
+  let tunnelPort = 0;
+  let pki: TestPki | undefined;
   let workDir: string;
   const agent = loadSourceOnce('agent', 0.5);
   const caller = loadSourceOnce('caller', 4.5);
   const pcaps = { near: '', far: '' };
+  const serverSettings = {
+    callIdSource: 'cisco-guid',
+    bibPairingWindowMs: PAIRING_WINDOW_MS,
+    // Longer than any leg's silence: only BYEs and session timers end these calls.
+    mediaTimeoutMs: 30_000,
+    sipMinSessionExpiresS: DEAD_LEG_SESSION_EXPIRES_S,
+  };
   let run = 0;
 
   function loadSourceOnce(channel: 'agent' | 'caller', fromS: number) {
@@ -44,13 +63,28 @@ describe.skipIf(!ready)('CUCM Built-in-Bridge recording (sipp as CUCM, real serv
   }
 
   beforeAll(async () => {
-    flows = await startFlowServer({
-      callIdSource: 'cisco-guid',
-      bibPairingWindowMs: PAIRING_WINDOW_MS,
-      // Longer than any leg's silence: only BYEs and session timers end these calls.
-      mediaTimeoutMs: 30_000,
-      sipMinSessionExpiresS: DEAD_LEG_SESSION_EXPIRES_S,
+    flows = await startFlowServer(serverSettings);
+    pki = createTestPki();
+    const ca = pki.createCa('BiB TLS Test CA');
+    const serverCert = ca.issue({ commonName: 'callscribe.test', san: ['IP:127.0.0.1'] });
+    tlsFlows = await startFlowServer({
+      ...serverSettings,
+      sipTransports: 'udp,tls',
+      sipTlsPort: 0,
+      tlsCertFile: serverCert.certFile,
+      tlsKeyFile: serverCert.keyFile,
     });
+    tunnelPort = await freePort();
+    tunnel = await startStunnel([
+      {
+        name: 'cucm-out',
+        client: true,
+        accept: tunnelPort,
+        connect: tlsFlows.server.running.sipPorts.tls ?? 0,
+        caFile: ca.certFile,
+        checkIp: '127.0.0.1',
+      },
+    ]);
     workDir = mkdtempSync(join(tmpdir(), 'callscribe-bib-'));
     pcaps.near = join(workDir, 'near-pcmu.pcap');
     pcaps.far = join(workDir, 'far-pcma.pcap');
@@ -58,6 +92,9 @@ describe.skipIf(!ready)('CUCM Built-in-Bridge recording (sipp as CUCM, real serv
     writeRtpPcap(pcaps.far, timed(encodeG711('PCMA', caller())));
   }, 60_000);
   afterAll(async () => {
+    await tunnel?.stop();
+    await tlsFlows?.stop();
+    pki?.remove();
     await flows?.stop();
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
@@ -73,17 +110,23 @@ describe.skipIf(!ready)('CUCM Built-in-Bridge recording (sipp as CUCM, real serv
     };
   }
 
+  const serverOf = (transport: Transport) => (transport === 'tls' ? tlsFlows : flows);
+
   function leg(
-    transport: SippTransport,
+    transport: Transport,
     call: ReturnType<typeof newCall>,
     end: 'near' | 'far',
     options: { mediaMs?: number; lostBye?: boolean } = {},
   ) {
-    return flows.runScenario({
+    const server = serverOf(transport);
+    return server.runScenario({
       scenario: options.lostBye ? 'cucm-bib-leg-lost-bye.xml' : 'cucm-bib-leg.xml',
-      transport,
-      callId: flows.newCallId(`bib-${end}-${transport}`),
+      transport: transport === 'tls' ? 't1' : transport,
+      ...(transport === 'tls' ? { targetPort: tunnelPort } : {}),
+      callId: server.newCallId(`bib-${end}-${transport}`),
       keys: {
+        via_transport: { u1: 'UDP', t1: 'TCP', tls: 'TLS' }[transport],
+        contact_transport: { u1: 'udp', t1: 'tcp', tls: 'tls' }[transport],
         replay: join(repoRoot, 'test', 'sipp', 'replay-pcap.mjs'),
         end: end === 'near' ? 'x-nearend' : 'x-farend',
         refci: call.refci,
@@ -100,19 +143,19 @@ describe.skipIf(!ready)('CUCM Built-in-Bridge recording (sipp as CUCM, real serv
     });
   }
 
-  async function ended(callId: string): Promise<CallData> {
+  async function ended(callId: string, server = flows): Promise<CallData> {
     await expect
-      .poll(async () => (await flows.call(callId))?.state, { timeout: 20_000, interval: 100 })
+      .poll(async () => (await server.call(callId))?.state, { timeout: 20_000, interval: 100 })
       .toBe('ENDED');
-    await expect.poll(() => flows.eventsOf(callId).map((e) => e.EventType)).toContain('END');
-    const call = await flows.call(callId);
+    await expect.poll(() => server.eventsOf(callId).map((e) => e.EventType)).toContain('END');
+    const call = await server.call(callId);
     if (call === undefined) throw new Error('no call record');
     return call;
   }
 
-  async function recording(callId: string) {
+  async function recording(callId: string, server = flows) {
     const response = await fetch(
-      `${flows.server.baseUrl}/api/calls/${encodeURIComponent(callId)}/recording`,
+      `${server.server.baseUrl}/api/calls/${encodeURIComponent(callId)}/recording`,
     );
     expect(response.status).toBe(200);
     const wav = Buffer.from(await response.arrayBuffer());
@@ -138,9 +181,9 @@ describe.skipIf(!ready)('CUCM Built-in-Bridge recording (sipp as CUCM, real serv
     return first.lag;
   }
 
-  const transcribedChannels = (callId: string) =>
+  const transcribedChannels = (callId: string, server = flows) =>
     new Set(
-      flows
+      server
         .eventsOf(callId)
         .filter((e) => e.EventType === 'ADD_TRANSCRIPT_SEGMENT')
         .map((e) => ('Channel' in e ? e.Channel : undefined)),
@@ -242,8 +285,29 @@ describe.skipIf(!ready)('CUCM Built-in-Bridge recording (sipp as CUCM, real serv
     }, 60_000);
   });
 
+  it("over TLS (stunnel4 as CUCM's TLS): both dialogs pair; the far leg's lost BYE is answered by a BYE over its TLS connection", async () => {
+    const call = newCall();
+    const far = leg('tls', call, 'far', { lostBye: true });
+    const near = await leg('tls', call, 'near');
+    expect(near.code, near.output).toBe(0);
+    const record = await ended(call.guid, tlsFlows);
+    expect(record).toMatchObject({
+      endReason: 'session-expired',
+      fromNumber: '9110006',
+      toNumber: '9110001',
+      channelMapping: { rule: 'near-end-far-end' },
+    });
+    const result = await far;
+    expect(result.code, result.output).toBe(0);
+    const wav = await recording(call.guid, tlsFlows);
+    expectCarries(caller(), wav.caller.pcm);
+    expectCarries(agent(), wav.agent.pcm);
+    expect(transcribedChannels(call.guid, tlsFlows)).toEqual(new Set(['CALLER', 'AGENT']));
+  }, 60_000);
+
   it('afterwards, no call is live and none waits for a partner', async () => {
-    for (const state of ['PENDING', 'PROCESSING', 'PAUSED'])
-      await expect.poll(() => flows.metric('callscribe_calls', { state })).toBe(0);
+    for (const server of [flows, tlsFlows])
+      for (const state of ['PENDING', 'PROCESSING', 'PAUSED'])
+        await expect.poll(() => server.metric('callscribe_calls', { state })).toBe(0);
   });
 });

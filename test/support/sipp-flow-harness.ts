@@ -39,12 +39,14 @@ export async function startFlowServer(overrides: Partial<Record<keyof Config, un
       callId: string;
       keys?: Record<string, string>;
       timeoutMs?: number;
+      /** Where sipp sends instead of the server's own port (a TLS tunnel in front of it). */
+      targetPort?: number;
     }): Promise<{ code: number | null; output: string }> {
       const args = [
         '-sf',
         join(flowsDir, options.scenario),
         ...(await sippCallArgs({
-          sipPort: sipPort(options.transport),
+          sipPort: options.targetPort ?? sipPort(options.transport),
           transport: options.transport,
           timeout: `${Math.ceil((options.timeoutMs ?? 30_000) / 1000)}s`,
         })),

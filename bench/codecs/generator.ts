@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { RtpPacer } from '../../src/sbc-sim/rtp-pacer.js';
-import type { EncodedClipFile, GeneratorReport } from './protocol.js';
+import type { EncodedClipFile, GeneratorCount, GeneratorReport } from './protocol.js';
 
 /**
  * The load: the SBC simulator's pacer sending 20 ms packets of one codec to every port it is
@@ -41,6 +41,13 @@ process.on('message', (message: { type: string; ports?: number[] }) => {
         phaseMs,
       });
     });
+  } else if (message.type === 'count') {
+    const count: GeneratorCount = {
+      type: 'count',
+      packetsSent: pacer.packetsSent,
+      packetsSkipped: pacer.packetsSkipped,
+    };
+    process.send?.(count);
   } else if (message.type === 'stop') {
     pacer.stop();
     const report: GeneratorReport = {

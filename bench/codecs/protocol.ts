@@ -24,6 +24,13 @@ export interface ReceiverSnapshot {
   rssBytes: number;
 }
 
+/** The generator's counts at one moment, taken with each receiver snapshot. */
+export interface GeneratorCount {
+  type: 'count';
+  packetsSent: number;
+  packetsSkipped: number;
+}
+
 export interface GeneratorReport {
   type: 'report';
   packetsSent: number;

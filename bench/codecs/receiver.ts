@@ -93,7 +93,10 @@ const streams: AcceptedStream[] = ['1', '2'].map((label, index) => ({
 const sessions: MediaSession[] = [];
 for (let i = 0; i < calls; i++) {
   const media2 = await media.allocate(2);
-  const decision = await answeredSession(server.callSessions, session(`bench-${codec}-${i}`, rateHz));
+  const decision = await answeredSession(
+    server.callSessions,
+    session(`bench-${codec}-${i}`, rateHz),
+  );
   if (!decision.accepted) throw new Error(`call refused: ${decision.reason}`);
   media2.attach(streams, decision.handle);
   sessions.push(media2);

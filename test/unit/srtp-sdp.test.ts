@@ -1,6 +1,9 @@
 import { parse } from 'sdp-transform';
 import { describe, expect, it } from 'vitest';
 import { buildSdpAnswer } from '../../src/adapters/siprec/sdp-answer.js';
+import { buildSdpOffer } from '../../src/adapters/siprec/sdp-offer.js';
+import { readRemoteAnswer } from '../../src/adapters/siprec/remote-answer.js';
+import { builtInCodecPolicy } from '../../src/media/codec-policy.js';
 import { parseSiprecOffer } from '../../src/adapters/siprec/siprec-offer.js';
 import { mapChannels } from '../../src/adapters/siprec/channel-mapping.js';
 import { chooseCrypto, redactSdpKeys } from '../../src/adapters/srtp/sdes-crypto.js';
@@ -208,5 +211,50 @@ describe('SDP answers under srtpPolicy', () => {
     expect(roles(optional)).toEqual(['1:CALLER', '2:AGENT']);
     // Only the plain line is recorded: it is the single stream.
     expect(roles(off)).toEqual(['1:null', '2:CALLER']);
+  });
+});
+
+describe('delayed offer under srtpPolicy required', () => {
+  it("offers RTP/SAVP with every suite, and unprotects with the key of the SRC's answer", () => {
+    const offer = parse(
+      buildSdpOffer({
+        address: '192.0.2.9',
+        lines: [{ port: 40000, label: '1' }],
+        sessionId: '1',
+        sessionVersion: 1,
+        codecs: builtInCodecPolicy,
+        srtp: required,
+      }),
+    );
+    expect(offer.media[0]?.protocol).toBe('RTP/SAVP');
+    expect(offer.media[0]?.crypto?.map((c) => `${c.id} ${c.suite}`)).toEqual([
+      '1 AES_CM_128_HMAC_SHA1_80',
+      '2 AES_CM_128_HMAC_SHA1_32',
+      '3 AEAD_AES_128_GCM',
+      '4 AEAD_AES_256_GCM',
+    ]);
+    const srcAnswer = offerSdp([
+      { profile: 'RTP/SAVP', crypto: [`3 AEAD_AES_128_GCM inline:${KEY28}`] },
+    ]);
+    const described = readRemoteAnswer('application/sdp', Buffer.from(srcAnswer), 1);
+    const accepted = answer(srcAnswer, required).accepted;
+    expect(described.streams).toHaveLength(1);
+    expect(accepted[0]?.srtp?.suite).toBe('AEAD_AES_128_GCM');
+    expect(Buffer.from(accepted[0]!.srtp!.keyAndSalt).toString('base64')).toBe(KEY28);
+    // A plain answer to it is refused: the session ends with BYE rather than record in clear.
+    expect(refusal(() => answer(offerSdp([{ profile: 'RTP/AVP' }]), required)).status).toBe(488);
+  });
+
+  it('offers plain RTP/AVP under optional', () => {
+    const sdp = buildSdpOffer({
+      address: '192.0.2.9',
+      lines: [{ port: 40000, label: null }],
+      sessionId: '1',
+      sessionVersion: 1,
+      codecs: builtInCodecPolicy,
+      srtp: optional,
+    });
+    expect(parse(sdp).media[0]?.protocol).toBe('RTP/AVP');
+    expect(sdp).not.toContain('a=crypto');
   });
 });

@@ -56,6 +56,7 @@ export async function answerArrived(
       sessionId: dialog.sdpSessionId,
       sessionVersion: dialog.sdpSessionVersion,
       codecs: dialog.media.codecs,
+      ...(dialog.media.srtp === undefined ? {} : { srtp: dialog.media.srtp }),
     }).accepted;
   } catch (error) {
     dialog.log.warn(
@@ -164,6 +165,7 @@ export function reoffer(dialog: Dialog): { sdp: string; labels: (string | null)[
     sessionId: dialog.sdpSessionId,
     sessionVersion: dialog.sdpSessionVersion,
     codecs: dialog.media.codecs,
+    ...(dialog.media.srtp === undefined ? {} : { srtp: dialog.media.srtp }),
   });
   return { sdp, labels: lines.map((l) => l.label) };
 }

@@ -434,6 +434,7 @@ async function offerInAnswer(
       sessionId: base.sdpSessionId,
       sessionVersion: 1,
       codecs: deps.mediaSessions.codecs,
+      ...(deps.mediaSessions.srtp === undefined ? {} : { srtp: deps.mediaSessions.srtp }),
     });
     const dialog: Dialog = {
       ...base.fields,

@@ -1,5 +1,8 @@
 import { write, type MediaDescription, type SessionDescription } from 'sdp-transform';
 import type { CodecPolicy } from '../../media/codec-policy.js';
+import { answerCryptoLine, freshKeying } from '../srtp/sdes-crypto.js';
+import { SRTP_SUITE_NAMES } from '../srtp/srtp-suites.js';
+import type { SrtpSupport } from '../srtp/srtp-support.js';
 
 export interface OfferedLine {
   /** Local RTP port; 0 declines the m-line (kept so a re-offer has as many lines as before). */
@@ -16,6 +19,8 @@ export interface SdpOfferOptions {
   sessionId: string;
   sessionVersion: number;
   codecs: CodecPolicy;
+  /** Under `srtpPolicy: required` the offer is RTP/SAVP with an `a=crypto` per supported suite. */
+  srtp?: SrtpSupport;
 }
 
 /** Dynamic payload types start here (RFC 3551 §6); 101 is the customary telephone-event/8000. */
@@ -55,12 +60,14 @@ export function buildSdpOffer(options: SdpOfferOptions): string {
     rtp.push({ payload, codec: 'telephone-event', rate: clockHz });
     fmtp.push({ payload, config: '0-16' });
   }
+  const srtp = options.srtp?.policy === 'required' && options.srtp.available;
+  const protocol = srtp ? 'RTP/SAVP' : 'RTP/AVP';
   const media = options.lines.map((line): MediaDescription => {
     if (line.port === 0) {
       return {
         type: line.mediaType ?? 'audio',
         port: 0,
-        protocol: 'RTP/AVP',
+        protocol,
         payloads: String(rtp[0]?.payload ?? 0),
         rtp: [],
         fmtp: [],
@@ -69,13 +76,19 @@ export function buildSdpOffer(options: SdpOfferOptions): string {
     const description: MediaDescription = {
       type: 'audio',
       port: line.port,
-      protocol: 'RTP/AVP',
+      protocol,
       payloads: rtp.map((r) => r.payload).join(' '),
       rtp: rtp.map((r) => ({ ...r })),
       fmtp: fmtp.map((f) => ({ ...f })),
       direction: 'recvonly',
     };
     if (line.label !== null) description.label = line.label;
+    // Our keys are never used (callscribe sends no media); the SRC's answer carries the one
+    // its packets are protected with, and its suite (RFC 4568 §5.1.2).
+    if (srtp)
+      description.crypto = SRTP_SUITE_NAMES.map((suite, i) =>
+        answerCryptoLine(i + 1, freshKeying(suite)),
+      );
     return description;
   });
   const description: SessionDescription = {

@@ -28,6 +28,7 @@ const parkedHandle = (callId: string): LiveCallHandle => ({
   wantsAudio: () => false,
   channelForLabel: (label): Channel | null => (label === '1' ? 'CALLER' : 'AGENT'),
   audio: () => {},
+  holdChanged: () => {},
   preRoll: () => {},
   metadataUpdated: () => {},
   answered: async () => {},

@@ -98,6 +98,7 @@ export function callStateEvent(call: CallData): EventBody {
     CustomerPhoneNumber: call.fromNumber,
     SystemPhoneNumber: call.toNumber,
     ...(call.agentId ? { AgentId: call.agentId } : {}),
+    ...(call.heldChannels !== undefined ? { HeldChannels: [...call.heldChannels] } : {}),
     ...(call.engineFailover
       ? {
           EngineFailover: {

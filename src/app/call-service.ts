@@ -175,6 +175,14 @@ export class CallService implements CallSessions {
           );
           return stored.call;
         },
+        persistHold: async (id, heldChannels) => {
+          const { stored } = await updateCall(deps.store, id, (current) =>
+            current.call.state === 'ENDED'
+              ? { noop: null }
+              : { write: { ...current.call, heldChannels }, outcome: null },
+          );
+          return stored.call;
+        },
         forget: (id) => deps.liveCalls.delete(id),
       },
       call,

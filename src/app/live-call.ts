@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { CallData, CallSiprecInfo, Channel, PartyNumberField } from '../domain/call.js';
 import type { EngineFailover } from '../domain/engine-failover.js';
-import type { AudioFrame } from '../media/audio-frame.js';
+import { silenceFrame, type AudioFrame } from '../media/audio-frame.js';
 import type { CallPipeline, CallPipelineFactory } from '../ports/call-pipeline.js';
 import type { LiveCallHandle, PartyNumbers } from '../ports/call-sessions.js';
 import type { CallRecorder } from '../ports/call-recorder.js';
@@ -36,6 +36,7 @@ export interface LiveCallDeps {
     parties: PartyNumbers,
   ): Promise<{ call: CallData; filled: PartyNumberField[] }>;
   persistEngineFailover(callId: string, failover: EngineFailover): Promise<CallData | undefined>;
+  persistHold(callId: string, heldChannels: Channel[]): Promise<CallData | undefined>;
   forget(callId: string): void;
 }
 
@@ -54,6 +55,8 @@ export class LiveCall implements LiveCallHandle {
   private ending: Promise<void> | undefined;
   private endReasonGiven: string | undefined;
   private startPublished = false;
+  /** Since when every recorded channel has been on hold (Date ms), while it lasts. */
+  private allHeldSinceMs: number | undefined;
   /** Opens the gate below: the SBC has the 200 OK. */
   private openAnswerGate: () => void = () => undefined;
   /**
@@ -136,6 +139,49 @@ export class LiveCall implements LiveCallHandle {
       }
       if (this.state !== 'ENDED') await this.events.publish(callStateEvent(this.call));
     });
+  }
+
+  /**
+   * The record and a CALL_STATE event say which channels are on hold, so the UI can show it.
+   * While every recorded channel is held no audio arrives at all, so the recording would skip
+   * the hold: on resume its length is written to the recording as silence, and the file stays
+   * on the call's timeline. (One held channel is padded against the other by the recorder.)
+   */
+  holdChanged(heldChannels: readonly Channel[]): void {
+    if (this.state === 'ENDED') return;
+    const held = (['CALLER', 'AGENT'] as const).filter((c) => heldChannels.includes(c));
+    const mapping = this.call.channelMapping;
+    const recorded = (['CALLER', 'AGENT'] as const).filter((c) =>
+      c === 'CALLER' ? mapping.callerStreamLabel !== null : mapping.agentStreamLabel !== null,
+    );
+    const allHeld = recorded.length > 0 && recorded.every((c) => held.includes(c));
+    if (allHeld) this.allHeldSinceMs ??= this.deps.now();
+    else if (this.allHeldSinceMs !== undefined) {
+      const heldMs = this.deps.now() - this.allHeldSinceMs;
+      this.allHeldSinceMs = undefined;
+      this.recordSilence(recorded, heldMs);
+    }
+    this.call = { ...this.call, heldChannels: held };
+    this.log.info({ heldChannels: held }, held.length > 0 ? 'call on hold' : 'call resumed');
+    void this.serially(async () => {
+      const stored = await this.deps.persistHold(this.callId, held).catch((err: unknown) => {
+        this.log.warn({ err }, 'hold state could not be stored');
+        return undefined;
+      });
+      if (stored) this.call = { ...stored, heldChannels: held };
+      if (this.state !== 'ENDED') await this.events.publish(callStateEvent(this.call));
+    });
+  }
+
+  /** Silence for a hold of every channel, in one-second frames at the recording's rate. */
+  private recordSilence(channels: readonly Channel[], durationMs: number): void {
+    const recording = this.recording;
+    if (recording === undefined || this.state !== 'PROCESSING') return;
+    const rateHz = recording.sampleRateHz;
+    for (let leftMs = durationMs; leftMs > 0; leftMs -= 1000) {
+      const frame = silenceFrame(rateHz, Math.min(1000, leftMs));
+      for (const channel of channels) recording.write(channel, frame);
+    }
   }
 
   /** The call record and a CALL_STATE event say which engine took over, so the UI can show it. */

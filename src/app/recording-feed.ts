@@ -19,6 +19,10 @@ export class RecordingFeed {
     };
   }
 
+  get sampleRateHz(): number {
+    return this.#writer.sampleRateHz;
+  }
+
   write(channel: Channel, frame: AudioFrame): void {
     this.#writer.write(channel, this.#converters[channel].convert(frame));
   }

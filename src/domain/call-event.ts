@@ -43,6 +43,8 @@ export type CallStateEvent = CallEventBase<'CALL_STATE'> & {
   CustomerPhoneNumber: string;
   SystemPhoneNumber: string;
   AgentId?: string;
+  /** Present once the call was first held: the channels on hold now (empty after resume). */
+  HeldChannels?: Channel[];
   /** Present once the fallback engine transcribes the call (`engineFallback`). */
   EngineFailover?: {
     From: string;

@@ -84,6 +84,11 @@ export interface CallData {
    * Absent in records written before this was kept.
    */
   numbersSetBy?: Partial<Record<PartyNumberField, PartyNumberSource>>;
+  /**
+   * Channels the SRC has on hold now (SDP `a=inactive`, or RFC 2543's `c=IN IP4 0.0.0.0`);
+   * empty once resumed. Absent until a call was first held.
+   */
+  heldChannels?: Channel[];
 }
 
 export type PartyNumberField = 'fromNumber' | 'toNumber';

@@ -85,6 +85,11 @@ export interface LiveCallHandle {
    */
   metadataUpdated(siprec: CallSiprecInfo, parties: PartyNumbers): void;
   /**
+   * The SRC put these channels on hold, or resumed them (an empty list): every stream carrying
+   * a channel is `a=inactive` or has RFC 2543's `c=IN IP4 0.0.0.0`. Called on changes only.
+   */
+  holdChanged(heldChannels: readonly Channel[]): void;
+  /**
    * The SBC was sent the 200 OK: the call now exists on both sides. Nothing about the call is
    * published (START, state events) before this, so a set-up the SBC abandons (CANCEL, or its
    * INVITE transaction timing out) leaves no START behind: the edge calls `end` instead.

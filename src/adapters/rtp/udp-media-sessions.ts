@@ -373,7 +373,12 @@ class UdpMediaSession implements MediaSession {
   setInactive(index: number, inactive: boolean): void {
     const slot = this.#slots[index];
     if (slot === undefined) return;
-    if (slot.inactive && !inactive) this.#lastActivityMs = Date.now();
+    if (slot.inactive && !inactive) {
+      this.#lastActivityMs = Date.now();
+      // A resumed sender starts afresh: its timestamps may have run on through the hold, and
+      // filling that gap would add the hold again on top of what the recording keeps for it.
+      slot.receiver.reset();
+    }
     slot.inactive = inactive;
     if (inactive) slot.mixerInput?.idle();
   }

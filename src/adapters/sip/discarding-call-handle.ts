@@ -15,6 +15,7 @@ export function discardingCallHandle(callId: string): LiveCallHandle {
     audio: () => undefined,
     preRoll: () => undefined,
     metadataUpdated: (_siprec: CallSiprecInfo) => undefined,
+    holdChanged: () => undefined,
     answered: () => Promise.resolve(),
     end: () => Promise.resolve(),
   };

@@ -10,12 +10,13 @@ import type { MediaSession, MediaSessions } from '../rtp/media-sessions.js';
 import { buildSdpAnswer, type AnswerKey, type AnsweredStream } from '../siprec/sdp-answer.js';
 import { buildSdpOffer } from '../siprec/sdp-offer.js';
 import type { RecordingMetadata } from '../siprec/rs-metadata.js';
-import { parseSiprecOffer, type SiprecOffer } from '../siprec/siprec-offer.js';
+import { isSilentStream, parseSiprecOffer, type SiprecOffer } from '../siprec/siprec-offer.js';
 import { mapChannels } from '../siprec/channel-mapping.js';
 import { sessionInfoFrom } from '../siprec/siprec-session-info.js';
 import { chooseCallId } from './call-id-source.js';
 import { readCucmBib, recordedLegOf, withCucmBib } from './cucm-bib.js';
 import type { Dialog, DialogStore } from './dialogs.js';
+import { heldChannels } from './held-streams.js';
 import { offerlessBody } from './offerless-body.js';
 import { discardingCallHandle } from './discarding-call-handle.js';
 import { newTag } from './in-dialog-request.js';
@@ -56,13 +57,12 @@ export interface InviteAcceptorDeps {
   ): void;
 }
 
-/** Streams the SRC is not sending on (held, or offered inactive as Oracle does for spares). */
+/**
+ * Streams the SRC is not sending on: held (`a=inactive`, or RFC 2543's `c=IN IP4 0.0.0.0`), or
+ * offered inactive as Oracle does for spares.
+ */
 export function silentIndexes(offer: SiprecOffer): Set<number> {
-  return new Set(
-    offer.streams
-      .filter((s) => s.direction === 'inactive' || s.direction === 'recvonly')
-      .map((s) => s.index),
-  );
+  return new Set(offer.streams.filter((s) => isSilentStream(s)).map((s) => s.index));
 }
 
 /** LCA's `inviteHeaders`: lower-case names, repeated lines joined as one list. */
@@ -253,6 +253,9 @@ async function setUpRecording(
     };
     deps.dialogs.add(dialog);
     noteBrokenHeaders(deps, dialog, base, timerOffer);
+    // A call set up on hold says so (the core publishes it after the answer).
+    const onHold = heldChannels(dialog, held);
+    if (onHold.length > 0) handle.holdChanged(onHold);
     deps.onDialogCreated(dialog);
     reply(200, {
       headers: okHeaders(dialog),

@@ -1,7 +1,7 @@
 import { parse, write, type MediaDescription, type SessionDescription } from 'sdp-transform';
 import { AppError } from '../../domain/errors.js';
 import type { StreamPayload } from '../../media/stream-payload.js';
-import type { SiprecOffer } from './siprec-offer.js';
+import { isSilentStream, type SiprecOffer } from './siprec-offer.js';
 import { builtInCodecPolicy, type CodecPolicy } from '../../media/codec-policy.js';
 import { acceptablePayloads, streamOutputRateHz } from './stream-acceptance.js';
 import { answerCryptoLine, freshKeying } from '../srtp/sdes-crypto.js';
@@ -48,9 +48,10 @@ export interface SdpAnswerOptions {
 
 /**
  * The SRS answer (RFC 7866 §8.1): every offered m-line in order; audio lines offering a codec
- * callscribe can decode are accepted `a=recvonly` (or `a=inactive` when the offer or the caller
- * holds them) listing every such codec in `sipCodecs` order plus telephone-event, with the
- * offer's own rtpmap and fmtp lines, and echo `a=label`, which OpenSIPS needs to match streams;
+ * callscribe can decode are accepted `a=recvonly` (or `a=inactive` when the offer holds them, by
+ * direction or by RFC 2543's `c=IN IP4 0.0.0.0`, or callscribe pauses them) listing every such
+ * codec in `sipCodecs` order plus telephone-event, with the offer's own rtpmap and fmtp lines,
+ * and echo `a=label`, which OpenSIPS needs to match streams;
  * everything else is declined with port 0. Listing every decodable codec lets the SRC switch
  * codecs mid-call without asking. Plain application/sdp with CRLF line endings: multipart
  * answers break drachtio/jambonz SRCs.
@@ -96,10 +97,7 @@ export function buildSdpAnswer(
     const fmtp = (original?.fmtp ?? []).filter((f) =>
       listed.some((p) => p.payloadType === Number(f.payload)),
     );
-    const inactive =
-      stream.direction === 'inactive' ||
-      stream.direction === 'recvonly' ||
-      options.heldIndexes?.has(stream.index) === true;
+    const inactive = isSilentStream(stream) || options.heldIndexes?.has(stream.index) === true;
     const answered: AnsweredStream = {
       index: stream.index,
       label: stream.label,

@@ -128,6 +128,22 @@ function codecsOf(m: MediaDescription): OfferedCodec[] {
   });
 }
 
+/**
+ * A stream the SRC is not sending on: `a=inactive`, `a=recvonly`, or the connection address
+ * `0.0.0.0` by which RFC 2543 phones put a call on hold (`::` from IPv6 ones), whatever the
+ * direction attribute says. Held streams are answered `a=inactive` and count as on hold.
+ */
+export function isSilentStream(
+  stream: Pick<OfferedStream, 'direction' | 'connectionAddress'>,
+): boolean {
+  return (
+    stream.direction === 'inactive' ||
+    stream.direction === 'recvonly' ||
+    stream.connectionAddress === '0.0.0.0' ||
+    stream.connectionAddress === '::'
+  );
+}
+
 function directionOf(value: unknown): StreamDirection | null {
   return value === 'sendonly' ||
     value === 'sendrecv' ||

@@ -2,7 +2,7 @@ import { parse } from 'sdp-transform';
 import { builtInCodecPolicy, type CodecPolicy } from '../../media/codec-policy.js';
 import { signallingPayloadFor } from '../../media/codecs.js';
 import type { StreamPayload } from '../../media/stream-payload.js';
-import type { OfferedStream, SiprecOffer } from './siprec-offer.js';
+import { isSilentStream, type OfferedStream, type SiprecOffer } from './siprec-offer.js';
 
 import type { OfferedCryptoLine } from '../srtp/sdes-crypto.js';
 import { NO_SRTP, type SrtpSupport } from '../srtp/srtp-support.js';
@@ -88,7 +88,7 @@ export function recordableStreams(
     const protection = streamProtection(m.protocol, m.crypto, srtp).kind;
     return protection === 'rtp' || protection === 'srtp';
   });
-  const active = usable.filter((s) => s.direction !== 'inactive' && s.direction !== 'recvonly');
-  const idle = usable.filter((s) => s.direction === 'inactive' || s.direction === 'recvonly');
+  const active = usable.filter((s) => !isSilentStream(s));
+  const idle = usable.filter((s) => isSilentStream(s));
   return [...active, ...idle];
 }

@@ -13,6 +13,8 @@ export interface RecordingHandle extends LiveCallHandle {
   readonly metadataUpdates: CallSiprecInfo[];
   readonly partyUpdates: PartyNumbers[];
   readonly endReasons: string[];
+  /** Every holdChanged call, in order. */
+  readonly holdChanges: Channel[][];
   /** The edge sent the 200 OK. */
   readonly wasAnswered: () => boolean;
 }
@@ -22,6 +24,7 @@ function recordingHandle(session: NewSession): RecordingHandle {
   const metadataUpdates: CallSiprecInfo[] = [];
   const partyUpdates: PartyNumbers[] = [];
   const endReasons: string[] = [];
+  const holdChanges: Channel[][] = [];
   let answered = false;
   return {
     callId: session.callId,
@@ -30,6 +33,7 @@ function recordingHandle(session: NewSession): RecordingHandle {
     metadataUpdates,
     partyUpdates,
     endReasons,
+    holdChanges,
     wantsAudio: () => endReasons.length === 0,
     channelForLabel: (label) => session.streams.find((s) => s.label === label)?.role ?? null,
     audio: (channel, frame) => {
@@ -44,6 +48,9 @@ function recordingHandle(session: NewSession): RecordingHandle {
     metadataUpdated: (info, parties) => {
       metadataUpdates.push(info);
       partyUpdates.push(parties);
+    },
+    holdChanged: (held) => {
+      holdChanges.push([...held]);
     },
     end: (reason) => {
       endReasons.push(reason);

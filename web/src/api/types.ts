@@ -24,6 +24,7 @@ export type CallRecord = Pick<
   | 'siprec'
   | 'endReason'
   | 'engineFailover'
+  | 'heldChannels'
 > & { version: number; expiresAfter: number };
 
 /** Optional overrides the operator may give with START_CALL_PROCESSING. */

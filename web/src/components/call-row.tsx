@@ -3,6 +3,7 @@ import type { CallRecord } from '../api/types.js';
 import { formatStartTime } from '../format/date-time.js';
 import { callHref } from '../route.js';
 import { LiveDuration } from './live-duration.js';
+import { HoldBadge } from './hold-badge.js';
 import { StateBadge } from './state-badge.js';
 
 interface Props {
@@ -22,7 +23,7 @@ export class CallRow extends Component<Props> {
     return (
       <tr data-call-id={call.callId} data-state={call.state}>
         <td data-label="Status">
-          <StateBadge state={call.state} />
+          <StateBadge state={call.state} /> <HoldBadge call={call} />
         </td>
         <td data-label="Call">
           <a href={callHref(call.callId)} class="call-link">

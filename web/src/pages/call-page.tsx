@@ -5,6 +5,7 @@ import { CallDetails } from '../components/call-details.js';
 import { LiveDuration } from '../components/live-duration.js';
 import { ProcessingControls } from '../components/processing-controls.js';
 import { RecordingPanel } from '../components/recording-panel.js';
+import { HoldBadge } from '../components/hold-badge.js';
 import { StateBadge } from '../components/state-badge.js';
 import { TranscriptPane } from '../components/transcript-pane.js';
 import { applyCallEvent, changesRecord } from '../state/apply-call-event.js';
@@ -96,6 +97,7 @@ export function CallPage({ callId }: { callId: string }) {
               Call <span class="call-id">{call.callId}</span>
             </h1>
             <StateBadge state={call.state} />
+            <HoldBadge call={call} />
             <LiveDuration
               startIso={call.callStreamingStartTime}
               endIso={call.callStreamingEndTime}

@@ -16,6 +16,7 @@ export function applyCallEvent(record: CallRecord, event: CallEvent): CallRecord
         toNumber: event.SystemPhoneNumber || record.toNumber,
         agentId: event.AgentId ?? record.agentId,
       };
+      if (event.HeldChannels) next.heldChannels = event.HeldChannels;
       if (event.EngineFailover) {
         const f = event.EngineFailover;
         next.engineFailover = {

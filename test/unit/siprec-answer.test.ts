@@ -2,7 +2,11 @@ import { parse } from 'sdp-transform';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../src/domain/errors.js';
 import { buildSdpAnswer } from '../../src/adapters/siprec/sdp-answer.js';
-import { parseSiprecOffer, type SiprecOffer } from '../../src/adapters/siprec/siprec-offer.js';
+import {
+  isSilentStream,
+  parseSiprecOffer,
+  type SiprecOffer,
+} from '../../src/adapters/siprec/siprec-offer.js';
 import { CodecRegistry } from '../../src/media/codec-registry.js';
 import type { CodecPolicy } from '../../src/media/codec-policy.js';
 import { CODECS, type CodecName } from '../../src/media/codecs.js';
@@ -187,6 +191,32 @@ describe('SDP answer per fixture', () => {
       [41002, 'inactive'],
     ]);
     expect(accepted).toHaveLength(2);
+  });
+
+  it('answers a=inactive to RFC 2543 hold: c=IN IP4 0.0.0.0, session or media level, whatever the direction', () => {
+    const sdp = [
+      'v=0',
+      'o=- 1 2 IN IP4 192.0.2.1',
+      's=-',
+      'c=IN IP4 0.0.0.0',
+      't=0 0',
+      'm=audio 5000 RTP/AVP 0',
+      'a=sendonly',
+      'm=audio 5002 RTP/AVP 0',
+      'c=IN IP4 192.0.2.1',
+      'a=sendonly',
+      'm=audio 5004 RTP/AVP 0',
+      'c=IN IP4 0.0.0.0',
+      '',
+    ].join('\r\n');
+    const offer = parseSiprecOffer('application/sdp', sdp);
+    expect(offer.streams.map((s) => isSilentStream(s))).toEqual([true, false, true]);
+    const media = parse(answerFor(offer).sdp).media ?? [];
+    expect(media.map((m) => [m.port, m.direction])).toEqual([
+      [41000, 'inactive'],
+      [41002, 'recvonly'],
+      [41004, 'inactive'],
+    ]);
   });
 
   it('does not invent a=label for unlabelled m-lines (CUBE NBR-style plain SDP)', () => {

@@ -127,6 +127,8 @@ class PairedCall {
   #window: NodeJS.Timeout | undefined;
   /** Ends whose dialog joined the call and has not ended. */
   readonly #live = new Set<RecordedEnd>();
+  /** Channels a dialog of the pair holds now. */
+  readonly #held = new Set<Channel>();
   #joined = false;
   #ended = false;
   #answered: Promise<void> | undefined;
@@ -188,6 +190,14 @@ class PairedCall {
   answered(): Promise<void> {
     this.#answered ??= this.handle.answered();
     return this.#answered;
+  }
+
+  /** One dialog held or resumed its channel: the call hears of the channels held across both. */
+  holdChanged(channel: Channel, held: boolean): void {
+    if (this.#held.has(channel) === held) return;
+    if (held) this.#held.add(channel);
+    else this.#held.delete(channel);
+    this.handle.holdChanged([...this.#held]);
   }
 
   legEnded(end: RecordedEnd, reason: string): Promise<void> {
@@ -253,6 +263,12 @@ class LegHandle implements LiveCallHandle {
 
   metadataUpdated(siprec: CallSiprecInfo, parties: PartyNumbers): void {
     this.#pair.handle.metadataUpdated(siprec, parties);
+  }
+
+  /** A dialog holds its one stream, so its end's channel (the list names at most that one). */
+  holdChanged(heldChannels: readonly Channel[]): void {
+    const channel = this.channelForLabel();
+    if (channel !== null) this.#pair.holdChanged(channel, heldChannels.includes(channel));
   }
 
   answered(): Promise<void> {

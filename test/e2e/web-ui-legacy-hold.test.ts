@@ -27,7 +27,7 @@ describe.skipIf(!chromiumCheck.available || !sippCheck.available)(
     beforeAll(async () => {
       if (!existsSync(join(webDist, 'index.html'))) buildWeb(webDist);
       await mkdir(screenshotDir, { recursive: true });
-      flows = await startFlowServer({ mediaTimeoutMs: 1500, dialogProbeIntervalMs: 1000 });
+      flows = await startFlowServer({ mediaTimeoutMs: 1500, dialogProbeIntervalMs: 2000 });
       browser = await launchChromium();
     }, 120_000);
 

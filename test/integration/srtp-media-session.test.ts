@@ -42,6 +42,7 @@ class FakeHandle implements LiveCallHandle {
     return Promise.resolve();
   }
   metadataUpdated(): void {}
+  holdChanged(): void {}
   async end(): Promise<void> {}
   samples(): Int16Array {
     return concatPcm(this.frames);

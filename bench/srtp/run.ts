@@ -85,6 +85,7 @@ class CountingHandle implements LiveCallHandle {
     return Promise.resolve();
   }
   metadataUpdated(): void {}
+  holdChanged(): void {}
   async end(): Promise<void> {}
 }
 

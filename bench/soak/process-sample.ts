@@ -6,6 +6,8 @@ export interface ProcessSample {
   atMs: number;
   rssMiB: number;
   heapUsedMiB: number;
+  /** Memory of Buffers and ArrayBuffers outside the V8 heap. */
+  externalMiB: number;
   openFds: number;
   rtpPortsInUse: number;
   mediaSessions: number;
@@ -29,6 +31,7 @@ export async function sampleProcess(target: SampleTarget): Promise<ProcessSample
     atMs: Date.now(),
     rssMiB: rssKiB / 1024,
     heapUsedMiB: metric(metrics, 'callscribe_nodejs_heap_size_used_bytes') / 2 ** 20,
+    externalMiB: metric(metrics, 'callscribe_nodejs_external_memory_bytes') / 2 ** 20,
     openFds: readdirSync(`/proc/${target.pid}/fd`).length,
     rtpPortsInUse: udpPortsBound(target.rtpPorts),
     mediaSessions: metric(metrics, 'callscribe_media_sessions'),

@@ -30,6 +30,8 @@ const { values } = parseArgs({
     'sweep-ms': { type: 'string', default: '10000' },
     'rtp-base-port': { type: 'string', default: '20000' },
     'long-call-minutes': { type: 'string', default: '0' },
+    /** Write a heap snapshot of the server after the warm-up and at the end (leak hunting). */
+    'heap-snapshots': { type: 'string', default: '' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -45,11 +47,15 @@ const rtpPortCount = 1000;
 const rtpPorts = { first: rtpFirst, last: rtpFirst + rtpPortCount - 1 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const snapshotDir = values['heap-snapshots'];
 const server = await ServerProcess.start({
   recordCalls: true,
   rtpBasePort: rtpFirst,
   rtpPortCount,
   env: {
+    ...(snapshotDir
+      ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshotDir}` }
+      : {}),
     CALLSCRIBE_CALL_TTL_MS: values['ttl-ms'],
     CALLSCRIBE_SWEEP_INTERVAL_MS: values['sweep-ms'],
     CALLSCRIBE_MAX_CONCURRENT_CALLS: '5000',
@@ -120,7 +126,10 @@ async function soak(): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   for (let i = 0; i < totalCalls; i++) {
     await sleep(startedMs + i * intervalMs - Date.now());
-    if (i === warmupCalls) warmedUpMs = Date.now();
+    if (i === warmupCalls) {
+      warmedUpMs = Date.now();
+      if (snapshotDir) server.child.kill('SIGUSR2');
+    }
     const callId = `soak-${i}`;
     placed++;
     const call = fleet
@@ -138,6 +147,10 @@ async function soak(): Promise<void> {
   await sleep(Number(values['sweep-ms']) + sampleMs);
   const idle = await sample();
   clearInterval(sampler);
+  if (snapshotDir) {
+    server.child.kill('SIGUSR2');
+    await sleep(15_000);
+  }
   recordingsChecked += pruneRecordings();
   drainLogs();
 

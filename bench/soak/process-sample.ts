@@ -6,6 +6,8 @@ export interface ProcessSample {
   atMs: number;
   rssMiB: number;
   heapUsedMiB: number;
+  /** What V8 has committed for its heap: used plus the room it keeps for the next allocations. */
+  heapTotalMiB: number;
   /** Memory of Buffers and ArrayBuffers outside the V8 heap. */
   externalMiB: number;
   openFds: number;
@@ -31,6 +33,7 @@ export async function sampleProcess(target: SampleTarget): Promise<ProcessSample
     atMs: Date.now(),
     rssMiB: rssKiB / 1024,
     heapUsedMiB: metric(metrics, 'callscribe_nodejs_heap_size_used_bytes') / 2 ** 20,
+    heapTotalMiB: metric(metrics, 'callscribe_nodejs_heap_size_total_bytes') / 2 ** 20,
     externalMiB: metric(metrics, 'callscribe_nodejs_external_memory_bytes') / 2 ** 20,
     openFds: readdirSync(`/proc/${target.pid}/fd`).length,
     rtpPortsInUse: udpPortsBound(target.rtpPorts),

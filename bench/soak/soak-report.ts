@@ -9,6 +9,7 @@ export interface Point {
 const measures = [
   ['RSS (MiB)', 'rssMiB'],
   ['heap used (MiB)', 'heapUsedMiB'],
+  ['heap committed (MiB)', 'heapTotalMiB'],
   ['external + array buffers (MiB)', 'externalMiB'],
   ['open fds', 'openFds'],
   ['RTP ports bound', 'rtpPortsInUse'],

@@ -16,6 +16,8 @@ export interface ProcessSample {
   liveCalls: number;
   loopLagP99Ms: number;
   sqliteMiB: number;
+  /** Of which the write-ahead log, which only shrinks when a checkpoint truncates it. */
+  sqliteWalMiB: number;
 }
 
 export interface SampleTarget {
@@ -41,6 +43,7 @@ export async function sampleProcess(target: SampleTarget): Promise<ProcessSample
     liveCalls: sumOf(metrics, 'callscribe_calls'),
     loopLagP99Ms: metric(metrics, 'callscribe_event_loop_lag_p99_seconds', 'thread="main"') * 1000,
     sqliteMiB: sqliteBytes(target.dataDir) / 2 ** 20,
+    sqliteWalMiB: fileBytes(join(target.dataDir, 'callscribe.db-wal')) / 2 ** 20,
   };
 }
 
@@ -85,13 +88,15 @@ function udpPortsBound(range: { first: number; last: number }): number {
 }
 
 function sqliteBytes(dataDir: string): number {
-  let bytes = 0;
-  for (const name of ['callscribe.db', 'callscribe.db-wal', 'callscribe.db-shm']) {
-    try {
-      bytes += statSync(join(dataDir, name)).size;
-    } catch {
-      // Not there (yet).
-    }
+  return ['callscribe.db', 'callscribe.db-wal', 'callscribe.db-shm']
+    .map((name) => fileBytes(join(dataDir, name)))
+    .reduce((a, b) => a + b, 0);
+}
+
+function fileBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // not there (yet)
   }
-  return bytes;
 }

@@ -26,7 +26,8 @@ const { values } = parseArgs({
     'warmup-calls': { type: 'string', default: '1000' },
     'sample-s': { type: 'string', default: '5' },
     'window-s': { type: 'string', default: '30' },
-    'ttl-ms': { type: 'string', default: '60000' },
+    /** Short for the soak so the sweeper works all along; the long call keeps the default day. */
+    'ttl-ms': { type: 'string' },
     'sweep-ms': { type: 'string', default: '10000' },
     'rtp-base-port': { type: 'string', default: '20000' },
     'long-call-minutes': { type: 'string', default: '0' },
@@ -56,7 +57,7 @@ const server = await ServerProcess.start({
     ...(snapshotDir
       ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshotDir}` }
       : {}),
-    CALLSCRIBE_CALL_TTL_MS: values['ttl-ms'],
+    CALLSCRIBE_CALL_TTL_MS: values['ttl-ms'] ?? (longCallMinutes > 0 ? '86400000' : '60000'),
     CALLSCRIBE_SWEEP_INTERVAL_MS: values['sweep-ms'],
     CALLSCRIBE_MAX_CONCURRENT_CALLS: '5000',
   },
@@ -82,7 +83,8 @@ async function sample(): Promise<ProcessSample> {
   if (!values.json)
     console.log(
       `${new Date(s.atMs).toISOString()} placed=${placed} answered=${answered} live=${s.liveCalls} ` +
-        `rss=${s.rssMiB.toFixed(1)}MiB heap=${s.heapUsedMiB.toFixed(1)}MiB fds=${s.openFds} ` +
+        `rss=${s.rssMiB.toFixed(1)}MiB heap=${s.heapUsedMiB.toFixed(1)}/${s.heapTotalMiB.toFixed(1)}MiB ` +
+        `external=${s.externalMiB.toFixed(1)}MiB fds=${s.openFds} ` +
         `rtpPorts=${s.rtpPortsInUse} lagP99=${s.loopLagP99Ms.toFixed(1)}ms sqlite=${s.sqliteMiB.toFixed(2)}MiB`,
     );
   return s;

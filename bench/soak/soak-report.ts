@@ -17,6 +17,7 @@ const measures = [
   ['live calls', 'liveCalls'],
   ['event-loop lag p99 (ms)', 'loopLagP99Ms'],
   ['SQLite files (MiB)', 'sqliteMiB'],
+  ['of which WAL (MiB)', 'sqliteWalMiB'],
 ] as const satisfies readonly (readonly [string, keyof ProcessSample])[];
 
 /** A markdown table: each measure at each point, and the end as a ratio to the start. */

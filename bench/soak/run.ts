@@ -33,6 +33,10 @@ const { values } = parseArgs({
     'long-call-minutes': { type: 'string', default: '0' },
     /** Write a heap snapshot of the server after the warm-up and at the end (leak hunting). */
     'heap-snapshots': { type: 'string', default: '' },
+    /** Diagnosis: `false` records nothing. */
+    record: { type: 'string', default: 'true' },
+    /** Diagnosis: park every call (no transcription, no recording). */
+    park: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -50,7 +54,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const snapshotDir = values['heap-snapshots'];
 const server = await ServerProcess.start({
-  recordCalls: true,
+  recordCalls: values.record !== 'false',
+  ...(values.park
+    ? { hook: new URL('../../examples/hooks/park-all.mjs', import.meta.url).pathname }
+    : {}),
   rtpBasePort: rtpFirst,
   rtpPortCount,
   env: {

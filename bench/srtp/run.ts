@@ -77,9 +77,6 @@ class CountingHandle implements LiveCallHandle {
   channelForLabel(label: string): Channel | null {
     return label === '1' ? 'CALLER' : 'AGENT';
   }
-  holdChanged(): void {
-    // The bench measures the receive path; hold does not happen here.
-  }
   audio(_channel: Channel, frame: AudioFrame): void {
     this.samples += frame.pcm.length;
   }

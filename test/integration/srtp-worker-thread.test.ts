@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { buildRtpPacket } from '../../src/adapters/rtp/rtp-packet.js';
+import { spawnModuleWorker } from '../../src/adapters/speech/worker/spawn-module-worker.js';
+import { libsrtpTool, randomKeying, SrtpTestSender } from '../support/srtp-protector.js';
+
+const srtp = libsrtpTool();
+
+/**
+ * The RTP receive path may run in media worker threads: each loads its own koffi binding of
+ * libsrtp (srtp_init is process-wide, so only the first binding initialises it) and unprotects
+ * its streams, while the main thread keeps using its own binding.
+ */
+describe.skipIf(!srtp.available)('SRTP in worker threads', () => {
+  it('two workers unprotect their own streams (across a sequence wrap) while the main thread protects with its own binding', async () => {
+    const keyings = [randomKeying('AES_CM_128_HMAC_SHA1_80'), randomKeying('AEAD_AES_256_GCM')];
+    const plain = Array.from({ length: 100 }, (_, i) =>
+      buildRtpPacket({
+        payloadType: 0,
+        sequenceNumber: 65_480 + i,
+        timestamp: i * 160,
+        ssrc: 9,
+        payload: Buffer.alloc(160, i),
+      }),
+    );
+    const workers = keyings.map((k) =>
+      spawnModuleWorker(new URL('../support/x.ts', import.meta.url).href, 'srtp-worker', k),
+    );
+    try {
+      const results = await Promise.all(
+        keyings.map((keying, w) => {
+          const sender = new SrtpTestSender(srtp.libsrtp!, keying);
+          const packets = plain.map((p) => new Uint8Array(sender.protect(p)));
+          sender.close();
+          const worker = workers[w]!;
+          return new Promise<(Uint8Array | string)[]>((resolve, reject) => {
+            worker.once('message', resolve);
+            worker.once('error', reject);
+            worker.postMessage(packets);
+          });
+        }),
+      );
+      for (const out of results)
+        expect(
+          out.map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString('hex'))),
+        ).toEqual(plain.map((p) => p.toString('hex')));
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  }, 30_000);
+});

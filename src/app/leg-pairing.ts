@@ -76,6 +76,25 @@ export class LegPairing implements CallSessions {
     });
   }
 
+  /**
+   * Starts the call; a name already held by an earlier call (CALL_ALREADY_EXISTS) is retried as
+   * `<name>~2`, `<name>~3`, …, so the recording is kept rather than answered and dropped.
+   */
+  async #startCall(
+    session: NewSession,
+    options: { abandoned?: AbortSignal },
+    log: Logger,
+  ): Promise<SessionDecision> {
+    let decision = await this.#deps.inner.sessionStarted(session, options);
+    for (let n = 2; n <= MAX_RENAMES + 1; n++) {
+      if (decision.accepted || decision.code !== 'CALL_ALREADY_EXISTS') return decision;
+      const callId = `${session.callId}~${n}`;
+      log.info({ callId, takenCallId: session.callId }, 'forked call renamed: its id is taken');
+      decision = await this.#deps.inner.sessionStarted({ ...session, callId }, options);
+    }
+    return decision;
+  }
+
   #start(
     session: NewSession,
     leg: RecordedLeg,
@@ -86,8 +105,7 @@ export class LegPairing implements CallSessions {
     const pair = new PairedCall(leg.end, this.#deps.pairingWindowMs, log, stopWaiting);
     // Registered before the hook runs: the partner often arrives while it does.
     if (this.#waiting.get(leg.pairKey) === undefined) this.#waiting.set(leg.pairKey, pair);
-    return this.#deps.inner
-      .sessionStarted(pairedSession(session, leg), options)
+    return this.#startCall(pairedSession(session, leg), options, log)
       .then((decision) => pair.started(decision))
       .catch((error: unknown) => {
         pair.started({ accepted: false, code: 'SETUP_FAILED', reason: String(error) });
@@ -96,6 +114,12 @@ export class LegPairing implements CallSessions {
   }
 }
 
+/**
+ * How many other names a forked call may take when its own is held by an earlier call. CUCM
+ * restarts a recording (after a transfer, a conference, a resume from another device) with the
+ * same recorded-call GUID, so with `callIdSource: cisco-guid` the new call's name is often taken.
+ */
+const MAX_RENAMES = 8;
 /** The session the hook and the record see: both ends, near end AGENT, far end CALLER. */
 export function pairedSession(session: NewSession, leg: RecordedLeg): NewSession {
   const label = RECORDED_END_LABELS;

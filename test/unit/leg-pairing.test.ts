@@ -206,6 +206,26 @@ describe('CUCM Built-in-Bridge pairing (app)', () => {
     expect(d.callId).toBe('sip-a');
   });
 
+  it('a restarted recording whose id (the GUID) an earlier call holds is kept as <id>~2, its partner joining it', async () => {
+    h = await buildAppHarness();
+    const pairing = new LegPairing({
+      inner: h.service,
+      pairingWindowMs: 5000,
+      log: h.captured.log,
+    });
+    const before = await accept(pairing, leg('near', 'guid-1', 'cluster\u00001\u00002'));
+    await before.end('bye');
+    const near = await accept(pairing, leg('near', 'guid-1', 'cluster\u00003\u00004'));
+    const far = await accept(pairing, leg('far', 'guid-1', 'cluster\u00003\u00004'));
+    expect(near.callId).toBe('guid-1~2');
+    expect(far.callId).toBe('guid-1~2');
+    expect((await h.store.get('guid-1~2'))?.call).toMatchObject({
+      state: 'PROCESSING',
+      originalCallId: 'guid-1~2',
+    });
+    expect((await h.store.get('guid-1'))?.call.state).toBe('ENDED');
+  });
+
   it('sessions without a recorded leg pass through untouched', async () => {
     h = await buildAppHarness();
     const pairing = new LegPairing({

@@ -165,9 +165,10 @@ describe.skipIf(!ready)('CUCM Built-in-Bridge recording (sipp as CUCM, real serv
   /**
    * Each 2 s half of the source is found in the channel, in order, decoded nearly exactly. Halves,
    * not the whole: the two dialogs are sent by two processes, and on a loaded machine one may
-   * stall long enough for the recording to pad its channel with silence mid-way.
+   * stall long enough for the recording to pad its channel with silence mid-way. The lag allowed
+   * is wide: each leg's RTP comes from a node process of its own, slow to start on a busy box.
    */
-  function expectCarries(source: Int16Array, recorded: Int16Array, maxLagMs = 2500): number {
+  function expectCarries(source: Int16Array, recorded: Int16Array, maxLagMs = 6000): number {
     const half = source.length / 2;
     const first = locate(source.subarray(0, half), recorded, 8000, maxLagMs);
     const second = locate(
@@ -263,7 +264,7 @@ describe.skipIf(!ready)('CUCM Built-in-Bridge recording (sipp as CUCM, real serv
       expect(record.endReason).toBe('bye');
       const wav = await recording(call.guid);
       // Silence until the far end's dialog came, about 3 s in.
-      expect(expectCarries(caller(), wav.caller.pcm, 6000)).toBeGreaterThan(2 * 8000);
+      expect(expectCarries(caller(), wav.caller.pcm, 9000)).toBeGreaterThan(2 * 8000);
       expect(rms(wav.caller.pcm, 0, 2 * 8000)).toBe(0);
       expectCarries(agent(), wav.agent.pcm);
       expect(transcribedChannels(call.guid)).toEqual(new Set(['CALLER', 'AGENT']));

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import type { CallEventStream } from './ports/call-event-stream.js';
@@ -13,6 +14,11 @@ import { AppError } from './domain/errors.js';
 import { persistedNodeId } from './adapters/node-identity/node-id-file.js';
 import { WavCallRecorder } from './adapters/recording/wav-call-recorder.js';
 import { UdpMediaSessions } from './adapters/rtp/udp-media-sessions.js';
+import { WorkerMediaSessions } from './adapters/media-workers/worker-media-sessions.js';
+import { spawnModuleWorker } from './adapters/speech/worker/spawn-module-worker.js';
+import { LocalCallAudioFactory } from './app/local-call-audio.js';
+import type { CallPipelineFactory } from './ports/call-pipeline.js';
+import type { SpeechEngine } from './ports/speech-engine.js';
 import { createSipServer } from './adapters/sip/sip-server.js';
 import { createSpeechEngine } from './adapters/speech/create-speech-engine.js';
 import { SqliteDatabase } from './adapters/sqlite/database.js';
@@ -58,6 +64,10 @@ export interface Server {
   stop(): Promise<void>;
   /** Re-reads every listener's certificate files (SIGHUP); live connections are kept. */
   reloadTls(): Promise<void>;
+  /** Media worker threads (0: media on the main thread). */
+  readonly mediaWorkers: number;
+  /** Ends a media worker as a crash would (operators, tests): its calls end, it is replaced. */
+  terminateMediaWorker(index: number): void;
 }
 
 /**
@@ -79,7 +89,10 @@ export async function buildServer(
   const scrapeWindow = loop.reader();
   const metrics = createMetrics({
     callCounts: () => liveCalls.countsByState(),
-    loopWindows: async () => [{ thread: 'main', window: scrapeWindow.take() }],
+    loopWindows: async () => [
+      { thread: 'main', window: scrapeWindow.take() },
+      ...((await workerMedia?.loopWindows()) ?? []),
+    ],
     mediaSessions: () => mediaSessions.openSessions,
   });
   const httpTls = httpTlsFiles(config);
@@ -168,24 +181,71 @@ export async function buildServer(
         log: log.child({ component: 'owner-loss' }),
       })
     : undefined;
-  const engine = await createSpeechEngine(config, log.child({ component: 'engine' }), metrics);
-  const fallbackEngine = config.engineFallback
-    ? await createSpeechEngine(
-        { ...config, engine: config.engineFallback },
-        log.child({ component: 'engine', role: 'fallback' }),
-        metrics,
-      ).catch(async (error: unknown) => {
-        await engine.close();
-        throw error;
-      })
-    : undefined;
-  const pipelines = new TranscriptionPipelineFactory({
-    engine,
-    ...(fallbackEngine ? { fallbackEngine } : {}),
-    log,
-    metrics,
-    config,
-    now,
+  const mediaWorkerCount = config.mediaWorkers ?? availableParallelism();
+  // With media workers, engines run in them, next to the audio; this thread builds none.
+  let engine: SpeechEngine | undefined;
+  let fallbackEngine: SpeechEngine | undefined;
+  let pipelines: CallPipelineFactory = silentPipelines;
+  if (mediaWorkerCount === 0) {
+    const primary = await createSpeechEngine(config, log.child({ component: 'engine' }), metrics);
+    engine = primary;
+    fallbackEngine = config.engineFallback
+      ? await createSpeechEngine(
+          { ...config, engine: config.engineFallback },
+          log.child({ component: 'engine', role: 'fallback' }),
+          metrics,
+        ).catch(async (error: unknown) => {
+          await primary.close();
+          throw error;
+        })
+      : undefined;
+    pipelines = new TranscriptionPipelineFactory({
+      engine: primary,
+      ...(fallbackEngine ? { fallbackEngine } : {}),
+      log,
+      metrics,
+      config,
+      now,
+    });
+  }
+  const codecs = loadCodecs();
+  const registry = new CodecRegistry(codecs.factories);
+  const codecPolicy = { registry, preference: config.sipCodecs };
+  const libsrtp = config.srtpPolicy === 'off' ? null : loadLibsrtp();
+  if (libsrtp?.ok === false && config.srtpPolicy === 'required') {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `srtpPolicy is required but libsrtp could not be loaded (apt-get install ${LIBSRTP_APT_PACKAGE}): ${libsrtp.reason}`,
+    );
+  }
+  const srtpSupport = { policy: config.srtpPolicy, available: libsrtp?.ok === true };
+  const workerMedia =
+    mediaWorkerCount === 0
+      ? undefined
+      : new WorkerMediaSessions({
+          config,
+          workers: mediaWorkerCount,
+          codecs: codecPolicy,
+          srtp: srtpSupport,
+          spawn: (data, transferList) =>
+            spawnModuleWorker(import.meta.url, 'media-worker-root', data, transferList),
+          log,
+          metrics,
+        });
+  for (const thread of workerMedia?.threads() ?? []) load.watch(thread);
+  const mediaSessions =
+    workerMedia ??
+    new UdpMediaSessions({
+      config,
+      log: log.child({ component: 'rtp' }),
+      metrics,
+      codecs: codecPolicy,
+      srtp: { support: srtpSupport, libsrtp: libsrtp?.ok === true ? libsrtp.libsrtp : null },
+    });
+  const localAudio = new LocalCallAudioFactory({
+    pipelines,
+    recorder,
+    recordCalls: config.recordCalls,
   });
   const hook = createCallInitHook(config.hook);
   await hook?.load?.();
@@ -213,6 +273,7 @@ export async function buildServer(
     liveCalls,
     pipelines,
     recorder,
+    callAudio: workerMedia?.callAudio(localAudio) ?? localAudio,
     log,
     nodeId,
     languageCode: config.languageCode,
@@ -238,25 +299,6 @@ export async function buildServer(
     inner: callService,
     pairingWindowMs: config.bibPairingWindowMs,
     log: log.child({ component: 'pairing' }),
-  });
-  const codecs = loadCodecs();
-  const registry = new CodecRegistry(codecs.factories);
-  const libsrtp = config.srtpPolicy === 'off' ? null : loadLibsrtp();
-  if (libsrtp?.ok === false && config.srtpPolicy === 'required') {
-    throw new AppError(
-      'CONFIG_INVALID',
-      `srtpPolicy is required but libsrtp could not be loaded (apt-get install ${LIBSRTP_APT_PACKAGE}): ${libsrtp.reason}`,
-    );
-  }
-  const mediaSessions = new UdpMediaSessions({
-    config,
-    log: log.child({ component: 'rtp' }),
-    metrics,
-    codecs: { registry, preference: config.sipCodecs },
-    srtp: {
-      support: { policy: config.srtpPolicy, available: libsrtp?.ok === true },
-      libsrtp: libsrtp?.ok === true ? libsrtp.libsrtp : null,
-    },
   });
   const sip = createSipServer({
     config,
@@ -296,7 +338,16 @@ export async function buildServer(
     log,
     callSessions: sessions,
     eventStream,
+    mediaWorkers: workerMedia?.workerCount ?? 0,
+    terminateMediaWorker(index) {
+      workerMedia?.terminateWorker(index);
+    },
     async start() {
+      // Media workers build their decoders and engines first: a missing model stops the start.
+      await workerMedia?.ready().catch(async (error: unknown) => {
+        await workerMedia.close();
+        throw error;
+      });
       // Take the node lease and listen for forwarded control events before any call can arrive.
       await redis?.start(router);
       // Calls an earlier run left live are ended (and their recordings repaired) before new ones arrive.
@@ -338,7 +389,14 @@ export async function buildServer(
           `SRTP offers will be refused with 488: libsrtp did not load (apt-get install ${LIBSRTP_APT_PACKAGE})`,
         );
       log.info(
-        { httpPort, sipPorts, nodeId, engine: engine.name, engineFallback: fallbackEngine?.name },
+        {
+          httpPort,
+          sipPorts,
+          nodeId,
+          engine: config.engine,
+          engineFallback: config.engineFallback,
+          mediaWorkers: workerMedia?.workerCount ?? 0,
+        },
         'callscribe started',
       );
       return { httpPort, sipPorts, nodeId };
@@ -357,7 +415,7 @@ export async function buildServer(
       router.close();
       await http.close();
       await mediaSessions.close();
-      await engine.close();
+      await engine?.close();
       await fallbackEngine?.close();
       await eventStream.close();
       await store.close();
@@ -369,6 +427,20 @@ export async function buildServer(
     },
   };
 }
+
+/**
+ * The main thread's pipelines when media workers run the engines: only a call whose media no
+ * worker holds (every stream declined) is created here, and it has no audio to transcribe.
+ */
+const silentPipelines: CallPipelineFactory = {
+  create: () => ({
+    start: () => undefined,
+    pause: async () => 0,
+    audio: () => undefined,
+    finish: async () => undefined,
+  }),
+  close: async () => undefined,
+};
 
 /** Said at every start, so an operator never runs open by accident without seeing it. */
 function logHttpExposure(config: Readonly<Config>, httpHost: string, log: Logger): void {

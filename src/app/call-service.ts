@@ -18,6 +18,8 @@ import type { HookRunner } from './hook-runner.js';
 import { LiveCall } from './live-call.js';
 import type { LiveCalls } from './live-calls.js';
 import { retryWhileRetryable } from './retry.js';
+import { LocalCallAudioFactory } from './local-call-audio.js';
+import type { CallAudioFactory } from '../ports/call-audio.js';
 import { updateCall } from './update-call.js';
 
 /** How long shutdown waits for a store that refuses writes before leaving the rest to the next start. */
@@ -30,6 +32,11 @@ export interface CallServiceDeps {
   liveCalls: LiveCalls;
   pipelines: CallPipelineFactory;
   recorder: CallRecorder;
+  /**
+   * Where calls' audio is consumed when the media layer decodes it in worker threads; by
+   * default here, from `pipelines` and `recorder`.
+   */
+  callAudio?: CallAudioFactory;
   log: Logger;
   nodeId: string;
   languageCode: string;
@@ -56,7 +63,17 @@ export class CallService implements CallSessions {
   /** Aborted when shutdown's grace runs out: writes still failing are then given up. */
   private readonly stopping = new AbortController();
 
-  constructor(private readonly deps: CallServiceDeps) {}
+  private readonly callAudio: CallAudioFactory;
+
+  constructor(private readonly deps: CallServiceDeps) {
+    this.callAudio =
+      deps.callAudio ??
+      new LocalCallAudioFactory({
+        pipelines: deps.pipelines,
+        recorder: deps.recorder,
+        recordCalls: deps.recordCalls,
+      });
+  }
 
   admission(): Admission {
     const load = this.deps.load.reading();
@@ -142,9 +159,7 @@ export class CallService implements CallSessions {
     );
     const live = new LiveCall(
       {
-        pipelines: deps.pipelines,
-        recorder: deps.recorder,
-        recordCalls: deps.recordCalls,
+        audio: this.callAudio,
         preRollMs: deps.preRollMs,
         audioSampleRateHz: session.audioSampleRateHz,
         publicUrl: deps.publicUrl,

@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
 import type { CallData, CallSiprecInfo, Channel, PartyNumberField } from '../domain/call.js';
 import type { EngineFailover } from '../domain/engine-failover.js';
-import { silenceFrame, type AudioFrame } from '../media/audio-frame.js';
-import type { CallPipeline, CallPipelineFactory } from '../ports/call-pipeline.js';
+import type { AudioFrame } from '../media/audio-frame.js';
+import type { CallAudio, CallAudioFactory } from '../ports/call-audio.js';
 import type { LiveCallHandle, PartyNumbers } from '../ports/call-sessions.js';
-import type { CallRecorder } from '../ports/call-recorder.js';
 import {
   type CallEventPublisher,
   callStateEvent,
@@ -12,12 +11,10 @@ import {
   recordingUrl,
   startEvent,
 } from './call-event-publisher.js';
-import { RecordingFeed } from './recording-feed.js';
 
 export interface LiveCallDeps {
-  pipelines: CallPipelineFactory;
-  recorder: CallRecorder;
-  recordCalls: boolean;
+  /** Transcription and recording, here or in the media worker that holds the call's sockets. */
+  audio: CallAudioFactory;
   preRollMs: number;
   /** Rate the negotiated codecs deliver at most; the recording is written at it (or above). */
   audioSampleRateHz: number;
@@ -49,8 +46,7 @@ export class LiveCall implements LiveCallHandle {
   readonly preRollMs: number;
   private state: CallData['state'];
   private call: CallData;
-  private pipeline: CallPipeline | undefined;
-  private recording: RecordingFeed | undefined;
+  private media: CallAudio | undefined;
   private processingSinceMs: number | undefined;
   private ending: Promise<void> | undefined;
   private endReasonGiven: string | undefined;
@@ -100,15 +96,7 @@ export class LiveCall implements LiveCallHandle {
 
   audio(channel: Channel, frame: AudioFrame): void {
     if (this.state !== 'PROCESSING') return;
-    this.pipeline?.audio(channel, frame);
-    // Opened on the first processed audio, not at START: a START costs no file creation.
-    if (!this.recording && this.deps.recordCalls && this.call.shouldRecordCall) {
-      const sampleRateHz = Math.max(this.deps.audioSampleRateHz, frame.sampleRateHz);
-      this.recording = new RecordingFeed(
-        this.deps.recorder.open(this.call.callId, { sampleRateHz }),
-      );
-    }
-    this.recording?.write(channel, frame);
+    this.media?.audio(channel, frame);
   }
 
   preRoll(channel: Channel, frame: AudioFrame): void {
@@ -173,15 +161,10 @@ export class LiveCall implements LiveCallHandle {
     });
   }
 
-  /** Silence for a hold of every channel, in one-second frames at the recording's rate. */
+  /** Silence for a hold of every channel, written where the recording is. */
   private recordSilence(channels: readonly Channel[], durationMs: number): void {
-    const recording = this.recording;
-    if (recording === undefined || this.state !== 'PROCESSING') return;
-    const rateHz = recording.sampleRateHz;
-    for (let leftMs = durationMs; leftMs > 0; leftMs -= 1000) {
-      const frame = silenceFrame(rateHz, Math.min(1000, leftMs));
-      for (const channel of channels) recording.write(channel, frame);
-    }
+    if (this.state !== 'PROCESSING') return;
+    this.media?.recordSilence(channels, durationMs);
   }
 
   /** The call record and a CALL_STATE event say which engine took over, so the UI can show it. */
@@ -217,7 +200,7 @@ export class LiveCall implements LiveCallHandle {
     this.call = call;
     this.state = 'PROCESSING';
     this.processingSinceMs = this.deps.now();
-    this.pipeline ??= this.deps.pipelines.create({
+    this.media ??= this.deps.audio.create({
       call,
       audioSampleRateHz: this.deps.audioSampleRateHz,
       log: this.log,
@@ -226,12 +209,13 @@ export class LiveCall implements LiveCallHandle {
       },
       engineFailover: (failover) => this.engineFailedOver(failover),
     });
+    this.media.acceptAudio();
     if (!this.startPublished) {
       this.startPublished = true;
       await this.events.publish(startEvent(call));
     }
     await this.events.publish(callStateEvent(call));
-    this.pipeline.start(call.processedMsBeforePause);
+    this.media.start(call.processedMsBeforePause);
     this.log.info({ offsetMs: call.processedMsBeforePause }, 'processing started');
     return true;
   }
@@ -244,6 +228,7 @@ export class LiveCall implements LiveCallHandle {
   pause(call: CallData): Promise<boolean> {
     if (this.state === 'ENDED') return Promise.resolve(false);
     this.state = 'PAUSED';
+    this.media?.stopAudio();
     return this.serially(() => this.doPause(call));
   }
 
@@ -252,7 +237,7 @@ export class LiveCall implements LiveCallHandle {
     this.call = call;
     this.state = 'PAUSED';
     this.processingSinceMs = undefined;
-    await this.pipeline?.pause();
+    await this.media?.pause();
     await this.events.publish(callStateEvent(call));
     this.log.info('processing paused');
     return true;
@@ -300,6 +285,7 @@ export class LiveCall implements LiveCallHandle {
       // Audio stops now; the end itself waits for any transition in flight.
       const wasActive = this.state !== 'ENDED';
       this.state = 'ENDED';
+      this.media?.stopAudio();
       // An unanswered call ends at once: what waited for the answer sees ENDED and does nothing.
       this.openAnswerGate();
       this.ending = this.serially(() => this.finish(reason, wasActive));
@@ -326,8 +312,7 @@ export class LiveCall implements LiveCallHandle {
         if (ending) this.call = ending;
         else complete = false;
       }
-      await this.pipeline?.finish();
-      const path = await this.recording?.close();
+      const path = await this.media?.finish();
       if (wasActive) {
         const lostBefore = this.events.lostCount;
         const url = path === undefined ? undefined : recordingUrl(this.deps.publicUrl, this.callId);

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Channel } from '../domain/call.js';
 import type { EngineFailover } from '../domain/engine-failover.js';
 import type { AudioFrame } from '../media/audio-frame.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { CounterSink, HistogramSink } from '../observability/metric-sinks.js';
 import type {
   CallPipeline,
   CallPipelineContext,
@@ -23,8 +23,11 @@ export interface TranscriptionPipelineDeps {
   /** `engineFallback`: takes over a call's streams the primary refuses or fails. */
   fallbackEngine?: SpeechEngine;
   log: Logger;
-  metrics: Pick<Metrics, 'engineGaps' | 'segmentLatencyMs'> &
-    Partial<Pick<Metrics, 'engineFailovers'>>;
+  metrics: {
+    engineGaps: CounterSink<'engine'>;
+    segmentLatencyMs: HistogramSink;
+    engineFailovers?: CounterSink<'from' | 'to' | 'reason'>;
+  };
   config: Pick<Config, 'savePartialTranscripts' | 'engineReconnectMaxMs'> &
     Partial<Pick<Config, 'engineRetryBudget' | 'engineFailbackMs'>>;
   now?: () => number;

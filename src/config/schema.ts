@@ -364,6 +364,15 @@ export const configSchema = z.object({
   rtpPorts: portRange
     .default({ min: 40000, max: 40999 })
     .describe('RTP port range, allocated in even pairs (RTCP on port+1 is ignored).'),
+  mediaWorkers: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(64)
+    .optional()
+    .describe(
+      "Worker threads for media: each owns a share of the calls and of `rtpPorts`, binds their RTP sockets, and runs their receive, decode, resampling, recording and speech-engine streams, so a call's audio never reaches the main thread (SIP, control, HTTP). Unset: one per core. 0: everything on the main thread. With a local engine (sherpa-onnx, pocketsphinx) every media worker runs its own engine, with its own decoder pool.",
+    ),
   mediaTimeoutMs: positiveMs
     .default(60_000)
     .describe('A call with no RTP on any stream for this long is ended.'),

@@ -71,6 +71,11 @@ export function createMetrics(options: MetricsOptions = {}) {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    rtpPackets: new Counter({
+      name: 'callscribe_rtp_packets_total',
+      help: 'RTP datagrams received on call ports, every one (parked, processed or dropped)',
+      registers: [registry],
+    }),
     rtpDropped: new Counter({
       name: 'callscribe_rtp_dropped_total',
       help: 'RTP packets dropped, by reason',

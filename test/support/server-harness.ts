@@ -39,6 +39,8 @@ export async function startTestServer(overrides: Partial<Record<keyof Config, un
     captured,
     running,
     baseUrl,
+    /** The server itself (media worker controls, the call-sessions port). */
+    server,
     /** Collects every SSE message of a URL until `stop()`. */
     subscribe(path: string) {
       const messages: SseMessage[] = [];

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Metrics } from '../../observability/metrics.js';
+import type { CounterSink } from '../../observability/metric-sinks.js';
 import type {
   CallRecorder,
   RecordingWriter,
@@ -21,7 +21,7 @@ export interface WavCallRecorderOptions {
   log: Logger;
   /** Longest time recorded audio waits in memory before it is written (`recordingFlushMs`). */
   flushMs?: number;
-  metrics?: Pick<Metrics, 'recordingFailures'>;
+  metrics?: { recordingFailures: CounterSink<'code'> };
   now?: () => number;
 }
 

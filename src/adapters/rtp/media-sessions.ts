@@ -31,6 +31,18 @@ export interface AcceptedStream {
   mixInto?: string;
 }
 
+/** What the RTP layer needs of a call: whether it wants audio, and where the frames go. */
+export type CallMediaSink = Pick<
+  LiveCallHandle,
+  'callId' | 'wantsAudio' | 'preRollMs' | 'channelForLabel' | 'audio' | 'preRoll'
+>;
+
+/**
+ * Why the media layer gave a call up: no RTP within `mediaTimeoutMs`, or the media worker
+ * holding its sockets died (its calls end; the worker is replaced for new calls).
+ */
+export type MediaLossReason = 'media-timeout' | 'media-worker-failed';
+
 export interface MediaSession {
   /** Local RTP port per offered m-line index (even; RTCP on port+1 is tolerated and ignored). */
   readonly ports: readonly number[];
@@ -43,7 +55,7 @@ export interface MediaSession {
   readonly codecs: CodecPolicy;
   /** What the SDP answers of this session may do about SRTP (the same as its `MediaSessions`). */
   readonly srtp?: SrtpSupport;
-  attach(streams: AcceptedStream[], handle: LiveCallHandle): void;
+  attach(streams: AcceptedStream[], handle: CallMediaSink): void;
   /**
    * A re-INVITE or UPDATE answered: new payload types (codec change, transfer), streams added
    * (conference). `streams` is every stream the answer accepted: an m-line accepted before and
@@ -52,8 +64,11 @@ export interface MediaSession {
   update(streams: AcceptedStream[]): void;
   /** Hold (`a=inactive`) stops the media timeout for that stream; resume restarts it. */
   setInactive(index: number, inactive: boolean): void;
-  /** Called once when no RTP arrived on any active stream for `mediaTimeoutMs`. */
-  onMediaTimeout(listener: () => void): void;
+  /**
+   * Called once when the call's media is gone: no RTP arrived on any active stream for
+   * `mediaTimeoutMs`, or the media worker that held it died.
+   */
+  onMediaTimeout(listener: (reason: MediaLossReason) => void): void;
   stats(): MediaSessionStats;
   close(): Promise<void>;
 }

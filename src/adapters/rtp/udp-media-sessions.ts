@@ -5,12 +5,13 @@ import type { Channel } from '../../domain/call.js';
 import type { AudioFrame } from '../../media/audio-frame.js';
 import { AudioMixer, type MixerInput } from '../../media/audio-mixer.js';
 import type { CodecPolicy } from '../../media/codec-policy.js';
-import type { Metrics } from '../../observability/metrics.js';
-import type { LiveCallHandle } from '../../ports/call-sessions.js';
+import type { CounterSink } from '../../observability/metric-sinks.js';
 import { AppError } from '../../domain/errors.js';
 import { DropCounter } from './drop-counter.js';
 import type {
   AcceptedStream,
+  CallMediaSink,
+  MediaLossReason,
   MediaSession,
   MediaSessions,
   MediaSessionStats,
@@ -37,7 +38,7 @@ const MIX_MAX_WAIT_MS = 100;
 export interface UdpMediaSessionsDeps {
   config: Pick<Config, 'rtpHost' | 'rtpPorts' | 'mediaTimeoutMs' | 'preRollMs'>;
   log: Logger;
-  metrics: Pick<Metrics, 'rtpDropped'>;
+  metrics: { rtpDropped: CounterSink<'reason'>; rtpPackets?: CounterSink<never> };
   /** Decodable codecs and their preference (`sipCodecs`). */
   codecs: CodecPolicy;
   /** `srtpPolicy` and libsrtp (null when it did not load: SRTP offers are then refused). */
@@ -155,7 +156,7 @@ interface SessionDeps {
   srtp: SrtpSupport;
   libsrtp: Libsrtp | null;
   log: Logger;
-  metrics: Pick<Metrics, 'rtpDropped'>;
+  metrics: UdpMediaSessionsDeps['metrics'];
   mediaTimeoutMs: number;
   acquire(): Promise<RtpPortPair>;
   /** The session closed: gives back every pair it held. */
@@ -173,11 +174,12 @@ class UdpMediaSession implements MediaSession {
   /** Per channel that carries more than one stream. */
   readonly #mixers = new Map<Channel, AudioMixer>();
   readonly #drops = new DropCounter();
-  readonly #timeoutListeners: (() => void)[] = [];
+  readonly #timeoutListeners: ((reason: MediaLossReason) => void)[] = [];
   #log: Logger;
-  #handle: LiveCallHandle | null = null;
+  #handle: CallMediaSink | null = null;
   #parkedDrops = 0;
   #parkedDropsReported = 0;
+  #packetsReported = 0;
   #lastActivityMs = Date.now();
   #timedOut = false;
   #closing: Promise<void> | null = null;
@@ -236,7 +238,7 @@ class UdpMediaSession implements MediaSession {
     }
   }
 
-  attach(streams: AcceptedStream[], handle: LiveCallHandle): void {
+  attach(streams: AcceptedStream[], handle: CallMediaSink): void {
     this.#handle = handle;
     this.#log = this.#deps.log.child({ callId: handle.callId });
     for (const stream of streams) {
@@ -383,7 +385,7 @@ class UdpMediaSession implements MediaSession {
     if (inactive) slot.mixerInput?.idle();
   }
 
-  onMediaTimeout(listener: () => void): void {
+  onMediaTimeout(listener: (reason: MediaLossReason) => void): void {
     this.#timeoutListeners.push(listener);
   }
 
@@ -462,7 +464,7 @@ class UdpMediaSession implements MediaSession {
     this.#log.info({ mediaTimeoutMs: this.#deps.mediaTimeoutMs }, 'rtp media timeout');
     for (const listener of this.#timeoutListeners) {
       try {
-        listener();
+        listener('media-timeout');
       } catch (error) {
         this.#log.error({ err: error }, 'media timeout listener failed');
       }
@@ -555,6 +557,12 @@ class UdpMediaSession implements MediaSession {
   }
 
   #reportDrops(): void {
+    let received = 0;
+    for (const slot of this.#slots) received += slot.packetsReceived;
+    if (received > this.#packetsReported) {
+      this.#deps.metrics.rtpPackets?.inc({}, received - this.#packetsReported);
+      this.#packetsReported = received;
+    }
     const counter = this.#deps.metrics.rtpDropped;
     for (const [reason, n] of this.#drops.takeUnreported()) counter.inc({ reason }, n);
     const parked = this.#parkedDrops - this.#parkedDropsReported;
@@ -566,7 +574,7 @@ class UdpMediaSession implements MediaSession {
 }
 
 /** The call's own streams by label; a conference's added stream by the stream it is mixed into. */
-function channelOf(handle: LiveCallHandle, stream: AcceptedStream): Channel | null {
+function channelOf(handle: CallMediaSink, stream: AcceptedStream): Channel | null {
   const own = handle.channelForLabel(stream.label);
   if (own !== null || stream.mixInto === undefined) return own;
   return handle.channelForLabel(stream.mixInto);

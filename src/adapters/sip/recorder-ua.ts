@@ -180,9 +180,14 @@ export class RecorderUa implements SipRequestHandler {
 
   onDialogCreated(dialog: Dialog): void {
     this.#liveness.start(dialog, dialog.sessionTimer);
-    dialog.media.onMediaTimeout(() => {
-      dialog.log.warn('no RTP within the media timeout; ending the recording');
-      this.#track(this.endDialog(dialog, 'media-timeout', true));
+    dialog.media.onMediaTimeout((reason) => {
+      dialog.log.warn(
+        { reason },
+        reason === 'media-timeout'
+          ? 'no RTP within the media timeout; ending the recording'
+          : 'the media worker holding the call failed; ending the recording',
+      );
+      this.#track(this.endDialog(dialog, reason, true));
     });
   }
 

@@ -13,6 +13,8 @@ export function statusForError(error: unknown): number {
     case 'SIP_PARSE_ERROR':
       return 400;
     case 'RTP_PORTS_EXHAUSTED':
+    case 'MEDIA_WORKER_FAILED':
+    case 'MEDIA_WORKER_TIMEOUT':
     case 'CAPACITY_EXCEEDED':
     case 'STORE_UNAVAILABLE':
       return 503;

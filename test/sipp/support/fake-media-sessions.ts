@@ -3,6 +3,7 @@ import { builtInCodecPolicy, type CodecPolicy } from '../../../src/media/codec-p
 import type { LiveCallHandle } from '../../../src/ports/call-sessions.js';
 import type {
   AcceptedStream,
+  MediaLossReason,
   MediaSession,
   MediaSessions,
   MediaSessionStats,
@@ -17,7 +18,7 @@ export class FakeMediaSession implements MediaSession {
   handle: LiveCallHandle | undefined;
   readonly inactiveCalls: [number, boolean][] = [];
   closed = false;
-  #timeoutListener: (() => void) | undefined;
+  #timeoutListener: ((reason: MediaLossReason) => void) | undefined;
 
   constructor(
     ports: number[],
@@ -46,12 +47,12 @@ export class FakeMediaSession implements MediaSession {
     this.inactiveCalls.push([index, inactive]);
   }
 
-  onMediaTimeout(listener: () => void): void {
+  onMediaTimeout(listener: (reason: MediaLossReason) => void): void {
     this.#timeoutListener = listener;
   }
 
   fireMediaTimeout(): void {
-    this.#timeoutListener?.();
+    this.#timeoutListener?.('media-timeout');
   }
 
   stats(): MediaSessionStats {

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { RtpPacer, startSiprecCall, type EstablishedSiprecCall } from '../../src/sbc-sim/index.js';
+import type { GeneratorCommand, GeneratorReply } from './protocol.js';
+
+/**
+ * A load-generator process: places SIPREC calls over SIP/UDP as an SBC would, then streams the
+ * sample call's two µ-law legs on every call from one shared pacer (20 ms packets, each stream
+ * at its own phase of the 20 ms grid), looping. Reports its own skips: packets it gave up
+ * because it fell behind, which the server never had the chance to lose.
+ */
+const samples = new URL('../../samples/support-call/', import.meta.url).pathname;
+const callerAudio = readFileSync(`${samples}caller.pcmu`);
+const agentAudio = readFileSync(`${samples}agent.pcmu`);
+const send = (message: GeneratorReply): void => void process.send?.(message);
+const pacer = new RtpPacer();
+const calls: EstablishedSiprecCall[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function place(sipPort: number, callIds: string[], ratePerSecond: number): Promise<void> {
+  const setupMs: number[] = [];
+  let failed = 0;
+  let firstFailure: string | null = null;
+  const startedMs = performance.now();
+  await Promise.all(
+    callIds.map(async (callId, i) => {
+      // Open loop: call i goes out at i / rate, whether earlier ones were answered or not.
+      await sleep(Math.max(0, startedMs + (i * 1000) / ratePerSecond - performance.now()));
+      const t0 = performance.now();
+      try {
+        const call = await startSiprecCall({
+          target: { host: '127.0.0.1', port: sipPort },
+          transport: 'udp',
+          callId,
+        });
+        setupMs.push(performance.now() - t0);
+        calls.push(call);
+        [callerAudio, agentAudio].forEach((audio, s) => {
+          const socket = call.rtpSockets[s];
+          if (!socket) return;
+          pacer.add({
+            send: (packet) => socket.send(packet),
+            audio,
+            loop: true,
+            // Spread over the 20 ms grid, as many real senders are.
+            phaseMs: Math.random() * 20,
+          });
+        });
+      } catch (error) {
+        failed++;
+        firstFailure ??= error instanceof Error ? error.message : String(error);
+      }
+    }),
+  );
+  send({ type: 'placed', established: calls.length, failed, firstFailure, setupMs });
+}
+
+process.on('message', (command: GeneratorCommand) => {
+  void (async () => {
+    try {
+      switch (command.type) {
+        case 'place':
+          return await place(command.sipPort, command.callIds, command.ratePerSecond);
+        case 'counters':
+          return send({ type: 'counters', sent: pacer.packetsSent, skipped: pacer.packetsSkipped });
+        case 'stop-media':
+          pacer.stop();
+          return send({ type: 'counters', sent: pacer.packetsSent, skipped: pacer.packetsSkipped });
+        case 'hangup': {
+          const t0 = performance.now();
+          await Promise.allSettled(calls.map((call) => call.hangUp()));
+          send({ type: 'hung-up', elapsedMs: performance.now() - t0 });
+          process.exit(0);
+        }
+      }
+    } catch (error) {
+      send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+    }
+  })();
+});
+send({ type: 'ready' });

@@ -1,0 +1,102 @@
+import type { Channel } from '../domain/call.js';
+import { silenceFrame, type AudioFrame } from '../media/audio-frame.js';
+import type { CallAudio, CallAudioContext, CallAudioFactory } from '../ports/call-audio.js';
+import type { CallPipeline, CallPipelineFactory } from '../ports/call-pipeline.js';
+import type { CallRecorder } from '../ports/call-recorder.js';
+import { RecordingFeed } from './recording-feed.js';
+
+export interface LocalCallAudioDeps {
+  pipelines: CallPipelineFactory;
+  recorder: CallRecorder;
+  recordCalls: boolean;
+}
+
+/**
+ * Transcription and recording of a call in the thread that decodes its audio (the main thread
+ * without media workers, or one media worker).
+ */
+export class LocalCallAudioFactory implements CallAudioFactory {
+  constructor(private readonly deps: LocalCallAudioDeps) {}
+
+  create(context: CallAudioContext): LocalCallAudio {
+    return new LocalCallAudio(this.deps, context);
+  }
+}
+
+export class LocalCallAudio implements CallAudio {
+  readonly #pipeline: CallPipeline;
+  readonly #deps: LocalCallAudioDeps;
+  readonly #context: CallAudioContext;
+  #recording: RecordingFeed | undefined;
+  #flowing = false;
+  #finished: Promise<string | undefined> | undefined;
+
+  constructor(deps: LocalCallAudioDeps, context: CallAudioContext) {
+    this.#deps = deps;
+    this.#context = context;
+    this.#pipeline = deps.pipelines.create({
+      call: context.call,
+      audioSampleRateHz: context.audioSampleRateHz,
+      log: context.log,
+      emit: context.emit,
+      engineFailover: context.engineFailover,
+    });
+  }
+
+  /** Whether audio is taken now: the media layer parks (or pre-rolls) packets otherwise. */
+  get flowing(): boolean {
+    return this.#flowing;
+  }
+
+  acceptAudio(): void {
+    if (this.#finished) return;
+    this.#flowing = true;
+  }
+
+  start(offsetMs: number): void {
+    if (this.#finished) return;
+    this.#flowing = true;
+    this.#pipeline.start(offsetMs);
+  }
+
+  stopAudio(): void {
+    this.#flowing = false;
+  }
+
+  pause(): Promise<number> {
+    this.#flowing = false;
+    return this.#pipeline.pause();
+  }
+
+  audio(channel: Channel, frame: AudioFrame): void {
+    if (!this.#flowing) return;
+    this.#pipeline.audio(channel, frame);
+    // Opened on the first processed audio, not at START: a START costs no file creation.
+    const call = this.#context.call;
+    if (!this.#recording && this.#deps.recordCalls && call.shouldRecordCall) {
+      const sampleRateHz = Math.max(this.#context.audioSampleRateHz, frame.sampleRateHz);
+      this.#recording = new RecordingFeed(this.#deps.recorder.open(call.callId, { sampleRateHz }));
+    }
+    this.#recording?.write(channel, frame);
+  }
+
+  /** In one-second frames at the recording's rate; nothing when no recording is open. */
+  recordSilence(channels: readonly Channel[], durationMs: number): void {
+    const recording = this.#recording;
+    if (recording === undefined || !this.#flowing) return;
+    const rateHz = recording.sampleRateHz;
+    for (let leftMs = durationMs; leftMs > 0; leftMs -= 1000) {
+      const frame = silenceFrame(rateHz, Math.min(1000, leftMs));
+      for (const channel of channels) recording.write(channel, frame);
+    }
+  }
+
+  finish(): Promise<string | undefined> {
+    this.#flowing = false;
+    this.#finished ??= (async () => {
+      await this.#pipeline.finish();
+      return this.#recording?.close();
+    })();
+    return this.#finished;
+  }
+}

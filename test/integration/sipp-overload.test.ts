@@ -56,6 +56,10 @@ describe.skipIf(!sipp.available)('overload over real SIP (sipp as the SBC)', () 
 
   it('a saturated main thread: lag is read as it is, INVITE and OPTIONS get 503 with Retry-After, /healthz says so (503); calls are taken again once it recovers', async () => {
     flows = await startFlowServer({ admissionMaxLagMs: 100, admissionRetryAfterS: 7 });
+    // The node's threads (main and media workers) settle after start on a loaded box too.
+    await expect
+      .poll(async () => (await health(flows!)).body.status, { timeout: 10_000, interval: 200 })
+      .toBe('ok');
     const before = await flows.runScenario({
       scenario: siprecCall,
       transport: 'u1',

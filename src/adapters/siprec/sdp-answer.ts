@@ -1,4 +1,5 @@
-import { parse, write, type MediaDescription, type SessionDescription } from 'sdp-transform';
+import { parse, type MediaDescription } from 'sdp-transform';
+import { writeSdpSession } from './sdp-session.js';
 import { AppError } from '../../domain/errors.js';
 import type { StreamPayload } from '../../media/stream-payload.js';
 import { isSilentStream, type SiprecOffer } from './siprec-offer.js';
@@ -63,7 +64,6 @@ export function buildSdpAnswer(
   const policy = options.codecs ?? builtInCodecPolicy;
   const offered = parse(offer.sdp);
   const offeredMedia = Array.isArray(offered.media) ? offered.media : [];
-  const ipVersion = options.address.includes(':') ? 6 : 4;
   const srtp = options.srtp ?? NO_SRTP;
   const accepted: AnsweredStream[] = [];
   const media = offer.streams.map((stream): MediaDescription => {
@@ -143,22 +143,7 @@ export function buildSdpAnswer(
       },
     );
   }
-  const description: SessionDescription = {
-    version: 0,
-    origin: {
-      username: 'callscribe',
-      sessionId: options.sessionId,
-      sessionVersion: options.sessionVersion,
-      netType: 'IN',
-      ipVer: ipVersion,
-      address: options.address,
-    },
-    name: '-',
-    timing: { start: 0, stop: 0 },
-    connection: { version: ipVersion, ip: options.address },
-    media,
-  };
-  return { sdp: write(description), accepted };
+  return { sdp: writeSdpSession(options, media), accepted };
 }
 
 function firstToken(payloads: unknown): string {

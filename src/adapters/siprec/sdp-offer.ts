@@ -1,4 +1,5 @@
-import { write, type MediaDescription, type SessionDescription } from 'sdp-transform';
+import type { MediaDescription } from 'sdp-transform';
+import { writeSdpSession } from './sdp-session.js';
 import type { CodecPolicy } from '../../media/codec-policy.js';
 import { answerCryptoLine, freshKeying } from '../srtp/sdes-crypto.js';
 import { SRTP_SUITE_NAMES } from '../srtp/srtp-suites.js';
@@ -34,7 +35,6 @@ const TELEPHONE_EVENT_8K = 101;
  * of their clock rates. The SRC's answer, in the ACK, picks what it will send.
  */
 export function buildSdpOffer(options: SdpOfferOptions): string {
-  const ipVersion = options.address.includes(':') ? 6 : 4;
   const rtp: MediaDescription['rtp'] = [];
   const fmtp: MediaDescription['fmtp'] = [];
   let nextDynamic = FIRST_DYNAMIC_PAYLOAD_TYPE;
@@ -91,20 +91,5 @@ export function buildSdpOffer(options: SdpOfferOptions): string {
       );
     return description;
   });
-  const description: SessionDescription = {
-    version: 0,
-    origin: {
-      username: 'callscribe',
-      sessionId: options.sessionId,
-      sessionVersion: options.sessionVersion,
-      netType: 'IN',
-      ipVer: ipVersion,
-      address: options.address,
-    },
-    name: '-',
-    timing: { start: 0, stop: 0 },
-    connection: { version: ipVersion, ip: options.address },
-    media,
-  };
-  return write(description);
+  return writeSdpSession(options, media);
 }

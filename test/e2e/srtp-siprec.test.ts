@@ -217,7 +217,7 @@ describe.skipIf(!ready)('SIPREC with SDES-SRTP (sipp, ffmpeg, libsrtp)', () => {
   it('records SRTP from ffmpeg (AES_CM_128_HMAC_SHA1_80) and libsrtp (AEAD_AES_256_GCM) as the source; a wrong key gives silence and counted drops', async () => {
     const server = await startTestServer({
       engine: 'fake',
-      rtpPorts: '43300-43349',
+      rtpPorts: '13300-13349',
       logLevel: 'debug',
     });
     try {
@@ -280,7 +280,7 @@ describe.skipIf(!ready)('SIPREC with SDES-SRTP (sipp, ffmpeg, libsrtp)', () => {
   it('srtpPolicy required: a plain RTP offer gets 488 with a Warning; an unsupported suite gets 488 naming the supported ones', async () => {
     const server = await startTestServer({
       engine: 'fake',
-      rtpPorts: '43350-43369',
+      rtpPorts: '13350-13369',
       srtpPolicy: 'required',
     });
     try {
@@ -320,7 +320,7 @@ describe.skipIf(!ready)('SIPREC with SDES-SRTP (sipp, ffmpeg, libsrtp)', () => {
   it('srtpPolicy off: an SRTP-only offer gets 488 naming plain RTP', async () => {
     const server = await startTestServer({
       engine: 'fake',
-      rtpPorts: '43370-43389',
+      rtpPorts: '13370-13389',
       srtpPolicy: 'off',
     });
     try {

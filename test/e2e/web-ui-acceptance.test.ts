@@ -50,7 +50,7 @@ describe.skipIf(!chromiumCheck.available || !sippCheck.available)(
           },
         }),
       );
-      const rtpBase = 20_000 + 2 * Math.floor(Math.random() * 10_000);
+      const rtpBase = 20_000 + 2 * Math.floor(Math.random() * 2_000);
       const config = loadConfig({
         env: {},
         overrides: {

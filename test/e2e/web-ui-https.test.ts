@@ -41,7 +41,7 @@ describe.skipIf(!chromiumCheck.available || !opensslCheck.available)(
         apiToken: token,
         hook: parkAllHook,
         engine: 'fake',
-        rtpPorts: '42400-42499',
+        rtpPorts: '12400-12499',
       });
       baseUrl = `https://127.0.0.1:${server.running.httpPort}/`;
       const spki = new X509Certificate(issued.cert).publicKey.export({

@@ -27,7 +27,7 @@ describe.skipIf(!built)('callscribe CLI', () => {
       hook: parkAllHook,
       engine: 'fake',
       accessKeys: 'AKIDCLI:cli-secret',
-      rtpPorts: '42200-42299',
+      rtpPorts: '12200-12299',
     });
     call = await startSiprecCall({
       target: { host: '127.0.0.1', port: server.running.sipPorts.udp! },
@@ -127,7 +127,7 @@ describe.skipIf(!built)('callscribe demo', () => {
             ...process.env,
             CALLSCRIBE_ENGINE: 'fake',
             CALLSCRIBE_HTTP_PORT: '0',
-            CALLSCRIBE_RTP_PORTS: '42300-42399',
+            CALLSCRIBE_RTP_PORTS: '12300-12399',
           },
           timeout: 60_000,
         },

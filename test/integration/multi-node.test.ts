@@ -38,7 +38,7 @@ const LEASE_MS = 2000;
 
 /** Two disjoint RTP ranges per test run, so parallel runs rarely collide (the pool skips busy ports anyway). */
 function rtpBases(): [number, number] {
-  const base = 42_000 + 40 * Math.floor(Math.random() * 150);
+  const base = 25_000 + 40 * Math.floor(Math.random() * 150);
   return [base, base + 20];
 }
 

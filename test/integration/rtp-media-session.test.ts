@@ -97,7 +97,7 @@ describe('UdpMediaSessions on 127.0.0.1', () => {
   const metrics = createMetrics();
 
   beforeEach(() => {
-    rangeMin = 30_000 + 2 * Math.floor(Math.random() * 10_000);
+    rangeMin = 25_000 + 2 * Math.floor(Math.random() * 3_500);
     sessions = new UdpMediaSessions({
       config: {
         rtpHost: '127.0.0.1',

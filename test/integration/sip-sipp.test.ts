@@ -44,7 +44,7 @@ describe.skipIf(!sipp.available)('sipp as the SIPREC SRC', () => {
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'callscribe-sipp-'));
-    const base = 44_000 + 2 * Math.floor(Math.random() * 400);
+    const base = 14_000 + 2 * Math.floor(Math.random() * 400);
     const config = configSchema.parse({
       sipHost: '127.0.0.1',
       sipPort: 0,

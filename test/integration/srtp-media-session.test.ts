@@ -81,7 +81,7 @@ describe.skipIf(!srtp.available)('SRTP streams (libsrtp on both sides)', () => {
   const senders: SrtpTestSender[] = [];
 
   beforeEach(() => {
-    const min = 30_000 + 2 * Math.floor(Math.random() * 10_000);
+    const min = 25_000 + 2 * Math.floor(Math.random() * 3_500);
     sessions = new UdpMediaSessions({
       config: {
         rtpHost: '127.0.0.1',

@@ -50,7 +50,7 @@ describe.skipIf(!fsAvailable)('a full disk under a running server', () => {
       dataDir: fs.dir,
       hook: parkAllHook,
       recordCalls: true,
-      rtpBasePort: 44_000 + 40 * Math.floor(Math.random() * 50),
+      rtpBasePort: 15_000 + 40 * Math.floor(Math.random() * 50),
       env: { CALLSCRIBE_RECORDING_FLUSH_MS: '100' },
     });
     cleanup.push(() => server.stop());

@@ -10,6 +10,16 @@ import { captureLog } from './capture-log.js';
 export const repoRoot = new URL('../..', import.meta.url).pathname;
 export const parkAllHook = join(repoRoot, 'examples', 'hooks', 'park-all.mjs');
 
+// Test servers take RTP ports below Linux's ephemeral range (32768-60999): the ports the OS hands
+// to sipp, to RTP senders and to freePort() come from that range, and a server range inside it
+// makes those children fail to bind now and then. Suites run two files at once: spread the slots.
+let rtpSlot = 0;
+function testRtpPorts(): string {
+  const slot = (Number(process.env['VITEST_POOL_ID'] ?? 0) * 7 + rtpSlot++) % 15;
+  const min = 17_000 + slot * 200;
+  return `${min}-${min + 199}`;
+}
+
 /** A whole callscribe server, built by the real composition root, on loopback with free ports. */
 export async function startTestServer(overrides: Partial<Record<keyof Config, unknown>>) {
   const dataDir = mkdtempSync(join(tmpdir(), 'callscribe-e2e-'));
@@ -22,6 +32,7 @@ export async function startTestServer(overrides: Partial<Record<keyof Config, un
       sipHost: '127.0.0.1',
       sipPort: 0,
       rtpHost: '127.0.0.1',
+      rtpPorts: testRtpPorts(),
       logLevel: 'info',
       // The box running the suite is shared and often saturated by other runs: only the tests
       // of admission control itself set the lag and CPU limits low.

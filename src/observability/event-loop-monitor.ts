@@ -53,24 +53,36 @@ export class EventLoopMonitor {
    */
   reader(options: { spanTakes?: number } = {}): LoopWindowReader {
     const span = Math.max(1, options.spanTakes ?? 1);
-    let current = this.#histogram();
+    // Histograms are reused, never made per take: each holds a few hundred KiB of native
+    // memory that V8 does not see, so it is freed only at the next full GC, which a steady heap
+    // rarely runs; one new histogram per second grew RSS by megabytes a minute.
+    const spare: RecordableHistogram[] = [];
+    const merged = span > 1 ? createHistogram() : undefined;
+    let current = this.#histogram(spare);
     const done: Part[] = [];
     let startedMs = performance.now();
     let elu = performance.eventLoopUtilization();
+    const retire = (histogram: RecordableHistogram): void => {
+      this.#histograms.delete(histogram);
+      histogram.reset();
+      spare.push(histogram);
+    };
     return {
       take: () => {
         const nowMs = performance.now();
         const next = performance.eventLoopUtilization();
         const used = performance.eventLoopUtilization(next, elu);
+        // A finished part stops recording: its window is over.
+        this.#histograms.delete(current);
         done.push({ histogram: current, busyMs: used.active, windowMs: nowMs - startedMs });
-        while (done.length > span) this.#histograms.delete(done.shift()!.histogram);
-        current = this.#histogram();
+        while (done.length > span) retire(done.shift()!.histogram);
+        current = this.#histogram(spare);
         startedMs = nowMs;
         elu = next;
-        return summarize(done, Math.max(0, nowMs - this.#expectedAtMs));
+        return summarize(done, Math.max(0, nowMs - this.#expectedAtMs), merged);
       },
       reset: () => {
-        for (const part of done.splice(0)) this.#histograms.delete(part.histogram);
+        for (const part of done.splice(0)) retire(part.histogram);
         current.reset();
         startedMs = performance.now();
         elu = performance.eventLoopUtilization();
@@ -84,8 +96,8 @@ export class EventLoopMonitor {
     this.#histograms.clear();
   }
 
-  #histogram(): RecordableHistogram {
-    const histogram = createHistogram();
+  #histogram(spare: RecordableHistogram[]): RecordableHistogram {
+    const histogram = spare.pop() ?? createHistogram();
     this.#histograms.add(histogram);
     return histogram;
   }
@@ -105,11 +117,16 @@ export class EventLoopMonitor {
   }
 }
 
-function summarize(parts: Part[], overdueMs: number): LoopWindow {
+function summarize(
+  parts: Part[],
+  overdueMs: number,
+  merged: RecordableHistogram | undefined,
+): LoopWindow {
   let histogram = parts[0]!.histogram;
-  if (parts.length > 1) {
-    histogram = createHistogram();
-    for (const part of parts) histogram.add(part.histogram);
+  if (parts.length > 1 && merged) {
+    merged.reset();
+    for (const part of parts) merged.add(part.histogram);
+    histogram = merged;
   }
   const empty = histogram.count === 0;
   const windowMs = parts.reduce((sum, p) => sum + p.windowMs, 0);

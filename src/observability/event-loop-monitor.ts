@@ -72,8 +72,6 @@ export class EventLoopMonitor {
         const nowMs = performance.now();
         const next = performance.eventLoopUtilization();
         const used = performance.eventLoopUtilization(next, elu);
-        // A finished part stops recording: its window is over.
-        this.#histograms.delete(current);
         done.push({ histogram: current, busyMs: used.active, windowMs: nowMs - startedMs });
         while (done.length > span) retire(done.shift()!.histogram);
         current = this.#histogram(spare);

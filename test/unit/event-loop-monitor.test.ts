@@ -1,6 +1,12 @@
-import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import type * as perfHooks from 'node:perf_hooks';
+import { createHistogram, performance } from 'node:perf_hooks';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventLoopMonitor } from '../../src/observability/event-loop-monitor.js';
+
+vi.mock('node:perf_hooks', async (importOriginal) => {
+  const real = await importOriginal<typeof perfHooks>();
+  return { ...real, createHistogram: vi.fn(real.createHistogram) };
+});
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -85,5 +91,34 @@ describe('EventLoopMonitor', () => {
       rolling.take();
     }
     expect(rolling.take().p99Ms).toBeGreaterThanOrEqual(40);
+  });
+});
+
+describe('EventLoopMonitor histograms', () => {
+  it('reuses its histograms: taking windows for ever allocates no new native histograms', async () => {
+    const created = vi.mocked(createHistogram);
+    const monitor = new EventLoopMonitor({ resolutionMs: 1 });
+    try {
+      const rolling = monitor.reader({ spanTakes: 3 });
+      const single = monitor.reader();
+      for (let i = 0; i < 5; i++) {
+        rolling.take();
+        single.take();
+        await sleep(5);
+      }
+      const afterWarmUp = created.mock.calls.length;
+      for (let i = 0; i < 50; i++) {
+        const window = rolling.take();
+        single.take();
+        if (i % 10 === 0) rolling.reset();
+        expect(window.windowMs).toBeGreaterThanOrEqual(0);
+        await sleep(2);
+      }
+      // Each histogram holds a few hundred KiB of memory V8 does not count, freed only at a
+      // full GC: one per take grew RSS by megabytes a minute.
+      expect(created.mock.calls.length).toBe(afterWarmUp);
+    } finally {
+      monitor.close();
+    }
   });
 });

@@ -24,6 +24,8 @@ export class SrtpUnprotector {
   #current: SrtpSession;
   #previous: SrtpSession | null = null;
   #previousBudget = 0;
+  /** The datagram as it came, kept for the old key while one is pending; reused, grown on demand. */
+  #original: Buffer | null = null;
   #lastAuthenticatedSeq = -1;
 
   constructor(libsrtp: Libsrtp, keying: SrtpKeying) {
@@ -49,20 +51,35 @@ export class SrtpUnprotector {
     if (packet.length < RTP_MIN_BYTES) return 'srtp-invalid';
     const type = packet[1]!;
     if (type >= 192 && type <= 223) return 'srtcp-ignored';
+    const previous = this.#previous;
+    if (previous === null)
+      return this.#accept(packet, this.#current.process(packet, packet.length));
     // An AEAD suite decrypts in place before its tag check fails: the old key needs the original.
-    const original = this.#previous === null ? null : Buffer.from(packet);
-    let result = this.#current.process(packet, packet.length);
-    if (typeof result !== 'number' && this.#previous !== null && original !== null) {
-      const old = this.#previous.process(original, original.length);
+    // One scratch buffer per stream instead of a copy per packet of the re-key window.
+    const length = packet.length;
+    let original = this.#original;
+    if (original === null || original.length < length) {
+      original = Buffer.allocUnsafe(Math.max(length, 1500));
+      this.#original = original;
+    }
+    packet.copy(original, 0, 0, length);
+    let result = this.#current.process(packet, length);
+    if (typeof result !== 'number') {
+      const old = previous.process(original, length);
       if (typeof old === 'number') {
-        original.copy(packet);
+        original.copy(packet, 0, 0, length);
         result = old;
       }
     }
-    if (this.#previous !== null && --this.#previousBudget <= 0) {
-      this.#previous.close();
+    if (--this.#previousBudget <= 0) {
+      previous.close();
       this.#previous = null;
+      this.#original = null;
     }
+    return this.#accept(packet, result);
+  }
+
+  #accept(packet: Buffer, result: number | SrtpDropReason): Buffer | SrtpRefusal {
     if (typeof result !== 'number') return result;
     this.#lastAuthenticatedSeq = packet.readUInt16BE(2);
     return packet.subarray(0, result);
@@ -79,5 +96,6 @@ export class SrtpUnprotector {
     this.#current.close();
     this.#previous?.close();
     this.#previous = null;
+    this.#original = null;
   }
 }

@@ -107,20 +107,22 @@ export function describeAudioDecoderContract(
       expect(drops.get('undecodable')).toBe(0);
     });
 
-    it.skipIf(c.independentDecode === undefined)(
-      'agrees with an independent decoder of the same packets',
-      () => {
+    // Registered only for cases that name an outside decoder of the same packets, rather than
+    // shown as a skip for the others.
+    const independentDecode = c.independentDecode;
+    if (independentDecode !== undefined) {
+      it('agrees with an independent decoder of the same packets', () => {
         const decoder = factory.create();
         const ours = concatPcm(clip.packets.map((p) => decoder.decode(payloadOf(p))));
         decoder.close();
-        const theirs = c.independentDecode!(clip);
+        const theirs = independentDecode(clip);
         const aligned = bestAlignment(theirs, ours, 10 * rateKhz, {
           from: 200 * rateKhz,
           length: Math.min(theirs.length, ours.length) - 400 * rateKhz,
         });
         expect(aligned.correlation).toBeGreaterThan(0.99);
-      },
-    );
+      });
+    }
 
     it('conceals lost packets with audio of the right length and sane level', () => {
       // Every 20th packet lost (5 %), never two in a row.

@@ -275,10 +275,15 @@ describe('sbc-sim against a loopback SIP responder', () => {
       loop: true,
       signal: controller.signal,
     });
-    await until(() => recorder.rtp[0]!.length >= 5, 'some RTP');
+    // Both legs stream on their own timers, so under load one may lag the other by a packet.
+    await until(
+      () => recorder.rtp[0]!.length >= 5 && recorder.rtp[1]!.length >= 5,
+      'some RTP on both legs',
+    );
     controller.abort();
     const result = await placing;
     expect(recorder.methods()).toEqual(['INVITE', 'ACK', 'BYE']);
-    expect(result.packetsSent).toBeGreaterThanOrEqual(10);
+    const received = recorder.rtp[0]!.length + recorder.rtp[1]!.length;
+    expect(result.packetsSent).toBeGreaterThanOrEqual(Math.max(10, received));
   });
 });

@@ -114,7 +114,11 @@ describe.skipIf(!fsAvailable)('a full disk under a running server', () => {
       async () => ((await health(server.baseUrl)).status === 200 ? true : undefined),
       'healthy again',
     );
-    expect(messages()).toContain('database can be written again');
+    // The server's log reaches us over a pipe, which can trail the health response.
+    await until(
+      async () => (messages().includes('database can be written again') ? true : undefined),
+      'the recovery logged',
+    );
     // The retried START is acknowledged and applied, and its outcome is stored.
     const accepted = await putEntry(server.baseUrl, 'START_CALL_PROCESSING', { callId: 'parked' });
     if (!('eventId' in accepted)) throw new Error(`still refused: ${accepted.errorCode}`);

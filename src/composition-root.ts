@@ -15,7 +15,7 @@ import { persistedNodeId } from './adapters/node-identity/node-id-file.js';
 import { WavCallRecorder } from './adapters/recording/wav-call-recorder.js';
 import { UdpMediaSessions } from './adapters/rtp/udp-media-sessions.js';
 import { WorkerMediaSessions } from './adapters/media-workers/worker-media-sessions.js';
-import { spawnModuleWorker } from './adapters/speech/worker/spawn-module-worker.js';
+import { spawnModuleWorker } from './adapters/worker-threads/spawn-module-worker.js';
 import { LocalCallAudioFactory } from './app/local-call-audio.js';
 import type { CallPipelineFactory } from './ports/call-pipeline.js';
 import type { SpeechEngine } from './ports/speech-engine.js';

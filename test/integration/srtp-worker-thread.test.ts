@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildRtpPacket } from '../../src/adapters/rtp/rtp-packet.js';
-import { spawnModuleWorker } from '../../src/adapters/speech/worker/spawn-module-worker.js';
+import { spawnModuleWorker } from '../../src/adapters/worker-threads/spawn-module-worker.js';
 import { libsrtpTool, randomKeying, SrtpTestSender } from '../support/srtp-protector.js';
 
 const srtp = libsrtpTool();

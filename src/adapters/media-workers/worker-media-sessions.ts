@@ -24,6 +24,7 @@ import type {
   StreamSpec,
   ToMediaWorker,
 } from './media-worker-protocol.js';
+import { readySignal } from '../worker-threads/ready-signal.js';
 
 /** What a media worker is started with (structured-cloned into the thread). */
 export interface MediaWorkerData {
@@ -334,13 +335,8 @@ export class WorkerMediaSessions implements MediaSessions {
       { index, config: this.#deps.config, rtpPorts: range, peers },
       peers.map(([, port]) => port),
     );
-    let resolveReady!: () => void;
-    let rejectReady!: (error: Error) => void;
-    const ready = new Promise<void>((resolve, reject) => {
-      resolveReady = resolve;
-      rejectReady = reject;
-    });
-    ready.catch(() => undefined);
+    const started = readySignal();
+    const ready = started.ready;
     const slot: Slot = {
       index,
       worker,
@@ -358,9 +354,9 @@ export class WorkerMediaSessions implements MediaSessions {
       if (message.type === 'ready') {
         slot.started = true;
         slot.lagAtMs = Date.now();
-        resolveReady();
+        started.resolve();
       } else if (message.type === 'fatal') {
-        rejectReady(
+        started.reject(
           new AppError('MEDIA_WORKER_FAILED', `media worker could not start: ${message.message}`),
         );
       } else this.#onMessage(slot, message);
@@ -369,7 +365,9 @@ export class WorkerMediaSessions implements MediaSessions {
       this.#deps.log.error({ err: error, worker: index }, 'media worker crashed'),
     );
     worker.on('exit', (exitCode) => {
-      rejectReady(new AppError('MEDIA_WORKER_FAILED', 'media worker exited before it was ready'));
+      started.reject(
+        new AppError('MEDIA_WORKER_FAILED', 'media worker exited before it was ready'),
+      );
       this.#onExit(slot, exitCode);
     });
     return slot;

@@ -2,8 +2,9 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { AppError, type ErrorCode } from '../../../domain/errors.js';
 import type { SpeechResult } from '../../../ports/speech-engine.js';
-import { spawnModuleWorker } from '../worker/spawn-module-worker.js';
+import { spawnModuleWorker } from '../../worker-threads/spawn-module-worker.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
+import { readySignal, type ReadySignal } from '../../worker-threads/ready-signal.js';
 
 /** What the pool needs from a stream's owner: where results and failures go. */
 export interface PooledStreamSink {
@@ -151,14 +152,8 @@ export class DecoderPool {
 
   #spawn(index: number): Slot {
     const worker = spawnModuleWorker(import.meta.url, 'decoder-worker');
-    let readyResolve!: () => void;
-    let readyReject!: (error: AppError) => void;
-    const ready = new Promise<void>((resolve, reject) => {
-      readyResolve = resolve;
-      readyReject = reject;
-    });
-    // A rejected warm-up is reported by whoever awaits it; this only avoids an unhandled rejection.
-    ready.catch(() => undefined);
+    const started = readySignal<AppError>();
+    const ready = started.ready;
     const slot: Slot = {
       index,
       worker,
@@ -172,32 +167,27 @@ export class DecoderPool {
       streams: new Map(),
       opening: 0,
     };
-    worker.on('message', (message: FromWorker) =>
-      this.#onMessage(slot, message, readyResolve, readyReject),
-    );
+    worker.on('message', (message: FromWorker) => this.#onMessage(slot, message, started));
     worker.on('error', (error) =>
       this.#log.error({ err: error, worker: index }, 'decoder worker crashed'),
     );
     worker.on('exit', (exitCode) => {
-      readyReject(new AppError('ENGINE_UNAVAILABLE', 'decoder worker exited before it was ready'));
+      started.reject(
+        new AppError('ENGINE_UNAVAILABLE', 'decoder worker exited before it was ready'),
+      );
       this.#onExit(slot, exitCode);
     });
     return slot;
   }
 
-  #onMessage(
-    slot: Slot,
-    message: FromWorker,
-    readyResolve: () => void,
-    readyReject: (e: AppError) => void,
-  ): void {
+  #onMessage(slot: Slot, message: FromWorker, started: ReadySignal<AppError>): void {
     switch (message.type) {
       case 'ready':
         slot.started = true;
-        readyResolve();
+        started.resolve();
         return;
       case 'fatal':
-        readyReject(new AppError(message.code as ErrorCode, message.message));
+        started.reject(new AppError(message.code as ErrorCode, message.message));
         return;
       case 'init-done':
       case 'reset-done':

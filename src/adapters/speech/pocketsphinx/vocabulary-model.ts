@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AppError } from '../../../domain/errors.js';
-import { spawnModuleWorker } from '../worker/spawn-module-worker.js';
+import { spawnModuleWorker } from '../../worker-threads/spawn-module-worker.js';
 import { parseDictionary, pronounce, vocabularyWords } from './pronunciations.js';
 
 export interface VocabularyModel {

@@ -2,8 +2,9 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { AppError } from '../../../domain/errors.js';
 import type { SpeechStreamOptions } from '../../../ports/speech-engine.js';
-import { spawnModuleWorker } from '../worker/spawn-module-worker.js';
+import { spawnModuleWorker } from '../../worker-threads/spawn-module-worker.js';
 import type { FromSherpaWorker, SherpaWorkerData, ToSherpaWorker } from './sherpa-protocol.js';
+import { readySignal } from '../../worker-threads/ready-signal.js';
 
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -127,20 +128,15 @@ export class SherpaWorkerPool {
 
   #spawn(index: number): Slot {
     const worker = spawnModuleWorker(import.meta.url, 'sherpa-worker', this.#data);
-    let resolveReady!: () => void;
-    let rejectReady!: (error: AppError) => void;
-    const ready = new Promise<void>((resolve, reject) => {
-      resolveReady = resolve;
-      rejectReady = reject;
-    });
-    ready.catch(() => undefined);
+    const started = readySignal<AppError>();
+    const ready = started.ready;
     const slot: Slot = { index, worker, ready, started: false, alive: true, streams: new Map() };
     worker.on('message', (message: FromSherpaWorker) => {
       if (message.type === 'ready') {
         slot.started = true;
-        resolveReady();
+        started.resolve();
       } else if (message.type === 'fatal') {
-        rejectReady(
+        started.reject(
           new AppError(
             'ENGINE_MODEL_MISSING',
             `sherpa-onnx could not load the model: ${message.message}`,
@@ -152,7 +148,7 @@ export class SherpaWorkerPool {
       this.#log.error({ err: error, worker: index }, 'sherpa-onnx worker crashed'),
     );
     worker.on('exit', (exitCode) => {
-      rejectReady(
+      started.reject(
         new AppError('ENGINE_UNAVAILABLE', 'sherpa-onnx worker exited before it was ready'),
       );
       this.#onExit(slot, exitCode);

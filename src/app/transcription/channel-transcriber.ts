@@ -130,16 +130,21 @@ export class ChannelTranscriber {
   audio(frame: AudioFrame): void {
     if (this.#state === 'stopped' || this.#state === 'failed') return;
     const ms = frameDurationMs(frame);
-    const held = {
-      startMs: this.#timeMs,
-      frame: { pcm: frame.pcm.slice(), sampleRateHz: frame.sampleRateHz },
-    };
+    // The media layer may reuse the frame's buffer: a frame kept for later is copied, once,
+    // and only then (the steady state keeps nothing).
+    let held: HeldAudio | undefined;
+    const keep = (): HeldAudio =>
+      (held ??= {
+        startMs: this.#timeMs,
+        frame: { pcm: frame.pcm.slice(), sampleRateHz: frame.sampleRateHz },
+      });
     const rateChanged = frame.sampleRateHz !== this.#lastFrameRateHz;
     this.#lastFrameRateHz = frame.sampleRateHz;
     if (rateChanged && this.#state === 'open' && this.#wantsReopen()) this.#reopen();
     if (this.#state === 'open') this.#write(frame);
-    else if (this.#state === 'opening') this.#hold(held, ms);
-    if (this.#deps.fallback && this.#engine !== this.#deps.fallback) this.#keepForReplay(held, ms);
+    else if (this.#state === 'opening') this.#hold(keep(), ms);
+    if (this.#deps.fallback && this.#engine !== this.#deps.fallback)
+      this.#keepForReplay(keep(), ms);
     this.#timeMs += ms;
     this.#lastAudioWallMs = this.#deps.now();
   }
@@ -182,7 +187,9 @@ export class ChannelTranscriber {
       this.#retiring.add(generation);
       const done = stream
         .finish()
-        .catch((error: unknown) => this.#deps.log.warn({ err: error }, 'engine stream finish failed'))
+        .catch((error: unknown) =>
+          this.#deps.log.warn({ err: error }, 'engine stream finish failed'),
+        )
         .finally(() => {
           this.#retiring.delete(generation);
           this.#retirements.delete(done);

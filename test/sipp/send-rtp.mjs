@@ -23,6 +23,11 @@ const streams = [
   { port: Number(port2), audio: readFileSync(file2), ssrc: 0x22220000, seq: 2000 },
 ].filter((stream) => stream.port !== 0);
 const socket = createSocket('udp4');
+socket.on('error', (error) => {
+  // sipp runs this in the background and ignores its exit: say why the audio is missing.
+  console.error(`send-rtp: ${error.message}`);
+  process.exit(1);
+});
 if (localPort) socket.bind(Number(localPort), host === '127.0.0.1' ? '127.0.0.1' : undefined);
 
 function packet(stream, sent) {

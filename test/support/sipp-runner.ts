@@ -2,22 +2,42 @@ import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 
-/** An even port free for both UDP and TCP on 127.0.0.1, for sipp's own -p / -mp. */
+/**
+ * A port block for a test peer: `port` to `port + 3` (sipp's media port takes RTP and RTCP for
+ * audio, then video's pair) are free now. The blocks lie below the kernel's ephemeral range
+ * (32768 and up) so that no socket bound to port 0 can take one between this check and the
+ * peer's bind, and this process never hands out the same block twice.
+ */
 export async function freePort(): Promise<number> {
   for (;;) {
-    const port = 46_000 + 2 * Math.floor(Math.random() * 2000);
-    const tcpFree = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const socket = createSocket('udp4');
-      socket.once('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-    });
-    if (tcpFree && udpFree) return port;
+    const port = FREE_PORT_MIN + 4 * Math.floor(Math.random() * FREE_PORT_BLOCKS);
+    if (handedOut.has(port)) continue;
+    let free = await tcpFree(port);
+    for (let offset = 0; free && offset < 4; offset++) free = await udpFree(port + offset);
+    if (!free) continue;
+    handedOut.add(port);
+    return port;
   }
+}
+
+const FREE_PORT_MIN = 22_000;
+const FREE_PORT_BLOCKS = 2_500;
+const handedOut = new Set<number>();
+
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    socket.once('error', () => resolve(false));
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+  });
 }
 
 /** One sipp call from loopback to `sipPort`, on free ports of its own. */

@@ -50,7 +50,7 @@ const config = loadConfig({
     rtpHost: '127.0.0.1',
     rtpPorts: { min: Number(rtpMin), max: Number(rtpMax) },
     engine: 'fake',
-    recordCalls: true,
+    recordCalls: process.env['BENCH_NO_RECORDING'] === undefined,
     webUi: false,
     logLevel: 'info',
     maxConcurrentCalls: 5000,

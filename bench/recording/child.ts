@@ -37,8 +37,11 @@ class PerPacketWriter implements RecordingWriter {
     this.#handle = open(path, 'w');
   }
   write(channel: Channel, frame: AudioFrame): void {
-    const ready = this.#interleaver.push(channel, frame.pcm);
-    if (!ready) return;
+    this.#interleaver.push(channel, frame.pcm);
+    const samples = this.#interleaver.ready;
+    if (samples === 0) return;
+    const ready = new Int16Array(2 * samples);
+    this.#interleaver.take(samples, ready, 0);
     const bytes = Buffer.from(ready.buffer, ready.byteOffset, ready.byteLength);
     const at = this.#offset;
     this.#offset += bytes.length;

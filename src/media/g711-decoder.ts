@@ -1,6 +1,7 @@
 import type { AudioDecoder, AudioDecoderFactory } from './audio-decoder.js';
 import { CODECS, type CodecDescriptor } from './codecs.js';
 import { decodeG711Into, g711Table, type G711Codec } from './g711.js';
+import { PcmSlab } from './pcm-slab.js';
 
 /**
  * G.711 in pure TypeScript (a table lookup per byte), so a machine without any codec library
@@ -10,6 +11,7 @@ import { decodeG711Into, g711Table, type G711Codec } from './g711.js';
 class G711Decoder implements AudioDecoder {
   readonly outputRateHz = 8000;
   readonly #table: Readonly<Int16Array>;
+  readonly #slab = new PcmSlab();
   #closed = false;
 
   constructor(readonly codec: CodecDescriptor) {
@@ -18,13 +20,13 @@ class G711Decoder implements AudioDecoder {
 
   decode(payload: Uint8Array): Int16Array {
     if (this.#closed) return new Int16Array(0);
-    const pcm = new Int16Array(payload.length);
+    const pcm = this.#slab.take(payload.length);
     decodeG711Into(this.#table, payload, 0, payload.length, pcm, 0);
     return pcm;
   }
 
   conceal(samples: number): Int16Array {
-    return new Int16Array(Math.max(0, samples));
+    return this.#slab.take(samples);
   }
 
   close(): void {

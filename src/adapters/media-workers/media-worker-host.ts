@@ -13,6 +13,7 @@ import type {
   MediaSessions,
 } from '../rtp/media-sessions.js';
 import type { ForwardedMetrics } from './forwarded-metrics.js';
+import { pcmForPost } from '../worker-threads/pcm-for-post.js';
 import type { AudioFrame } from '../../media/audio-frame.js';
 import type {
   AudioHome,
@@ -268,16 +269,15 @@ export class MediaWorkerHost {
       this.#entries.get(home.sessionId)?.audio?.audio(channel, frame);
       return;
     }
-    // A copy of just this frame: posting a view would clone its whole underlying buffer.
-    const pcm = frame.pcm.slice();
+    const posted = pcmForPost(frame.pcm);
     const message: PeerFrame = {
       type: 'frame',
       sessionId: home.sessionId,
       channel,
-      pcm,
+      pcm: posted.pcm,
       sampleRateHz: frame.sampleRateHz,
     };
-    this.#peers.get(home.worker)?.postMessage(message, [pcm.buffer]);
+    this.#peers.get(home.worker)?.postMessage(message, posted.transfer);
   }
 
   #deliver(frame: PeerFrame): void {

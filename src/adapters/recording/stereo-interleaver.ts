@@ -8,59 +8,97 @@ if (endianness() !== 'LE') throw new Error('recordings need a little-endian plat
  * Pairs the two channels sample by sample. Channels arrive independently (two RTP streams), so
  * one may lag or stop (hold, single-stream SBCs); past `maxSkewSamples` the quiet side is padded
  * with silence so the file keeps both channels time-aligned.
+ *
+ * Each side's samples are copied into a ring of its own and paired straight into the caller's
+ * buffer: nothing is allocated per frame, and no frame is kept (the media layer's buffers are
+ * its own).
  */
 export class StereoInterleaver {
-  private readonly queues: Record<Channel, Int16Array[]> = { CALLER: [], AGENT: [] };
-  private readonly queued: Record<Channel, number> = { CALLER: 0, AGENT: 0 };
+  readonly #rings: Record<Channel, SampleRing> = {
+    CALLER: new SampleRing(),
+    AGENT: new SampleRing(),
+  };
 
   constructor(private readonly maxSkewSamples: number) {}
 
-  /** Interleaved stereo samples (left, right, ...) now complete on both sides, if any. */
-  push(channel: Channel, pcm: Int16Array): Int16Array | undefined {
-    this.queues[channel].push(pcm);
-    this.queued[channel] += pcm.length;
-    const other: Channel = channel === 'CALLER' ? 'AGENT' : 'CALLER';
-    if (this.queued[channel] - this.queued[other] > this.maxSkewSamples) {
-      this.pad(other, this.queued[channel] - this.queued[other] - this.maxSkewSamples);
-    }
-    return this.drain(Math.min(this.queued.CALLER, this.queued.AGENT));
+  /** Takes one side's samples; `ready` then says how many stereo samples can be taken. */
+  push(channel: Channel, pcm: Int16Array): void {
+    const own = this.#rings[channel];
+    const other = this.#rings[channel === 'CALLER' ? 'AGENT' : 'CALLER'];
+    own.write(pcm);
+    const skew = own.length - other.length - this.maxSkewSamples;
+    if (skew > 0) other.pad(skew);
   }
 
-  /** Everything left, the shorter side padded. */
-  flush(): Int16Array | undefined {
-    const longest = Math.max(this.queued.CALLER, this.queued.AGENT);
-    this.pad('CALLER', longest - this.queued.CALLER);
-    this.pad('AGENT', longest - this.queued.AGENT);
-    return this.drain(longest);
+  /** Stereo samples complete on both sides. */
+  get ready(): number {
+    return Math.min(this.#rings.CALLER.length, this.#rings.AGENT.length);
   }
 
-  private pad(channel: Channel, samples: number): void {
+  /** Pads the shorter side so that everything held is ready (the end of the recording). */
+  padToEnd(): void {
+    const longest = Math.max(this.#rings.CALLER.length, this.#rings.AGENT.length);
+    this.#rings.CALLER.pad(longest - this.#rings.CALLER.length);
+    this.#rings.AGENT.pad(longest - this.#rings.AGENT.length);
+  }
+
+  /** Moves `samples` (at most `ready`) stereo samples into `out` (left, right, ...) from `offset`. */
+  take(samples: number, out: Int16Array, offset: number): void {
+    this.#rings.CALLER.read(samples, out, offset);
+    this.#rings.AGENT.read(samples, out, offset + 1);
+  }
+}
+
+/** One side's samples waiting for the other side; grows (never shrinks) to the longest wait. */
+class SampleRing {
+  #buffer = new Int16Array(4096);
+  #start = 0;
+  length = 0;
+
+  write(pcm: Int16Array): void {
+    this.#reserve(pcm.length);
+    const capacity = this.#buffer.length;
+    const end = (this.#start + this.length) % capacity;
+    const first = Math.min(pcm.length, capacity - end);
+    this.#buffer.set(first === pcm.length ? pcm : pcm.subarray(0, first), end);
+    if (first < pcm.length) this.#buffer.set(pcm.subarray(first), 0);
+    this.length += pcm.length;
+  }
+
+  pad(samples: number): void {
     if (samples <= 0) return;
-    this.queues[channel].push(new Int16Array(samples));
-    this.queued[channel] += samples;
+    this.#reserve(samples);
+    const capacity = this.#buffer.length;
+    const end = (this.#start + this.length) % capacity;
+    const first = Math.min(samples, capacity - end);
+    this.#buffer.fill(0, end, end + first);
+    if (first < samples) this.#buffer.fill(0, 0, samples - first);
+    this.length += samples;
   }
 
-  private drain(samples: number): Int16Array | undefined {
-    if (samples <= 0) return undefined;
-    const out = new Int16Array(samples * 2);
-    this.take('CALLER', samples, out, 0);
-    this.take('AGENT', samples, out, 1);
-    return out;
-  }
-
-  /** Moves `samples` of one channel into every other slot of `out`, starting at `slot`. */
-  private take(channel: Channel, samples: number, out: Int16Array, slot: number): void {
-    let filled = 0;
-    const queue = this.queues[channel];
-    while (filled < samples) {
-      const head = queue[0];
-      if (!head) break;
-      const n = Math.min(head.length, samples - filled);
-      for (let i = 0; i < n; i++) out[(filled + i) * 2 + slot] = head[i] ?? 0;
-      filled += n;
-      if (n === head.length) queue.shift();
-      else queue[0] = head.subarray(n);
+  /** Writes `samples` into every other slot of `out` from `slot`. */
+  read(samples: number, out: Int16Array, slot: number): void {
+    const buffer = this.#buffer;
+    const capacity = buffer.length;
+    let from = this.#start;
+    for (let i = 0; i < samples; i++) {
+      out[slot + 2 * i] = buffer[from]!;
+      from = from + 1 === capacity ? 0 : from + 1;
     }
-    this.queued[channel] -= filled;
+    this.#start = from;
+    this.length -= samples;
+  }
+
+  #reserve(more: number): void {
+    const needed = this.length + more;
+    if (needed <= this.#buffer.length) return;
+    let capacity = this.#buffer.length * 2;
+    while (capacity < needed) capacity *= 2;
+    const grown = new Int16Array(capacity);
+    const first = Math.min(this.length, this.#buffer.length - this.#start);
+    grown.set(this.#buffer.subarray(this.#start, this.#start + first), 0);
+    grown.set(this.#buffer.subarray(0, this.length - first), first);
+    this.#buffer = grown;
+    this.#start = 0;
   }
 }

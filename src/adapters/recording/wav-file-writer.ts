@@ -38,8 +38,17 @@ export class WavFileWriter implements RecordingWriter {
   readonly #partPath: string;
   readonly #interleaver: StereoInterleaver;
   readonly #opened: Promise<FileHandle | undefined>;
+  /** Batches filled and waiting for the next flush. */
   #pending: Int16Array[] = [];
   #pendingBytes = 0;
+  /** The batch being filled: interleaved samples go straight in, `#batchFill` of them so far. */
+  #batch: Int16Array | undefined;
+  #batchFill = 0;
+  /**
+   * Batch buffers whose write finished, for reuse: a new 32 KB (or larger) buffer per call per
+   * flush would be external memory that makes V8 collect garbage far more often.
+   */
+  #spare: Int16Array[] = [];
   /** Bytes of audio confirmed on disk after the header. */
   #writtenBytes = 0;
   #flushing: Promise<void> = Promise.resolve();
@@ -73,21 +82,52 @@ export class WavFileWriter implements RecordingWriter {
       }
       return;
     }
-    const ready = this.#interleaver.push(channel, frame.pcm);
-    if (!ready) return;
-    this.#pending.push(ready);
-    this.#pendingBytes += ready.byteLength;
-    if (this.#pendingBytes >= MAX_BATCH_BYTES) this.#flushNow();
+    this.#interleaver.push(channel, frame.pcm);
+    if (!this.#takeReady()) return;
+    if (this.#pendingBytes + 2 * this.#batchFill >= MAX_BATCH_BYTES) this.#flushNow();
     else this.#timer ??= setTimeout(() => this.#flushNow(), this.#o.flushMs);
+  }
+
+  /** Moves the stereo samples the interleaver has ready into the batch; false when none. */
+  #takeReady(): boolean {
+    const samples = this.#interleaver.ready;
+    if (samples === 0) return false;
+    let batch = this.#batch;
+    if (batch !== undefined && batch.length - this.#batchFill < 2 * samples) {
+      this.#retireBatch();
+      batch = undefined;
+    }
+    if (batch === undefined) {
+      // Room for one flush interval of stereo audio, so a batch is usually one allocation per flush.
+      const perFlush = Math.ceil((this.#o.sampleRateHz * this.#o.flushMs) / 1000) * 2;
+      const size = Math.max(2 * samples, Math.min(perFlush + 1024, MAX_BATCH_BYTES / 2));
+      const spare = this.#spare.pop();
+      batch = spare !== undefined && spare.length >= size ? spare : new Int16Array(size);
+      this.#batch = batch;
+      this.#batchFill = 0;
+    }
+    this.#interleaver.take(samples, batch, this.#batchFill);
+    this.#batchFill += 2 * samples;
+    return true;
+  }
+
+  /** The filled part of the batch joins what the next flush writes. */
+  #retireBatch(): void {
+    const batch = this.#batch;
+    if (batch === undefined || this.#batchFill === 0) return;
+    const filled = batch.subarray(0, this.#batchFill);
+    this.#pending.push(filled);
+    this.#pendingBytes += filled.byteLength;
+    this.#batch = undefined;
+    this.#batchFill = 0;
   }
 
   async close(): Promise<string | undefined> {
     if (this.#closed) return undefined;
     this.#closed = true;
-    const rest = this.#failed ? undefined : this.#interleaver.flush();
-    if (rest) {
-      this.#pending.push(rest);
-      this.#pendingBytes += rest.byteLength;
+    if (!this.#failed) {
+      this.#interleaver.padToEnd();
+      this.#takeReady();
     }
     this.#flushNow();
     await this.#flushing;
@@ -142,6 +182,7 @@ export class WavFileWriter implements RecordingWriter {
   #flushNow(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#retireBatch();
     if (this.#pendingBytes === 0) return;
     const batch = this.#pending;
     const bytes = this.#pendingBytes;
@@ -170,6 +211,10 @@ export class WavFileWriter implements RecordingWriter {
         buffers = skip(buffers, bytesWritten);
       }
       this.#o.onWritten?.();
+      // Written: the buffers may be filled again (two are enough to alternate).
+      for (const samples of batch) {
+        if (this.#spare.length < 2) this.#spare.push(new Int16Array(samples.buffer));
+      }
     } catch (err) {
       // Whole frames only: a partial frame at the end would shift the channels.
       this.#writtenBytes -= this.#writtenBytes % blockAlign(this.#format());
@@ -182,6 +227,9 @@ export class WavFileWriter implements RecordingWriter {
     this.#failed = true;
     this.#pending = [];
     this.#pendingBytes = 0;
+    this.#batch = undefined;
+    this.#batchFill = 0;
+    this.#spare = [];
     const code = errorCode(err);
     this.#o.log.error({ err, code, recordedBytes: this.#writtenBytes }, message);
     this.#o.onFailure(code, err);

@@ -72,14 +72,19 @@ export class RtpStreamReceiver {
   sourceChanges = 0;
   telephoneEventPackets = 0;
   comfortNoisePackets = 0;
-  /** Packets decoded per codec name. */
-  readonly decodedByCodec: Record<string, number> = {};
+  /** Packets decoded per codec name (a Map: a string-keyed object is a slow per-packet store). */
+  readonly #decodedByCodec = new Map<string, number>();
 
   constructor(options: RtpStreamReceiverOptions) {
     this.#drops = options.drops;
     this.#windowPackets = Math.max(1, options.reorderWindowPackets ?? 4);
     this.#maxGapFillMs = options.maxGapFillMs ?? 10_000;
     this.#maxConcealMs = options.maxConcealMs ?? 1000;
+  }
+
+  /** Packets decoded per codec name. */
+  get decodedByCodec(): Record<string, number> {
+    return Object.fromEntries(this.#decodedByCodec);
   }
 
   get configured(): boolean {
@@ -186,19 +191,21 @@ export class RtpStreamReceiver {
       this.flush();
       this.#restart(packet.ssrc, seq);
     }
+    const payload =
+      kind === 'audio'
+        ? buf.subarray(packet.payloadOffset, packet.payloadOffset + packet.payloadLength)
+        : null;
+    if (this.#window.length === 0 && seq === this.#expectedSeq) {
+      // In order with nothing held, as nearly every packet is: released without queueing.
+      this.#release(seq, packet.timestamp, pt, payload);
+      this.#expectedSeq = (seq + 1) & 0xffff;
+      return;
+    }
     if (this.#window.some((p) => p.seq === seq)) {
       this.#drops.count('duplicate');
       return;
     }
-    this.#window.push({
-      seq,
-      timestamp: packet.timestamp,
-      payloadType: pt,
-      payload:
-        kind === 'audio'
-          ? buf.subarray(packet.payloadOffset, packet.payloadOffset + packet.payloadLength)
-          : null,
-    });
+    this.#window.push({ seq, timestamp: packet.timestamp, payloadType: pt, payload });
     this.#drain(false);
   }
 
@@ -249,22 +256,21 @@ export class RtpStreamReceiver {
       }
       const [entry] = this.#window.splice(next, 1);
       if (entry === undefined) return;
-      this.#release(entry);
+      this.#release(entry.seq, entry.timestamp, entry.payloadType, entry.payload);
       this.#expectedSeq = (entry.seq + 1) & 0xffff;
     }
   }
 
-  #release(entry: Pending): void {
-    this.#lastReleasedSeq = entry.seq;
-    const payload = entry.payload;
+  #release(seq: number, timestamp: number, payloadType: number, payload: Uint8Array | null): void {
+    this.#lastReleasedSeq = seq;
     if (payload === null) return;
-    const decoder = this.#decoderFor(entry.payloadType);
+    const decoder = this.#decoderFor(payloadType);
     if (decoder === null) return;
     const clockRateHz = decoder.codec.rtpClockRateHz;
     // Timestamps of codecs with different clocks cannot be compared: the gap is unknown.
     if (clockRateHz !== this.#lastClockRateHz) this.#nextTimestamp = null;
     this.#lastClockRateHz = clockRateHz;
-    if (this.#nextTimestamp !== null) this.#fillGap(decoder, entry.timestamp - this.#nextTimestamp);
+    if (this.#nextTimestamp !== null) this.#fillGap(decoder, timestamp - this.#nextTimestamp);
     const pcm = decoder.decode(payload);
     if (pcm.length === 0) {
       // Unreadable for this codec: the next packet's gap covers its time with concealment.
@@ -273,9 +279,9 @@ export class RtpStreamReceiver {
     }
     this.packetsDecoded++;
     const name = decoder.codec.name;
-    this.decodedByCodec[name] = (this.decodedByCodec[name] ?? 0) + 1;
+    this.#decodedByCodec.set(name, (this.#decodedByCodec.get(name) ?? 0) + 1);
     const ticks = Math.round((pcm.length * clockRateHz) / decoder.outputRateHz);
-    this.#nextTimestamp = (entry.timestamp + ticks) >>> 0;
+    this.#nextTimestamp = (timestamp + ticks) >>> 0;
     this.#emit(pcm, decoder.outputRateHz);
   }
 

@@ -130,21 +130,20 @@ export class ChannelTranscriber {
   audio(frame: AudioFrame): void {
     if (this.#state === 'stopped' || this.#state === 'failed') return;
     const ms = frameDurationMs(frame);
-    // The media layer may reuse the frame's buffer: a frame kept for later is copied, once,
-    // and only then (the steady state keeps nothing).
-    let held: HeldAudio | undefined;
-    const keep = (): HeldAudio =>
-      (held ??= {
-        startMs: this.#timeMs,
-        frame: { pcm: frame.pcm.slice(), sampleRateHz: frame.sampleRateHz },
-      });
     const rateChanged = frame.sampleRateHz !== this.#lastFrameRateHz;
     this.#lastFrameRateHz = frame.sampleRateHz;
     if (rateChanged && this.#state === 'open' && this.#wantsReopen()) this.#reopen();
     if (this.#state === 'open') this.#write(frame);
-    else if (this.#state === 'opening') this.#hold(keep(), ms);
-    if (this.#deps.fallback && this.#engine !== this.#deps.fallback)
-      this.#keepForReplay(keep(), ms);
+    const replay = this.#deps.fallback !== undefined && this.#engine !== this.#deps.fallback;
+    if (this.#state === 'opening' || replay) {
+      // Kept for later, so copied: the media layer's frames are not ours to keep.
+      const held = {
+        startMs: this.#timeMs,
+        frame: { pcm: frame.pcm.slice(), sampleRateHz: frame.sampleRateHz },
+      };
+      if (this.#state === 'opening') this.#hold(held, ms);
+      if (replay) this.#keepForReplay(held, ms);
+    }
     this.#timeMs += ms;
     this.#lastAudioWallMs = this.#deps.now();
   }

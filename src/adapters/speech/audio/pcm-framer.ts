@@ -1,7 +1,9 @@
+const EMPTY = new Int16Array(0);
+
 /** Cuts arbitrary-length PCM16 writes into fixed frames, keeping the remainder for the next write. */
 export class PcmFramer {
   readonly frameSamples: number;
-  #pending: Int16Array = new Int16Array(0);
+  #pending: Int16Array = EMPTY;
 
   constructor(frameSamples: number) {
     this.frameSamples = frameSamples;
@@ -15,14 +17,33 @@ export class PcmFramer {
       frames.push(all.slice(offset, offset + this.frameSamples));
       offset += this.frameSamples;
     }
-    this.#pending = all.slice(offset);
+    this.#pending = offset === all.length ? EMPTY : all.slice(offset);
     return frames;
+  }
+
+  /**
+   * Like `push`, for a consumer that only reads each frame while `visit` runs: frames that lie
+   * whole inside `pcm` are passed as views, not copies. `visit` returns false to stop (the rest
+   * is dropped, as a closed stream drops it).
+   */
+  visit(pcm: Int16Array, visit: (frame: Int16Array) => boolean): void {
+    const all = this.#pending.length === 0 ? pcm : concat(this.#pending, pcm);
+    let offset = 0;
+    while (all.length - offset >= this.frameSamples) {
+      const frame = all.subarray(offset, offset + this.frameSamples);
+      offset += this.frameSamples;
+      if (!visit(frame)) {
+        this.#pending = EMPTY;
+        return;
+      }
+    }
+    this.#pending = offset === all.length ? EMPTY : all.slice(offset);
   }
 
   /** The incomplete last frame, if any, and an empty buffer afterwards. */
   drain(): Int16Array | undefined {
     const rest = this.#pending;
-    this.#pending = new Int16Array(0);
+    this.#pending = EMPTY;
     return rest.length > 0 ? rest : undefined;
   }
 }

@@ -171,10 +171,10 @@ class FakeStream implements SpeechStream {
 
   write(pcm: Int16Array): void {
     if (this.#done) return;
-    for (const frame of this.#framer.push(pcm)) {
+    this.#framer.visit(pcm, (frame) => {
       this.#frame(frame);
-      if (this.#done) return;
-    }
+      return !this.#done;
+    });
   }
 
   async finish(): Promise<void> {

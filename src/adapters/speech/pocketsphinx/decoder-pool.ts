@@ -5,6 +5,7 @@ import type { SpeechResult } from '../../../ports/speech-engine.js';
 import { spawnModuleWorker } from '../../worker-threads/spawn-module-worker.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 import { readySignal, type ReadySignal } from '../../worker-threads/ready-signal.js';
+import { pcmForPost } from '../../worker-threads/pcm-for-post.js';
 
 /** What the pool needs from a stream's owner: where results and failures go. */
 export interface PooledStreamSink {
@@ -106,8 +107,13 @@ export class DecoderPool {
 
   write(workerIndex: number, streamId: number, pcm: Int16Array): void {
     const slot = this.#slots[workerIndex];
-    if (slot?.alive && slot.streams.has(streamId))
-      this.#post(slot, { type: 'audio', streamId, pcm });
+    if (slot?.alive && slot.streams.has(streamId)) {
+      const posted = pcmForPost(pcm);
+      slot.worker.postMessage(
+        { type: 'audio', streamId, pcm: posted.pcm } satisfies ToWorker,
+        posted.transfer,
+      );
+    }
   }
 
   finish(workerIndex: number, streamId: number): Promise<void> {

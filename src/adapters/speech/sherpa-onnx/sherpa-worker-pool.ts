@@ -5,6 +5,7 @@ import type { SpeechStreamOptions } from '../../../ports/speech-engine.js';
 import { spawnModuleWorker } from '../../worker-threads/spawn-module-worker.js';
 import type { FromSherpaWorker, SherpaWorkerData, ToSherpaWorker } from './sherpa-protocol.js';
 import { readySignal } from '../../worker-threads/ready-signal.js';
+import { pcmForPost } from '../../worker-threads/pcm-for-post.js';
 
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -70,8 +71,13 @@ export class SherpaWorkerPool {
 
   write(slotIndex: number, streamId: number, pcm: Int16Array): void {
     const slot = this.#slots[slotIndex];
-    if (slot?.alive && slot.streams.has(streamId))
-      this.#post(slot, { type: 'audio', streamId, pcm });
+    if (slot?.alive && slot.streams.has(streamId)) {
+      const posted = pcmForPost(pcm);
+      slot.worker.postMessage(
+        { type: 'audio', streamId, pcm: posted.pcm } satisfies ToSherpaWorker,
+        posted.transfer,
+      );
+    }
   }
 
   finish(slotIndex: number, streamId: number): Promise<void> {

@@ -32,6 +32,8 @@ const { values } = parseArgs({
     'port-base': { type: 'string', default: '30000' },
     /** Appends the servers' logs to this file (they are dropped otherwise). */
     'server-log': { type: 'string', default: '' },
+    /** `off` measures processed calls without their WAV recordings (the default records). */
+    recording: { type: 'string', default: 'on' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -152,6 +154,7 @@ async function measure(
     values['media-workers'],
     hookPath,
     values['server-log'],
+    values.recording,
   ]);
   const generators: Generator[] = [];
   try {

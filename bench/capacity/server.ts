@@ -19,6 +19,7 @@ const [
   workers = '',
   hookPath = '',
   logFile = '',
+  recording = 'on',
 ] = process.argv.slice(2);
 const send = (message: ServerReply): void => void process.send?.(message);
 
@@ -50,7 +51,7 @@ const config = loadConfig({
     rtpHost: '127.0.0.1',
     rtpPorts: { min: Number(rtpMin), max: Number(rtpMax) },
     engine: 'fake',
-    recordCalls: process.env['BENCH_NO_RECORDING'] === undefined,
+    recordCalls: recording !== 'off',
     webUi: false,
     logLevel: 'info',
     maxConcurrentCalls: 5000,

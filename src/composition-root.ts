@@ -319,7 +319,7 @@ export async function buildServer(
     recordings: recorder,
     staticDir: config.webUi ? staticUiDir() : undefined,
     nodeId,
-    health: database ? [database, recorder] : [recorder],
+    health: [...(database ? [database] : []), recorder, ...(workerMedia ? [workerMedia] : [])],
     load: () => {
       const admission = callService.admission();
       const reading = load.reading();

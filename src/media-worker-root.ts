@@ -84,6 +84,7 @@ try {
     audio: new LocalCallAudioFactory({ pipelines, recorder, recordCalls: config.recordCalls }),
     monitor: new EventLoopMonitor(),
     metrics,
+    health: [recorder],
     log,
     closeResources: async () => {
       await engine.close();

@@ -108,6 +108,16 @@ describe.skipIf(!fsAvailable)('a full disk under a running server', () => {
     const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/callscribe_recording_failures_total\{code="ENOSPC"\} [1-9]/);
     expect((await stored.store.get('parked'))?.call.state).toBe('PENDING');
+    // The recording failed in the media worker that writes it; /healthz says so too.
+    await until(async () => {
+      const body = (await health(server.baseUrl)).body;
+      return body.failing.some(
+        (c: { component: string; code?: string }) =>
+          /^recordings \(media-\d+\)$/.test(c.component) && c.code === 'ENOSPC',
+      )
+        ? true
+        : undefined;
+    }, 'the recordings failure in /healthz');
 
     fs.free();
     await until(

@@ -6,6 +6,7 @@ import type { CodecRegistry } from '../../media/codec-registry.js';
 import type { StreamPayload } from '../../media/stream-payload.js';
 import type { EventLoopMonitor, LoopWindowReader } from '../../observability/event-loop-monitor.js';
 import type { CallAudio, CallAudioFactory } from '../../ports/call-audio.js';
+import type { ComponentHealth, HealthSource } from '../../ports/health.js';
 import type {
   AcceptedStream,
   CallMediaSink,
@@ -45,6 +46,8 @@ export interface MediaWorkerHostDeps {
   monitor: EventLoopMonitor;
   metrics: ForwardedMetrics;
   log: Logger;
+  /** What this worker writes to (its recordings): checked once per report. */
+  health: HealthSource[];
   /** Closes what the worker built besides its sessions (engines), at shutdown. */
   closeResources(): Promise<void>;
 }
@@ -75,6 +78,8 @@ export class MediaWorkerHost {
   readonly #timer: NodeJS.Timeout;
   readonly #peers = new Map<number, MessagePort>();
   #lagEpoch = 0;
+  #health: ComponentHealth[] = [];
+  #checkingHealth = false;
 
   constructor(deps: MediaWorkerHostDeps) {
     this.#deps = deps;
@@ -346,6 +351,7 @@ export class MediaWorkerHost {
   }
 
   #report(): void {
+    this.#checkHealth();
     const packets: [number, number][] = [];
     for (const [sessionId, entry] of this.#entries)
       packets.push([sessionId, entry.session.stats().packetsReceived]);
@@ -355,7 +361,24 @@ export class MediaWorkerHost {
       lagEpoch: this.#lagEpoch,
       packets,
       metrics: this.#deps.metrics.take(),
+      health: this.#health,
     });
+  }
+
+  /** Refreshes the health the next report carries (a failing source probes, so not awaited here). */
+  #checkHealth(): void {
+    if (this.#checkingHealth) return;
+    this.#checkingHealth = true;
+    void Promise.all(this.#deps.health.map((source) => source.health()))
+      .then((checks) => {
+        this.#health = checks;
+      })
+      .catch((error: unknown) => {
+        this.#deps.log.error({ err: error }, 'media worker health check failed');
+      })
+      .finally(() => {
+        this.#checkingHealth = false;
+      });
   }
 
   async #shutdown(): Promise<void> {

@@ -5,6 +5,7 @@ import type { EngineFailover } from '../../domain/engine-failover.js';
 import type { CodecName, SignallingPayload } from '../../media/codecs.js';
 import type { AcceptedStream } from '../rtp/media-sessions.js';
 import type { LoopWindow } from '../../observability/event-loop-monitor.js';
+import type { ComponentHealth } from '../../ports/health.js';
 
 /** An accepted payload type as plain data: the worker finds the decoder in its own registry. */
 export type PayloadSpec =
@@ -105,6 +106,8 @@ export type FromMediaWorker =
       /** Packets received per session so far (dialog liveness reads them). */
       packets: [sessionId: number, packetsReceived: number][];
       metrics: MetricDeltas;
+      /** This worker's storage (its recordings), as of its last check. */
+      health: ComponentHealth[];
     }
   /** One pino line, written by the main thread's logger. */
   | { type: 'log'; line: string };

@@ -25,6 +25,7 @@ import type {
   ToMediaWorker,
 } from './media-worker-protocol.js';
 import { readySignal } from '../worker-threads/ready-signal.js';
+import type { ComponentHealth } from '../../ports/health.js';
 
 /** What a media worker is started with (structured-cloned into the thread). */
 export interface MediaWorkerData {
@@ -88,6 +89,8 @@ interface Slot {
   lagAtMs: number;
   /** Reports of windows from before the last reset are not read. */
   lagEpoch: number;
+  /** The worker's own storage checks (its recordings), from its last report. */
+  health: ComponentHealth[];
 }
 
 /**
@@ -129,6 +132,18 @@ export class WorkerMediaSessions implements MediaSessions {
   /** Resolves once every worker has built its decoders and engine; rejects if one cannot. */
   ready(): Promise<void> {
     return Promise.all(this.#slots.map((slot) => slot.ready)).then(() => undefined);
+  }
+
+  /**
+   * The workers' recordings: a full disk is seen by the thread that writes, so each worker
+   * checks its own and reports; the first failing one is what `/healthz` shows.
+   */
+  health(): ComponentHealth {
+    for (const slot of this.#slots) {
+      const failing = slot.health.find((check) => !check.ok);
+      if (failing) return { ...failing, component: `${failing.component} (media-${slot.index})` };
+    }
+    return { component: 'media workers', ok: true };
   }
 
   /** Each worker's loop, for admission: the window it last reported, or how long it is silent. */
@@ -349,6 +364,7 @@ export class WorkerMediaSessions implements MediaSessions {
       lag: undefined,
       lagAtMs: Date.now(),
       lagEpoch: 0,
+      health: [],
     };
     worker.on('message', (message: FromMediaWorker) => {
       if (message.type === 'ready') {
@@ -404,6 +420,7 @@ export class WorkerMediaSessions implements MediaSessions {
         for (const [sessionId, packets] of message.packets)
           slot.sessions.get(sessionId)?.reportPackets(packets);
         this.#applyMetrics(message.metrics);
+        slot.health = message.health;
         return;
       case 'log':
         this.#relayLog(message.line);

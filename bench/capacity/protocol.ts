@@ -16,6 +16,8 @@ export interface ServerSample {
   threads: ThreadCpu[];
   rssBytes: number;
   rtpPackets: number;
+  /** callscribe_rtp_dropped_total by reason (`srtp-auth-failed`, `parked`, ...). */
+  rtpDropped: Record<string, number>;
   segments: number;
   callsByState: Record<string, number>;
   /** Event-loop lag p99 per thread since the previous sample (the /metrics scrape windows). */

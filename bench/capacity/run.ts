@@ -1,8 +1,8 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Child } from './child.js';
 import { expectedSegmentsPerCallSecond } from './expected-segments.js';
 import type {
   GeneratorCommand,
@@ -48,41 +48,6 @@ const portBase = Number(values['port-base']);
 const here = new URL('.', import.meta.url);
 const hookPath = new URL('../../examples/hooks/park-all.mjs', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-class Child<C, R extends { type: string }> {
-  readonly proc: ChildProcess;
-  readonly #queue: R[] = [];
-  readonly #waiters: ((reply: R) => void)[] = [];
-
-  constructor(script: string, args: string[]) {
-    this.proc = fork(new URL(script, here).pathname, args, {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.proc.on('message', (reply: R) => {
-      const waiter = this.#waiters.shift();
-      if (waiter) waiter(reply);
-      else this.#queue.push(reply);
-    });
-  }
-
-  next<T extends R['type']>(type: T): Promise<Extract<R, { type: T }>> {
-    return new Promise((resolve, reject) => {
-      const take = (reply: R): void => {
-        if (reply.type === type) resolve(reply as Extract<R, { type: T }>);
-        else reject(new Error(`expected ${type}, got ${JSON.stringify(reply).slice(0, 300)}`));
-      };
-      const queued = this.#queue.shift();
-      if (queued) take(queued);
-      else this.#waiters.push(take);
-    });
-  }
-
-  ask<T extends R['type']>(command: C, type: T): Promise<Extract<R, { type: T }>> {
-    this.proc.send(command as object);
-    return this.next(type);
-  }
-}
 
 type Server = Child<ServerCommand, ServerReply>;
 type Generator = Child<GeneratorCommand, GeneratorReply>;
@@ -146,7 +111,7 @@ async function measure(
   const dataDir = mkdtempSync(join(tmpdir(), `callscribe-capacity-${mode}-`));
   // Four ports per call (two streams, RTP and RTCP), with room for the cursor to move on.
   const rtpMax = portBase + Math.max(4 * calls * 2, 400) - 1;
-  const server: Server = new Child('server.ts', [
+  const server: Server = new Child(new URL('server.ts', here), [
     mode,
     dataDir,
     String(portBase),
@@ -162,7 +127,8 @@ async function measure(
     // The node's own start (module loading in the workers, first JIT) is not the load under test.
     await sleep(4000);
     const before = await server.ask({ type: 'sample' }, 'sample');
-    for (let g = 0; g < generatorCount; g++) generators.push(new Child('generator.ts', []));
+    for (let g = 0; g < generatorCount; g++)
+      generators.push(new Child(new URL('generator.ts', here), []));
     await Promise.all(generators.map((g) => g.next('ready')));
     const tag = `${mode}-${calls}-${Date.now()}`;
     const callIds = Array.from({ length: calls }, (_, i) => `cap-${tag}-${i}`);

@@ -117,6 +117,12 @@ async function sample(): Promise<ServerReply> {
     threads: threadCpu(),
     rssBytes: process.memoryUsage.rss(),
     rtpPackets: metricValues(text, 'callscribe_rtp_packets_total')[0]?.value ?? 0,
+    rtpDropped: Object.fromEntries(
+      metricValues(text, 'callscribe_rtp_dropped_total').map((m) => [
+        label(m.labels, 'reason'),
+        m.value,
+      ]),
+    ),
     segments,
     callsByState: Object.fromEntries(
       metricValues(text, 'callscribe_calls').map((m) => [label(m.labels, 'state'), m.value]),

@@ -1,7 +1,8 @@
 /**
  * SRTP and SIP-over-TLS benchmark: `npx tsx bench/srtp/run.ts`
- * Options: --calls 40  --seconds 8  --rounds 3  --port-base 23000  --tls-seconds 5
- *          --tls-concurrency 4  --parts receive,unprotect,tls  --json
+ * Options: --calls 40 (receive) / 100 (calls)  --seconds 8  --rounds 3  --port-base 23000
+ *          --suites <all four>  --warmup-seconds 2  --tls-seconds 5  --tls-concurrency 4
+ *          --parts receive,unprotect,tls (and calls)  --json
  *
  * (a) receive: N two-leg calls (2N streams) on callscribe's UdpMediaSessions, every stream fed
  *     20 ms G.711 packets by a sender in another process; CPU of this process per packet
@@ -11,6 +12,12 @@
  * (b) unprotect: libsrtp's srtp_unprotect alone through the koffi binding, µs per packet.
  * (c) tls: full TLS handshakes per second on the SIP TLS port of the real composition root
  *     (TLS 1.3 and 1.2, RSA 2048 certificate, no client certificate), the client in another process.
+ * (d) calls: the whole server (bench/capacity/server.ts: SIP over UDP, media workers, fake engine,
+ *     SQLite, WAV recording, every call processed) receiving N two-leg SIPREC calls from the SBC
+ *     simulator in another process, both legs SRTP (each suite in turn) or plain RTP, modes
+ *     interleaved round by round, a fresh server each time. The generator builds and protects
+ *     every packet before the media start; server CPU (all threads) per packet received in the
+ *     window after the warm-up, the median round, and the ratio of each suite to plain RTP.
  */
 import { execFile, execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +32,7 @@ import { UdpMediaSessions } from '../../src/adapters/rtp/udp-media-sessions.js';
 import { loadLibsrtp } from '../../src/adapters/srtp/libsrtp.js';
 import {
   inlineKeyBytes,
+  isSrtpSuite,
   SRTP_SUITE_NAMES,
   type SrtpSuiteName,
 } from '../../src/adapters/srtp/srtp-suites.js';
@@ -37,13 +45,18 @@ import { builtInCodecPolicy } from '../../src/media/codec-policy.js';
 import { pcmuDecoderFactory } from '../../src/media/g711-decoder.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { LiveCallHandle } from '../../src/ports/call-sessions.js';
+import { Child } from '../capacity/child.js';
+import type { ServerCommand, ServerReply, ServerSample } from '../capacity/protocol.js';
+import type { CallGeneratorCommand, CallGeneratorReply } from './call-generator.js';
 import type { SenderJob } from './sender.js';
 
 const { values } = parseArgs({
   options: {
-    calls: { type: 'string', default: '40' },
+    calls: { type: 'string' },
     seconds: { type: 'string', default: '8' },
+    'warmup-seconds': { type: 'string', default: '2' },
     rounds: { type: 'string', default: '3' },
+    suites: { type: 'string', default: SRTP_SUITE_NAMES.join(',') },
     'port-base': { type: 'string', default: '23000' },
     'tls-seconds': { type: 'string', default: '5' },
     'tls-concurrency': { type: 'string', default: '4' },
@@ -51,7 +64,9 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-const calls = Number(values.calls);
+const calls = Number(values.calls ?? 40);
+const siprecCalls = Number(values.calls ?? 100);
+const warmupSeconds = Number(values['warmup-seconds']);
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const portBase = Number(values['port-base']);
@@ -61,8 +76,11 @@ const loaded = loadLibsrtp();
 if (!loaded.ok) throw new Error(`libsrtp2-1 is needed: ${loaded.reason}`);
 const libsrtp = loaded.libsrtp;
 
+const suites = values.suites.split(',').filter((name) => name !== '');
+for (const name of suites) if (!isSrtpSuite(name)) throw new Error(`unknown suite ${name}`);
 type Mode = 'plain' | SrtpSuiteName;
-const modes: Mode[] = ['plain', ...SRTP_SUITE_NAMES];
+const modes: Mode[] = ['plain', ...(suites as SrtpSuiteName[])];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class CountingHandle implements LiveCallHandle {
   readonly callId: string;
@@ -260,6 +278,84 @@ async function tlsHandshakes(
   }
 }
 
+interface CallsRound {
+  usPerPacket: number;
+  cpuPercentOfCore: number;
+  packetsPerSecond: number;
+  established: number;
+  firstFailure: string | null;
+  sent: number;
+  lost: number;
+  generatorSkipped: number;
+  /** callscribe_rtp_dropped_total by reason over the whole media run (srtp-auth-failed ...). */
+  dropped: Record<string, number>;
+}
+
+async function callsRound(mode: Mode): Promise<CallsRound> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callscribe-bench-srtp-calls-'));
+  // Four ports per call (two streams, RTP and RTCP), with room for the cursor to move on.
+  const rtpMax = portBase + Math.max(8 * siprecCalls, 400) - 1;
+  const server = new Child<ServerCommand, ServerReply>(
+    new URL('../capacity/server.ts', import.meta.url),
+    ['processed', dataDir, String(portBase), String(rtpMax), '', '', ''],
+  );
+  let generator: Child<CallGeneratorCommand, CallGeneratorReply> | null = null;
+  const sample = (): Promise<ServerSample> => server.ask({ type: 'sample' }, 'sample');
+  try {
+    const ready = await server.next('ready');
+    // The node's own start (module loading in the workers, first JIT) is not the load under test.
+    await sleep(3000);
+    generator = new Child(new URL('call-generator.ts', import.meta.url), []);
+    await generator.next('ready');
+    const placed = await generator.ask(
+      {
+        type: 'place',
+        sipPort: ready.sipPort,
+        callIds: Array.from({ length: siprecCalls }, (_, i) => `srtp-${mode}-${Date.now()}-${i}`),
+        ratePerSecond: 100,
+        suite: mode === 'plain' ? null : mode,
+        // One second beyond the window, so the media is still flowing when it closes.
+        packetsPerStream: (warmupSeconds + seconds + 1) * 50,
+      },
+      'placed',
+    );
+    const before = await sample();
+    await generator.ask({ type: 'start-media' }, 'media-started');
+    await sleep(warmupSeconds * 1000);
+    const s0 = await sample();
+    await sleep(seconds * 1000);
+    const s1 = await sample();
+    const { sent, skipped } = await generator.ask({ type: 'stop-media' }, 'counters');
+    // Workers report packet counts every second: wait for the last packets to be counted.
+    await sleep(2500);
+    const after = await sample();
+    await generator.ask({ type: 'hangup' }, 'hung-up');
+    await server.ask({ type: 'stop' }, 'stopped');
+    const packets = s1.rtpPackets - s0.rtpPackets;
+    const cpuUs = s1.cpuUs - s0.cpuUs;
+    const dropped: Record<string, number> = {};
+    for (const [reason, n] of Object.entries(after.rtpDropped)) {
+      const delta = n - (before.rtpDropped[reason] ?? 0);
+      if (delta > 0) dropped[reason] = delta;
+    }
+    return {
+      usPerPacket: cpuUs / Math.max(1, packets),
+      cpuPercentOfCore: (cpuUs / 1000 / (s1.atMs - s0.atMs)) * 100,
+      packetsPerSecond: (packets / (s1.atMs - s0.atMs)) * 1000,
+      established: placed.established,
+      firstFailure: placed.firstFailure,
+      sent,
+      lost: sent - (after.rtpPackets - before.rtpPackets),
+      generatorSkipped: skipped,
+      dropped,
+    };
+  } finally {
+    generator?.proc.kill();
+    server.proc.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 const report: Record<string, unknown> = {
   machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavgBefore: loadavg() },
 };
@@ -296,7 +392,7 @@ if (parts.has('receive')) {
 }
 
 if (parts.has('unprotect')) {
-  const rows = SRTP_SUITE_NAMES.map((mode) => ({
+  const rows = (suites as SrtpSuiteName[]).map((mode) => ({
     mode,
     usPerPacket: median([unprotectMicro(mode), unprotectMicro(mode), unprotectMicro(mode)]),
   }));
@@ -323,6 +419,56 @@ if (parts.has('tls')) {
       console.log(
         `  ${row.version}  ${row.perSecond.toFixed(0)} handshakes/s  (failures ${row.failures})`,
       );
+  }
+}
+
+if (parts.has('calls')) {
+  const byMode = new Map<Mode, CallsRound[]>(modes.map((m) => [m, []]));
+  for (let r = 0; r < rounds; r++)
+    for (const mode of modes) byMode.get(mode)!.push(await callsRound(mode));
+  const medianOf = (mode: Mode, key: 'usPerPacket' | 'cpuPercentOfCore' | 'packetsPerSecond') =>
+    median(byMode.get(mode)!.map((round) => round[key]));
+  const sum = (mode: Mode, key: 'sent' | 'lost' | 'generatorSkipped') =>
+    byMode.get(mode)!.reduce((total, round) => total + round[key], 0);
+  const plain = medianOf('plain', 'usPerPacket');
+  const rows = modes.map((mode) => {
+    const dropped: Record<string, number> = {};
+    for (const round of byMode.get(mode)!)
+      for (const [reason, n] of Object.entries(round.dropped))
+        dropped[reason] = (dropped[reason] ?? 0) + n;
+    return {
+      mode,
+      usPerPacket: medianOf(mode, 'usPerPacket'),
+      ratioToPlain: medianOf(mode, 'usPerPacket') / plain,
+      cpuPercentOfCore: medianOf(mode, 'cpuPercentOfCore'),
+      packetsPerSecond: medianOf(mode, 'packetsPerSecond'),
+      rounds: byMode.get(mode)!.map((round) => round.usPerPacket),
+      callsEstablished: byMode.get(mode)!.map((round) => round.established),
+      firstFailure: byMode.get(mode)!.find((round) => round.firstFailure)?.firstFailure ?? null,
+      packetsSent: sum(mode, 'sent'),
+      packetsLost: sum(mode, 'lost'),
+      generatorSkipped: sum(mode, 'generatorSkipped'),
+      dropped,
+    };
+  });
+  report['calls'] = {
+    calls: siprecCalls,
+    streams: siprecCalls * 2,
+    seconds,
+    warmupSeconds,
+    rounds,
+    rows,
+  };
+  if (!values.json) {
+    console.log(
+      `(d) whole server, ${siprecCalls} two-leg SIPREC calls over SIP/UDP (fake engine, WAV recording), ${seconds} s after ${warmupSeconds} s warm-up, median of ${rounds} rounds`,
+    );
+    for (const row of rows) {
+      const drops = Object.entries(row.dropped).map(([reason, n]) => `${reason} ${n}`);
+      console.log(
+        `  ${row.mode.padEnd(24)} ${fmt(row.usPerPacket).padStart(7)} µs/packet  ${fmt(row.ratioToPlain)}x plain  ${row.cpuPercentOfCore.toFixed(1)}% of a core at ${row.packetsPerSecond.toFixed(0)} packets/s  (rounds ${row.rounds.map(fmt).join(', ')}; calls ${row.callsEstablished.join('/')}; lost ${row.packetsLost} of ${row.packetsSent}, generator skipped ${row.generatorSkipped}; drops ${drops.join(', ') || 'none'}${row.firstFailure ? `; ${row.firstFailure}` : ''})`,
+      );
+    }
   }
 }
 

@@ -5,9 +5,9 @@
  */
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { buildRtpPacket } from '../../src/adapters/rtp/rtp-packet.js';
 import { loadLibsrtp } from '../../src/adapters/srtp/libsrtp.js';
 import type { SrtpSuiteName } from '../../src/adapters/srtp/srtp-suites.js';
+import { protectedPackets } from './protected-packets.js';
 
 export interface SenderJob {
   ports: number[];
@@ -30,26 +30,13 @@ const streams = job.ports.map((port, s) => {
           suite: job.suite,
           keyAndSalt: new Uint8Array(Buffer.from(job.keys[s] ?? '', 'base64')),
         });
-  const packets: Buffer[] = [];
-  for (let i = 0; i < job.packetsPerStream; i++) {
-    const at = ((i * 160) % (audio.length - 160)) | 0;
-    const rtp = buildRtpPacket({
-      payloadType: 0,
-      sequenceNumber: (1000 + i) & 0xffff,
-      timestamp: (i * 160) >>> 0,
-      ssrc: 0x1000 + s,
-      payload: audio.subarray(at, at + 160),
-    });
-    if (session === null) {
-      packets.push(rtp);
-      continue;
-    }
-    const out = Buffer.alloc(rtp.length + 64);
-    rtp.copy(out);
-    const n = session.process(out, rtp.length);
-    if (typeof n !== 'number') throw new Error(`srtp_protect: ${n}`);
-    packets.push(out.subarray(0, n));
-  }
+  const packets = protectedPackets({
+    audio,
+    count: job.packetsPerStream,
+    ssrc: 0x1000 + s,
+    firstSequenceNumber: 1000,
+    session,
+  });
   session?.close();
   return { port, packets };
 });

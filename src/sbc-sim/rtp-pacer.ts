@@ -14,6 +14,12 @@ export interface PacedStreamOptions {
   audio: Uint8Array;
   /** Payloads already encoded in another codec, one per 20 ms packet, sent in order. */
   encoded?: EncodedPayloads;
+  /**
+   * Whole datagrams built beforehand (SRTP-protected ahead of time, so the sender's crypto is
+   * not part of what is timed), one per 20 ms slot, sent as they are; `audio`, `encoded` and
+   * `loop` are then ignored and the stream ends after the last.
+   */
+  prebuilt?: readonly Buffer[];
   loop: boolean;
   /** Stop after this many packets even when looping. */
   maxPackets?: number;
@@ -129,11 +135,13 @@ export class RtpPacer {
 
   #sendDue(stream: StreamState, nowMs: number): void {
     const due = Math.floor((nowMs - stream.startMs) / PTIME_MS) + 1;
-    const { audio, loop, maxPackets, encoded } = stream.options;
-    const packetsInSource = encoded
-      ? encoded.payloads.length
-      : Math.ceil(audio.length / SAMPLES_PER_PACKET);
-    const totalSlots = loop ? Infinity : packetsInSource;
+    const { audio, loop, maxPackets, encoded, prebuilt } = stream.options;
+    const packetsInSource = prebuilt
+      ? prebuilt.length
+      : encoded
+        ? encoded.payloads.length
+        : Math.ceil(audio.length / SAMPLES_PER_PACKET);
+    const totalSlots = loop && !prebuilt ? Infinity : packetsInSource;
     const limit = Math.min(totalSlots, maxPackets ?? Infinity);
     if (due - stream.slotsElapsed > this.#maxBurst) {
       const skipped = Math.min(due - this.#maxBurst, limit) - stream.slotsElapsed;
@@ -144,19 +152,7 @@ export class RtpPacer {
     }
     while (stream.slotsElapsed < due && stream.slotsElapsed < limit) {
       const slot = stream.slotsElapsed++;
-      const payload = encoded
-        ? (encoded.payloads[slot % encoded.payloads.length] ?? new Uint8Array(0))
-        : payloadFor(audio, slot);
-      stream.options.send(
-        buildRtpPacket({
-          payloadType: encoded?.payloadType ?? PCMU_PAYLOAD_TYPE,
-          sequenceNumber: stream.firstSeq + slot,
-          timestamp: stream.firstTimestamp + slot * (encoded?.ticksPerPacket ?? SAMPLES_PER_PACKET),
-          ssrc: stream.ssrc,
-          marker: slot === 0,
-          payload,
-        }),
-      );
+      stream.options.send(prebuilt ? prebuilt[slot]! : buildPacket(stream, slot));
       stream.packetsSent++;
       this.packetsSent++;
     }
@@ -166,6 +162,21 @@ export class RtpPacer {
       stream.options.onEnd?.();
     }
   }
+}
+
+function buildPacket(stream: StreamState, slot: number): Buffer {
+  const { audio, encoded } = stream.options;
+  const payload = encoded
+    ? (encoded.payloads[slot % encoded.payloads.length] ?? new Uint8Array(0))
+    : payloadFor(audio, slot);
+  return buildRtpPacket({
+    payloadType: encoded?.payloadType ?? PCMU_PAYLOAD_TYPE,
+    sequenceNumber: stream.firstSeq + slot,
+    timestamp: stream.firstTimestamp + slot * (encoded?.ticksPerPacket ?? SAMPLES_PER_PACKET),
+    ssrc: stream.ssrc,
+    marker: slot === 0,
+    payload,
+  });
 }
 
 function payloadFor(audio: Uint8Array, slot: number): Uint8Array {

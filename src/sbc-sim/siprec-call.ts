@@ -3,6 +3,8 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import { parse as parseSdp } from 'sdp-transform';
+import { freshKeying } from '../adapters/srtp/sdes-crypto.js';
+import type { SrtpKeying, SrtpSuiteName } from '../adapters/srtp/srtp-suites.js';
 import { AppError } from '../domain/errors.js';
 import type { SbcSimEventListener } from './sbc-sim-events.js';
 import { header, parseSipMessage, type SipMessage } from './sip-message.js';
@@ -21,6 +23,11 @@ export interface SiprecCallOptions {
   callId?: string;
   fromNumber?: string;
   toNumber?: string;
+  /**
+   * Offer SDES-SRTP with this suite (`RTP/SAVP`, a fresh key per stream, see `srtpKeys`); the
+   * media must then be protected with those keys. Plain RTP without.
+   */
+  srtp?: SrtpSuiteName;
   log?: Logger;
   signal?: AbortSignal;
   onEvent?: SbcSimEventListener;
@@ -34,6 +41,8 @@ export interface EstablishedSiprecCall {
   readonly answerPorts: number[];
   /** RTP sockets per stream, bound to the offered ports and connected to the answer; null when refused. */
   readonly rtpSockets: (UdpSocket | null)[];
+  /** With `srtp`: the key of each stream (caller, agent) that its packets must be protected with. */
+  readonly srtpKeys: readonly [SrtpKeying, SrtpKeying] | null;
   /** Resolves when the recorder ends the session with its own BYE. */
   readonly remoteHangup: Promise<void>;
   /** BYE (unless the recorder already hung up), then closes sockets and the SIP flow. */
@@ -221,6 +230,10 @@ export async function startSiprecCall(options: SiprecCallOptions): Promise<Estab
     });
   }
 
+  const srtpKeys =
+    options.srtp === undefined
+      ? null
+      : ([freshKeying(options.srtp), freshKeying(options.srtp)] as const);
   const offer = buildSiprecOffer({
     mediaAddress: transport.localAddress,
     rtpPorts: [rtpSockets[0]!.address().port, rtpSockets[1]!.address().port],
@@ -228,6 +241,7 @@ export async function startSiprecCall(options: SiprecCallOptions): Promise<Estab
     toNumber,
     domain: 'sbc-sim.invalid',
     startTime: new Date(),
+    ...(srtpKeys === null ? {} : { srtp: srtpKeys }),
   });
   const inviteBranch = `z9hG4bK${token()}`;
   const invite = request(
@@ -296,7 +310,7 @@ export async function startSiprecCall(options: SiprecCallOptions): Promise<Estab
   let answerAddress: string;
   let answerPorts: number[];
   try {
-    ({ answerAddress, answerPorts } = readAnswer(answer, target.host));
+    ({ answerAddress, answerPorts } = readAnswer(answer, target.host, srtpKeys !== null));
   } catch (error) {
     await sendBye();
     await cleanup();
@@ -335,6 +349,7 @@ export async function startSiprecCall(options: SiprecCallOptions): Promise<Estab
     answerAddress,
     answerPorts,
     rtpSockets: connected,
+    srtpKeys,
     remoteHangup,
     hangUp: () => {
       hangingUp ??= (async () => {
@@ -357,6 +372,7 @@ export async function startSiprecCall(options: SiprecCallOptions): Promise<Estab
 function readAnswer(
   answer: SipMessage,
   fallbackHost: string,
+  srtpOffered: boolean,
 ): { answerAddress: string; answerPorts: number[] } {
   const sdpText = extractSdp(header(answer, 'content-type') ?? '', answer.body);
   if (sdpText === null)
@@ -365,6 +381,9 @@ function readAnswer(
   const audio = sdp.media.filter((m) => m.type === 'audio');
   if (audio.length === 0)
     throw new AppError('SIP_REQUEST_FAILED', 'the SDP answer has no audio m-line');
+  // Media protected with our keys would be noise to a recorder that answered in the clear.
+  if (srtpOffered && audio.some((m) => m.port !== 0 && (m.protocol !== 'RTP/SAVP' || !m.crypto)))
+    throw new AppError('SIP_REQUEST_FAILED', 'the recorder answered the SRTP offer without SRTP');
   const ip = audio.find((m) => m.connection?.ip)?.connection?.ip ?? sdp.connection?.ip;
   const answerAddress = ip === undefined || ip === '0.0.0.0' || ip === '::' ? fallbackHost : ip;
   return { answerAddress, answerPorts: audio.map((m) => m.port) };

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { SrtpKeying } from '../adapters/srtp/srtp-suites.js';
 
 export interface SiprecOfferOptions {
   /** Address in the SDP c= line: where the simulator's RTP comes from. */
@@ -10,6 +11,11 @@ export interface SiprecOfferOptions {
   /** Domain used in the participants' AORs. */
   domain: string;
   startTime: Date;
+  /**
+   * SDES-SRTP (RFC 4568): per stream (caller, agent), the key this SBC protects its media with,
+   * offered as `RTP/SAVP` with one `a=crypto` line; plain `RTP/AVP` without.
+   */
+  srtp?: readonly [SrtpKeying, SrtpKeying];
 }
 
 export interface SiprecOffer {
@@ -23,6 +29,10 @@ function xmlId(): string {
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function cryptoLine(keying: SrtpKeying): string {
+  return `a=crypto:1 ${keying.suite} inline:${Buffer.from(keying.keyAndSalt).toString('base64')}`;
 }
 
 /**
@@ -41,7 +51,8 @@ export function buildSiprecOffer(options: SiprecOfferOptions): SiprecOffer {
     `c=IN ${ipVersion} ${options.mediaAddress}`,
     't=0 0',
     ...options.rtpPorts.flatMap((port, i) => [
-      `m=audio ${port} RTP/AVP 0 101`,
+      `m=audio ${port} ${options.srtp ? 'RTP/SAVP' : 'RTP/AVP'} 0 101`,
+      ...(options.srtp ? [cryptoLine(options.srtp[i]!)] : []),
       'a=rtpmap:0 PCMU/8000',
       'a=rtpmap:101 telephone-event/8000',
       'a=fmtp:101 0-15',

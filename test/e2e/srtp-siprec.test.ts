@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRtpPacket } from '../../src/adapters/rtp/rtp-packet.js';
 import type { SrtpKeying } from '../../src/adapters/srtp/srtp-suites.js';
+import { decodeG711 } from '../../src/media/g711.js';
+import { RtpPacer, startSiprecCall } from '../../src/sbc-sim/index.js';
 import { codecCallScenario } from '../support/codec-call-scenario.js';
 import { encodeG711, loadSource, timed, type SourceClip } from '../support/codec-clips.js';
 import { writeRtpPcap, type TimedPacket } from '../support/pcap.js';
@@ -139,6 +142,36 @@ const avpLine = (port: string) => [
   'a=sendonly',
 ];
 
+async function recording(baseUrl: string, callId: string): Promise<Buffer> {
+  let wav = Buffer.alloc(0);
+  await waitFor(
+    async () => {
+      const res = await fetch(`${baseUrl}/api/calls/${encodeURIComponent(callId)}/recording`);
+      if (res.status !== 200) return false;
+      wav = Buffer.from(await res.arrayBuffer());
+      return true;
+    },
+    { timeoutMs: 15_000, what: `recording of ${callId}` },
+  );
+  return wav;
+}
+
+async function droppedByReason(baseUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^callscribe_rtp_dropped_total\{reason="([^"]+)"\} (\d+)/gm))
+    out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+function expectSource(wav: Buffer, channel: 0 | 1, source: Int16Array): void {
+  const { pcm, sampleRateHz } = wavChannel(wav, channel);
+  expect(sampleRateHz).toBe(8000);
+  expect(pcm.length).toBeGreaterThanOrEqual(source.length * 0.97);
+  const found = locate(source, pcm, 8000, 1500);
+  expect(found.correlation, `channel ${channel}`).toBeGreaterThanOrEqual(0.95);
+}
+
 /**
  * sipp is an SBC offering RTP/SAVP with a=crypto; its media are SRTP made by ffmpeg's SRTP muxer
  * (caller) and by libsrtp (agent, a GCM suite), replayed from pcaps. The recording read back
@@ -182,36 +215,6 @@ describe.skipIf(!ready)('SIPREC with SDES-SRTP (sipp, ffmpeg, libsrtp)', () => {
       workDir,
       70_000,
     );
-  }
-
-  async function recording(baseUrl: string, callId: string): Promise<Buffer> {
-    let wav = Buffer.alloc(0);
-    await waitFor(
-      async () => {
-        const res = await fetch(`${baseUrl}/api/calls/${encodeURIComponent(callId)}/recording`);
-        if (res.status !== 200) return false;
-        wav = Buffer.from(await res.arrayBuffer());
-        return true;
-      },
-      { timeoutMs: 15_000, what: `recording of ${callId}` },
-    );
-    return wav;
-  }
-
-  async function droppedByReason(baseUrl: string): Promise<Record<string, number>> {
-    const text = await (await fetch(`${baseUrl}/metrics`)).text();
-    const out: Record<string, number> = {};
-    for (const m of text.matchAll(/^callscribe_rtp_dropped_total\{reason="([^"]+)"\} (\d+)/gm))
-      out[m[1]!] = Number(m[2]);
-    return out;
-  }
-
-  function expectSource(wav: Buffer, channel: 0 | 1, source: Int16Array): void {
-    const { pcm, sampleRateHz } = wavChannel(wav, channel);
-    expect(sampleRateHz).toBe(8000);
-    expect(pcm.length).toBeGreaterThanOrEqual(source.length * 0.97);
-    const found = locate(source, pcm, 8000, 1500);
-    expect(found.correlation, `channel ${channel}`).toBeGreaterThanOrEqual(0.95);
   }
 
   it('records SRTP from ffmpeg (AES_CM_128_HMAC_SHA1_80) and libsrtp (AEAD_AES_256_GCM) as the source; a wrong key gives silence and counted drops', async () => {
@@ -341,6 +344,70 @@ describe.skipIf(!ready)('SIPREC with SDES-SRTP (sipp, ffmpeg, libsrtp)', () => {
       );
       expect(result.code, result.output).toBe(0);
     } finally {
+      await server.stop();
+    }
+  }, 60_000);
+});
+
+/**
+ * callscribe's own SBC simulator offering SRTP: its RTP/SAVP offer with one a=crypto line per
+ * stream is answered in kind by the real server, and packets protected with the offered keys
+ * (libsrtp's srtp_protect, sent by the simulator's pacer) are recorded as the source audio.
+ */
+describe.skipIf(!srtp.available)('sbc-sim SRTP offer against the real server', () => {
+  it('AES_CM_128_HMAC_SHA1_32 on both legs: answered with SRTP, both legs decode to the source', async () => {
+    const server = await startTestServer({ engine: 'fake' });
+    const pacer = new RtpPacer();
+    try {
+      const call = await startSiprecCall({
+        target: { host: '127.0.0.1', port: server.running.sipPorts.udp! },
+        transport: 'udp',
+        callId: 'sbc-sim-srtp',
+        srtp: 'AES_CM_128_HMAC_SHA1_32',
+      });
+      expect(call.srtpKeys?.map((k) => k.suite)).toEqual([
+        'AES_CM_128_HMAC_SHA1_32',
+        'AES_CM_128_HMAC_SHA1_32',
+      ]);
+      // Four seconds of each leg from 5 s in (speech on both), 20 ms packets.
+      const legs = ['caller.pcmu', 'agent.pcmu'].map((name) =>
+        readFileSync(join(repoRoot, 'samples/support-call', name)).subarray(250 * 160, 450 * 160),
+      );
+      await Promise.all(
+        legs.map((audio, leg) => {
+          const sender = new SrtpTestSender(srtp.libsrtp!, call.srtpKeys![leg]!);
+          const prebuilt = Array.from({ length: audio.length / 160 }, (_, i) =>
+            sender.protect(
+              buildRtpPacket({
+                payloadType: 0,
+                sequenceNumber: 40_000 + i,
+                timestamp: i * 160,
+                ssrc: 0x5000 + leg,
+                payload: audio.subarray(i * 160, i * 160 + 160),
+              }),
+            ),
+          );
+          sender.close();
+          const socket = call.rtpSockets[leg]!;
+          return new Promise<void>((resolve) =>
+            pacer.add({
+              send: (packet) => socket.send(packet),
+              audio: new Uint8Array(0),
+              prebuilt,
+              loop: false,
+              onEnd: resolve,
+            }),
+          );
+        }),
+      );
+      // The last packets through the media worker before the BYE closes the ports.
+      await new Promise((r) => setTimeout(r, 300));
+      await call.hangUp();
+      const wav = await recording(server.baseUrl, 'sbc-sim-srtp');
+      legs.forEach((audio, leg) => expectSource(wav, leg as 0 | 1, decodeG711('PCMU', audio)));
+      expect((await droppedByReason(server.baseUrl))['srtp-auth-failed'] ?? 0).toBe(0);
+    } finally {
+      pacer.stop();
       await server.stop();
     }
   }, 60_000);

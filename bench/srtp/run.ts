@@ -297,7 +297,7 @@ async function callsRound(mode: Mode): Promise<CallsRound> {
   const rtpMax = portBase + Math.max(8 * siprecCalls, 400) - 1;
   const server = new Child<ServerCommand, ServerReply>(
     new URL('../capacity/server.ts', import.meta.url),
-    ['processed', dataDir, String(portBase), String(rtpMax), '', '', ''],
+    ['processed', dataDir, String(portBase), String(rtpMax), '', '', '', 'on'],
   );
   let generator: Child<CallGeneratorCommand, CallGeneratorReply> | null = null;
   const sample = (): Promise<ServerSample> => server.ask({ type: 'sample' }, 'sample');

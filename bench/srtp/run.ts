@@ -289,6 +289,8 @@ interface CallsRound {
   generatorSkipped: number;
   /** callscribe_rtp_dropped_total by reason over the whole media run (srtp-auth-failed ...). */
   dropped: Record<string, number>;
+  /** The same CPU per packet split by thread (`main`, `media-0`, ..., `other`), from /proc. */
+  threadUsPerPacket: Record<string, number>;
 }
 
 async function callsRound(mode: Mode): Promise<CallsRound> {
@@ -348,6 +350,13 @@ async function callsRound(mode: Mode): Promise<CallsRound> {
       lost: sent - (after.rtpPackets - before.rtpPackets),
       generatorSkipped: skipped,
       dropped,
+      threadUsPerPacket: Object.fromEntries(
+        s1.threads.map((t) => [
+          t.thread,
+          ((t.cpuMs - (s0.threads.find((x) => x.thread === t.thread)?.cpuMs ?? 0)) * 1000) /
+            Math.max(1, packets),
+        ]),
+      ),
     };
   } finally {
     generator?.proc.kill();
@@ -449,6 +458,12 @@ if (parts.has('calls')) {
       packetsLost: sum(mode, 'lost'),
       generatorSkipped: sum(mode, 'generatorSkipped'),
       dropped,
+      threadUsPerPacket: Object.fromEntries(
+        Object.keys(byMode.get(mode)![0]?.threadUsPerPacket ?? {}).map((thread) => [
+          thread,
+          median(byMode.get(mode)!.map((round) => round.threadUsPerPacket[thread] ?? 0)),
+        ]),
+      ),
     };
   });
   report['calls'] = {
@@ -465,9 +480,13 @@ if (parts.has('calls')) {
     );
     for (const row of rows) {
       const drops = Object.entries(row.dropped).map(([reason, n]) => `${reason} ${n}`);
+      const threads = Object.entries(row.threadUsPerPacket)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([thread, us]) => `${thread} ${fmt(us)}`);
       console.log(
         `  ${row.mode.padEnd(24)} ${fmt(row.usPerPacket).padStart(7)} µs/packet  ${fmt(row.ratioToPlain)}x plain  ${row.cpuPercentOfCore.toFixed(1)}% of a core at ${row.packetsPerSecond.toFixed(0)} packets/s  (rounds ${row.rounds.map(fmt).join(', ')}; calls ${row.callsEstablished.join('/')}; lost ${row.packetsLost} of ${row.packetsSent}, generator skipped ${row.generatorSkipped}; drops ${drops.join(', ') || 'none'}${row.firstFailure ? `; ${row.firstFailure}` : ''})`,
       );
+      console.log(`  ${''.padEnd(24)} by thread, µs/packet: ${threads.join(', ')}`);
     }
   }
 }

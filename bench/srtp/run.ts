@@ -1,7 +1,8 @@
 /**
  * SRTP and SIP-over-TLS benchmark: `npx tsx bench/srtp/run.ts`
  * Options: --calls 40 (receive) / 100 (calls)  --seconds 8  --rounds 3  --port-base 23000
- *          --suites <all four>  --warmup-seconds 2  --tls-seconds 5  --tls-concurrency 4
+ *          --suites <all four>  --warmup-seconds 2  --media-workers <server default>
+ *          --tls-seconds 5  --tls-concurrency 4
  *          --parts receive,unprotect,tls (and calls)  --json
  *
  * (a) receive: N two-leg calls (2N streams) on callscribe's UdpMediaSessions, every stream fed
@@ -55,6 +56,8 @@ const { values } = parseArgs({
     calls: { type: 'string' },
     seconds: { type: 'string', default: '8' },
     'warmup-seconds': { type: 'string', default: '2' },
+    /** calls: the server's media worker threads (its own default when empty). */
+    'media-workers': { type: 'string', default: '' },
     rounds: { type: 'string', default: '3' },
     suites: { type: 'string', default: SRTP_SUITE_NAMES.join(',') },
     'port-base': { type: 'string', default: '23000' },
@@ -299,7 +302,7 @@ async function callsRound(mode: Mode): Promise<CallsRound> {
   const rtpMax = portBase + Math.max(8 * siprecCalls, 400) - 1;
   const server = new Child<ServerCommand, ServerReply>(
     new URL('../capacity/server.ts', import.meta.url),
-    ['processed', dataDir, String(portBase), String(rtpMax), '', '', '', 'on'],
+    ['processed', dataDir, String(portBase), String(rtpMax), values['media-workers'], '', '', 'on'],
   );
   let generator: Child<CallGeneratorCommand, CallGeneratorReply> | null = null;
   const sample = (): Promise<ServerSample> => server.ask({ type: 'sample' }, 'sample');

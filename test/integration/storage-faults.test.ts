@@ -111,7 +111,7 @@ describe.skipIf(!fsAvailable)('a full disk under a running server', () => {
     // The recording failed in the media worker that writes it; /healthz says so too.
     await until(async () => {
       const body = (await health(server.baseUrl)).body;
-      return body.failing.some(
+      return (body.failing ?? []).some(
         (c: { component: string; code?: string }) =>
           /^recordings \(media-\d+\)$/.test(c.component) && c.code === 'ENOSPC',
       )

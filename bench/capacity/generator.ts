@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { RtpPacer, startSiprecCall, type EstablishedSiprecCall } from '../../src/sbc-sim/index.js';
+import { serveGeneratorCommands } from './generator-commands.js';
 import type { GeneratorCommand, GeneratorReply } from './protocol.js';
 
 /**
@@ -55,27 +56,13 @@ async function place(sipPort: number, callIds: string[], ratePerSecond: number):
   send({ type: 'placed', established: calls.length, failed, firstFailure, setupMs });
 }
 
-process.on('message', (command: GeneratorCommand) => {
-  void (async () => {
-    try {
-      switch (command.type) {
-        case 'place':
-          return await place(command.sipPort, command.callIds, command.ratePerSecond);
-        case 'counters':
-          return send({ type: 'counters', sent: pacer.packetsSent, skipped: pacer.packetsSkipped });
-        case 'stop-media':
-          pacer.stop();
-          return send({ type: 'counters', sent: pacer.packetsSent, skipped: pacer.packetsSkipped });
-        case 'hangup': {
-          const t0 = performance.now();
-          await Promise.allSettled(calls.map((call) => call.hangUp()));
-          send({ type: 'hung-up', elapsedMs: performance.now() - t0 });
-          process.exit(0);
-        }
-      }
-    } catch (error) {
-      send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
-    }
-  })();
+serveGeneratorCommands<GeneratorCommand>({
+  pacer,
+  calls,
+  send,
+  handle: async (command) => {
+    if (command.type !== 'place') return false;
+    await place(command.sipPort, command.callIds, command.ratePerSecond);
+    return true;
+  },
 });
-send({ type: 'ready' });

@@ -5,6 +5,7 @@ import type { Socket } from 'node:dgram';
 import { loadLibsrtp } from '../../src/adapters/srtp/libsrtp.js';
 import type { SrtpSuiteName } from '../../src/adapters/srtp/srtp-suites.js';
 import { RtpPacer, startSiprecCall, type EstablishedSiprecCall } from '../../src/sbc-sim/index.js';
+import { serveGeneratorCommands } from '../capacity/generator-commands.js';
 import type { GeneratorCommand, GeneratorReply } from '../capacity/protocol.js';
 import { protectedPackets } from './protected-packets.js';
 
@@ -98,29 +99,14 @@ function startMedia(): void {
   send({ type: 'media-started', streams: streams.length });
 }
 
-process.on('message', (command: CallGeneratorCommand) => {
-  void (async () => {
-    try {
-      switch (command.type) {
-        case 'place':
-          return await place(command);
-        case 'start-media':
-          return startMedia();
-        case 'counters':
-          return send({ type: 'counters', sent: pacer.packetsSent, skipped: pacer.packetsSkipped });
-        case 'stop-media':
-          pacer.stop();
-          return send({ type: 'counters', sent: pacer.packetsSent, skipped: pacer.packetsSkipped });
-        case 'hangup': {
-          const t0 = performance.now();
-          await Promise.allSettled(calls.map((call) => call.hangUp()));
-          send({ type: 'hung-up', elapsedMs: performance.now() - t0 });
-          process.exit(0);
-        }
-      }
-    } catch (error) {
-      send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
-    }
-  })();
+serveGeneratorCommands<CallGeneratorCommand>({
+  pacer,
+  calls,
+  send,
+  handle: async (command) => {
+    if (command.type === 'place') await place(command);
+    else if (command.type === 'start-media') startMedia();
+    else return false;
+    return true;
+  },
 });
-send({ type: 'ready' });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { answerCryptoLine } from '../adapters/srtp/sdes-crypto.js';
 import type { SrtpKeying } from '../adapters/srtp/srtp-suites.js';
 
 export interface SiprecOfferOptions {
@@ -32,7 +33,8 @@ function escapeXml(text: string): string {
 }
 
 function cryptoLine(keying: SrtpKeying): string {
-  return `a=crypto:1 ${keying.suite} inline:${Buffer.from(keying.keyAndSalt).toString('base64')}`;
+  const crypto = answerCryptoLine(1, keying);
+  return `a=crypto:${crypto.id} ${crypto.suite} ${crypto.config}`;
 }
 
 /**

@@ -351,11 +351,10 @@ export class WorkerMediaSessions implements MediaSessions {
       peers.map(([, port]) => port),
     );
     const started = readySignal();
-    const ready = started.ready;
     const slot: Slot = {
       index,
       worker,
-      ready,
+      ready: started.ready,
       started: false,
       alive: true,
       sessions: new Map(),

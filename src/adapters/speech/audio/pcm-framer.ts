@@ -9,15 +9,13 @@ export class PcmFramer {
     this.frameSamples = frameSamples;
   }
 
+  /** The complete frames, each a copy its receiver may keep. */
   push(pcm: Int16Array): Int16Array[] {
-    const all = this.#pending.length === 0 ? pcm : concat(this.#pending, pcm);
     const frames: Int16Array[] = [];
-    let offset = 0;
-    while (all.length - offset >= this.frameSamples) {
-      frames.push(all.slice(offset, offset + this.frameSamples));
-      offset += this.frameSamples;
-    }
-    this.#pending = offset === all.length ? EMPTY : all.slice(offset);
+    this.visit(pcm, (frame) => {
+      frames.push(frame.slice());
+      return true;
+    });
     return frames;
   }
 

@@ -159,11 +159,10 @@ export class DecoderPool {
   #spawn(index: number): Slot {
     const worker = spawnModuleWorker(import.meta.url, 'decoder-worker');
     const started = readySignal<AppError>();
-    const ready = started.ready;
     const slot: Slot = {
       index,
       worker,
-      ready,
+      ready: started.ready,
       started: false,
       alive: true,
       idle: [],

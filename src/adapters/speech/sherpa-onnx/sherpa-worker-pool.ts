@@ -135,8 +135,14 @@ export class SherpaWorkerPool {
   #spawn(index: number): Slot {
     const worker = spawnModuleWorker(import.meta.url, 'sherpa-worker', this.#data);
     const started = readySignal<AppError>();
-    const ready = started.ready;
-    const slot: Slot = { index, worker, ready, started: false, alive: true, streams: new Map() };
+    const slot: Slot = {
+      index,
+      worker,
+      ready: started.ready,
+      started: false,
+      alive: true,
+      streams: new Map(),
+    };
     worker.on('message', (message: FromSherpaWorker) => {
       if (message.type === 'ready') {
         slot.started = true;

@@ -9,14 +9,14 @@ import type { RecordingWriter } from '../ports/call-recorder.js';
  */
 export class RecordingFeed {
   readonly #writer: RecordingWriter;
-  readonly #converters: Record<Channel, FrameRateConverter>;
+  // Per channel as two fields: a record indexed by channel makes a megamorphic keyed load.
+  readonly #caller: FrameRateConverter;
+  readonly #agent: FrameRateConverter;
 
   constructor(writer: RecordingWriter) {
     this.#writer = writer;
-    this.#converters = {
-      CALLER: new FrameRateConverter(writer.sampleRateHz),
-      AGENT: new FrameRateConverter(writer.sampleRateHz),
-    };
+    this.#caller = new FrameRateConverter(writer.sampleRateHz);
+    this.#agent = new FrameRateConverter(writer.sampleRateHz);
   }
 
   get sampleRateHz(): number {
@@ -24,7 +24,8 @@ export class RecordingFeed {
   }
 
   write(channel: Channel, frame: AudioFrame): void {
-    this.#writer.write(channel, this.#converters[channel].convert(frame));
+    const converter = channel === 'CALLER' ? this.#caller : this.#agent;
+    this.#writer.write(channel, converter.convert(frame));
   }
 
   close(): Promise<string | undefined> {

@@ -174,7 +174,8 @@ class CallTranscription implements CallPipeline {
   }
 
   audio(channel: Channel, frame: AudioFrame): void {
-    this.#channels[channel].audio(frame);
+    // Not this.#channels[channel]: a keyed load seeing both names is megamorphic, per packet.
+    (channel === 'CALLER' ? this.#channels.CALLER : this.#channels.AGENT).audio(frame);
   }
 
   async finish(): Promise<void> {

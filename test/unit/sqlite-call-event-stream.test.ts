@@ -102,4 +102,34 @@ describe('SqliteCallEventStream on disk', () => {
     expect(() => stream.subscribe({}, () => undefined)).toThrow(/closed/);
     database.close();
   });
+
+  it('rewrites a talking call’s expiry once a minute, yet keeps its events a full TTL', async () => {
+    const database = open(tempDir());
+    const dayMs = 86_400_000;
+    let clockMs = Date.parse('2026-03-01T10:00:00.000Z');
+    const stream = new SqliteCallEventStream({ database, ttlMs: dayMs, log, now: () => clockMs });
+    const expiry = (): number =>
+      (
+        database.connection
+          .prepare('SELECT expires_after FROM call_event_expiry WHERE call_id = ?')
+          .get('call-1') as { expires_after: number }
+      ).expires_after;
+
+    await stream.append(end('call-1'));
+    const first = expiry();
+    expect(first).toBe(Math.ceil((clockMs + dayMs) / 1000) + 60);
+    clockMs += 30_000;
+    await Promise.all([stream.append(end('call-1')), stream.append(end('call-1'))]);
+    expect(expiry()).toBe(first);
+    clockMs += 31_000;
+    const last = await stream.append(end('call-1'));
+    expect(expiry()).toBe(Math.ceil((clockMs + dayMs) / 1000) + 60);
+
+    clockMs += dayMs - 1000;
+    expect(await stream.read({ callId: 'call-1' })).toContainEqual(last);
+    clockMs += 62_000;
+    expect(await stream.read({ callId: 'call-1' })).toEqual([]);
+    await stream.close();
+    database.close();
+  });
 });

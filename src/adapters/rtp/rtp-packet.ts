@@ -8,7 +8,7 @@ export interface RtpPacket {
   sequenceNumber: number;
   timestamp: number;
   ssrc: number;
-  csrcs: number[];
+  csrcs: readonly number[];
   /** Profile-defined header extension (RFC 3550 §5.3.1), or null. */
   extension: { profile: number; data: Uint8Array } | null;
   /** Byte range of the payload inside the original buffer (padding already removed). */
@@ -24,6 +24,9 @@ export type RtpParseResult =
 
 export const RTP_FIXED_HEADER_BYTES = 12;
 
+/** Shared by every packet without contributing sources (nearly all): no array per packet. */
+const NO_CSRCS: readonly number[] = Object.freeze([]);
+
 export function parseRtpPacket(buf: Uint8Array): RtpParseResult {
   if (buf.length < RTP_FIXED_HEADER_BYTES) return { ok: false, reason: 'short' };
   const b0 = buf[0]!;
@@ -34,8 +37,12 @@ export function parseRtpPacket(buf: Uint8Array): RtpParseResult {
   const csrcCount = b0 & 0x0f;
   let offset = RTP_FIXED_HEADER_BYTES + csrcCount * 4;
   if (offset > buf.length) return { ok: false, reason: 'bad-csrc-count' };
-  const csrcs: number[] = [];
-  for (let i = 0; i < csrcCount; i++) csrcs.push(readUint32(buf, RTP_FIXED_HEADER_BYTES + i * 4));
+  let csrcs = NO_CSRCS;
+  if (csrcCount > 0) {
+    const read: number[] = [];
+    for (let i = 0; i < csrcCount; i++) read.push(readUint32(buf, RTP_FIXED_HEADER_BYTES + i * 4));
+    csrcs = read;
+  }
 
   let extension: RtpPacket['extension'] = null;
   if (hasExtension) {

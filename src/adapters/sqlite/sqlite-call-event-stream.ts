@@ -27,6 +27,10 @@ export interface SqliteCallEventStreamOptions {
   commitMaxEvents?: number;
 }
 
+/** The most an expiry is written ahead of its exact value (1 % of the TTL below 100 minutes). */
+const EXPIRY_SLACK_MAX_MS = 60_000;
+const EXPIRY_PRUNE_EVERY_MS = 60_000;
+
 interface EventRow {
   id: number;
   data: string;
@@ -46,6 +50,15 @@ export class SqliteCallEventStream implements CallEventStream {
   readonly #pageSize: number;
   readonly #statements: ReturnType<typeof prepare>;
   readonly #subscribers: SubscriberRegistry;
+  /**
+   * Each call's expiry as last committed (epoch seconds), so that a call talking several times a
+   * second does not rewrite its expiry row with every event: it is written `#expirySlackS` ahead
+   * and rewritten only once the exact value passes it. A call's events thus live at least
+   * `ttlMs`, and at most the slack longer. Entries of calls quiet for a while are pruned.
+   */
+  readonly #expiryWritten = new Map<string, number>();
+  readonly #expirySlackS: number;
+  #expiryPrunedAtMs = 0;
   #closed = false;
 
   constructor(options: SqliteCallEventStreamOptions) {
@@ -67,6 +80,7 @@ export class SqliteCallEventStream implements CallEventStream {
       },
     });
     this.#statements = prepare(options.database);
+    this.#expirySlackS = Math.floor(Math.min(EXPIRY_SLACK_MAX_MS, options.ttlMs / 100) / 1000);
     this.#appends = new GroupCommit((events) => this.#commitAppends(events), {
       intervalMs: options.commitIntervalMs ?? 0,
       maxItems: options.commitMaxEvents ?? 500,
@@ -94,23 +108,38 @@ export class SqliteCallEventStream implements CallEventStream {
       const createdAt = new Date(nowMs).toISOString();
       const expiresAfter = expiresAfterSeconds(nowMs, this.#ttlMs);
       const s = this.#statements;
+      const written = this.#expiryWritten;
+      const wrote = new Map<string, number>();
       const append = this.#database.connection.transaction((): StoredCallEvent[] =>
         events.map((event) => {
-          const row = s.insertEvent.get({
-            callId: event.CallId,
-            createdAt,
-            data: JSON.stringify(event),
-          }) as {
+          const callId = event.CallId;
+          const row = s.insertEvent.get(callId, createdAt, JSON.stringify(event)) as {
             id: number;
           };
-          s.upsertExpiry.run({ callId: event.CallId, expiresAfter });
+          if ((wrote.get(callId) ?? written.get(callId) ?? 0) < expiresAfter) {
+            const ahead = expiresAfter + this.#expirySlackS;
+            s.upsertExpiry.run(callId, ahead);
+            wrote.set(callId, ahead);
+          }
           return { id: String(row.id), event };
         }),
       );
-      return this.#database.write(() => append.immediate());
+      const stored = this.#database.write(() => append.immediate());
+      // Only once committed: a rolled-back group wrote no expiry.
+      for (const [callId, ahead] of wrote) written.set(callId, ahead);
+      this.#pruneExpiryWritten(nowMs, expiresAfter);
+      return stored;
     } catch (error) {
       throw sqliteFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot append the call event');
     }
+  }
+
+  /** Calls whose expiry is due for a rewrite anyway need no entry: the map holds recent talkers. */
+  #pruneExpiryWritten(nowMs: number, expiresAfter: number): void {
+    if (nowMs - this.#expiryPrunedAtMs < EXPIRY_PRUNE_EVERY_MS) return;
+    this.#expiryPrunedAtMs = nowMs;
+    for (const [callId, ahead] of this.#expiryWritten)
+      if (ahead < expiresAfter) this.#expiryWritten.delete(callId);
   }
 
   async read(query: CallEventQuery): Promise<StoredCallEvent[]> {
@@ -185,10 +214,11 @@ function prepare(database: SqliteDatabase) {
   const db = database.connection;
   return {
     insertEvent: db.prepare(
-      'INSERT INTO call_events (call_id, created_at, data) VALUES (@callId, @createdAt, @data) RETURNING id',
+      // Positional parameters: named ones cost a property lookup each, per event.
+      'INSERT INTO call_events (call_id, created_at, data) VALUES (?, ?, ?) RETURNING id',
     ),
     upsertExpiry: db.prepare(`
-      INSERT INTO call_event_expiry (call_id, expires_after) VALUES (@callId, @expiresAfter)
+      INSERT INTO call_event_expiry (call_id, expires_after) VALUES (?, ?)
       ON CONFLICT (call_id) DO UPDATE SET expires_after = excluded.expires_after`),
     readAll: db.prepare(`
       SELECT e.id, e.data FROM call_events e JOIN call_event_expiry x ON x.call_id = e.call_id

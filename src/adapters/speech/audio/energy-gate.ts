@@ -35,7 +35,7 @@ export function frameDbfs(frame: Int16Array): number {
   if (frame.length === 0) return -100;
   let sum = 0;
   for (let i = 0; i < frame.length; i++) {
-    const s = frame[i] ?? 0;
+    const s = frame[i]!;
     sum += s * s;
   }
   const rms = Math.sqrt(sum / frame.length);

@@ -12,6 +12,7 @@ import { pocketsphinxArgs } from './decoder-args.js';
 import { buildVocabularyModel } from './vocabulary-model.js';
 import { DecoderPool, type WorkerInfo } from './decoder-pool.js';
 import { buildShadowModel, PHONE_BAND_CMNINIT } from './shadow-model.js';
+import { PooledStreamGuard } from '../worker/pooled-speech-stream.js';
 
 export type PocketsphinxConfig = Pick<
   Config,
@@ -85,38 +86,12 @@ export class PocketsphinxEngine implements SpeechEngine {
         details: { sampleRateHz: options.sampleRateHz },
       });
     }
-    let done = false;
+    const guard = new PooledStreamGuard(options);
     const { streamId, workerIndex } = await this.#pool.openStream(
-      {
-        callId: options.callId,
-        channel: options.channel,
-        onResult: (result) => {
-          if (!done) options.onResult(result);
-        },
-        onError: (error) => {
-          if (done) return;
-          done = true;
-          options.onError(error);
-        },
-      },
+      { callId: options.callId, channel: options.channel, ...guard.callbacks },
       options.sampleRateHz,
     );
-    const pool = this.#pool;
-    return {
-      write(pcm) {
-        if (!done) pool.write(workerIndex, streamId, pcm);
-      },
-      async finish() {
-        if (done) return;
-        await pool.finish(workerIndex, streamId);
-        done = true;
-      },
-      abort() {
-        if (done) return;
-        done = true;
-        pool.abort(workerIndex, streamId);
-      },
-    };
+    return guard.stream(this.#pool, workerIndex, streamId);
   }
 
   /** Which worker holds which stream: for operators, and for tests that kill a worker. */

@@ -12,6 +12,7 @@ import { findSherpaModel, type SherpaModel } from './sherpa-model-files.js';
 import { writeHotwords } from './sherpa-hotwords.js';
 import type { SherpaWorkerData } from './sherpa-protocol.js';
 import { SherpaWorkerPool, type SherpaWorkerInfo } from './sherpa-worker-pool.js';
+import { PooledStreamGuard } from '../worker/pooled-speech-stream.js';
 
 export type SherpaConfig = Pick<
   Config,
@@ -104,34 +105,9 @@ export class SherpaOnnxEngine implements SpeechEngine {
         details: { sampleRateHz: options.sampleRateHz },
       });
     }
-    let done = false;
-    const { streamId, slot } = await this.#pool.open({
-      ...options,
-      onResult: (result) => {
-        if (!done) options.onResult(result);
-      },
-      onError: (error) => {
-        if (done) return;
-        done = true;
-        options.onError(error);
-      },
-    });
-    const pool = this.#pool;
-    return {
-      write(pcm) {
-        if (!done) pool.write(slot, streamId, pcm);
-      },
-      async finish() {
-        if (done) return;
-        await pool.finish(slot, streamId);
-        done = true;
-      },
-      abort() {
-        if (done) return;
-        done = true;
-        pool.abort(slot, streamId);
-      },
-    };
+    const guard = new PooledStreamGuard(options);
+    const { streamId, slot } = await this.#pool.open({ ...options, ...guard.callbacks });
+    return guard.stream(this.#pool, slot, streamId);
   }
 
   /** Which worker holds which stream: for operators, and for tests that kill a worker. */

@@ -9,7 +9,7 @@ import { CertificateReloader } from './adapters/tls/certificate-reloader.js';
 import { httpTlsFiles, sipTlsFiles } from './config/tls-settings.js';
 import { createCallInitHook } from './adapters/hook/create-hook.js';
 import { loadCodecs } from './adapters/codecs/load-codecs.js';
-import { LIBSRTP_APT_PACKAGE, loadLibsrtp } from './adapters/srtp/libsrtp.js';
+import { loadSrtpLibrary, SRTP_LIBRARY_APT_PACKAGES } from './adapters/srtp/load-srtp-library.js';
 import { AppError } from './domain/errors.js';
 import { persistedNodeId } from './adapters/node-identity/node-id-file.js';
 import { WavCallRecorder } from './adapters/recording/wav-call-recorder.js';
@@ -211,14 +211,18 @@ export async function buildServer(
   const codecs = loadCodecs();
   const registry = new CodecRegistry(codecs.factories);
   const codecPolicy = { registry, preference: config.sipCodecs };
-  const libsrtp = config.srtpPolicy === 'off' ? null : loadLibsrtp();
-  if (libsrtp?.ok === false && config.srtpPolicy === 'required') {
+  const srtpLibrary = config.srtpPolicy === 'off' ? null : loadSrtpLibrary(config.srtpLibrary);
+  if (srtpLibrary?.ok === false && config.srtpPolicy === 'required') {
     throw new AppError(
       'CONFIG_INVALID',
-      `srtpPolicy is required but libsrtp could not be loaded (apt-get install ${LIBSRTP_APT_PACKAGE}): ${libsrtp.reason}`,
+      `srtpPolicy is required but srtpLibrary ${config.srtpLibrary} could not be loaded (apt-get install ${SRTP_LIBRARY_APT_PACKAGES[config.srtpLibrary]}): ${srtpLibrary.reason}`,
     );
   }
-  const srtpSupport = { policy: config.srtpPolicy, available: libsrtp?.ok === true };
+  const srtpSupport = {
+    policy: config.srtpPolicy,
+    available: srtpLibrary?.ok === true,
+    aptPackage: SRTP_LIBRARY_APT_PACKAGES[config.srtpLibrary],
+  };
   const workerMedia =
     mediaWorkerCount === 0
       ? undefined
@@ -240,7 +244,7 @@ export async function buildServer(
       log: log.child({ component: 'rtp' }),
       metrics,
       codecs: codecPolicy,
-      srtp: { support: srtpSupport, libsrtp: libsrtp?.ok === true ? libsrtp.libsrtp : null },
+      srtp: { support: srtpSupport, library: srtpLibrary?.ok === true ? srtpLibrary.library : null },
     });
   const localAudio = new LocalCallAudioFactory({
     pipelines,
@@ -383,10 +387,14 @@ export async function buildServer(
         },
         'codecs available',
       );
-      if (libsrtp?.ok === false)
+      if (srtpLibrary?.ok === false)
         log.warn(
-          { srtpPolicy: config.srtpPolicy, reason: libsrtp.reason },
-          `SRTP offers will be refused with 488: libsrtp did not load (apt-get install ${LIBSRTP_APT_PACKAGE})`,
+          {
+            srtpPolicy: config.srtpPolicy,
+            srtpLibrary: config.srtpLibrary,
+            reason: srtpLibrary.reason,
+          },
+          `SRTP offers will be refused with 488: ${config.srtpLibrary} did not load (apt-get install ${SRTP_LIBRARY_APT_PACKAGES[config.srtpLibrary]})`,
         );
       log.info(
         {

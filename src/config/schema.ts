@@ -3,6 +3,7 @@ import { httpExposureProblem } from './http-exposure.js';
 import { tlsSettingsProblems } from './tls-settings.js';
 import { SHERPA_MODEL_TYPES } from './sherpa-model-types.js';
 import { CODEC_NAMES, type CodecName } from '../media/codecs.js';
+import { SRTP_LIBRARY_NAMES } from '../adapters/srtp/srtp-library.js';
 
 /**
  * The single source of truth for settings. Each key is set in the optional JSON config file
@@ -358,7 +359,13 @@ export const configSchema = z.object({
     .enum(['off', 'optional', 'required'])
     .default('optional')
     .describe(
-      'SRTP with SDES keys (RFC 4568, `RTP/SAVP`/`RTP/SAVPF` with `a=crypto`, through libsrtp2-1): `optional` answers each m-line in kind, `required` refuses plain RTP offers with 488 and a Warning, `off` declines SRTP m-lines (port 0) as before. Suites: AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM; others get 488 naming these. `required` refuses to start without libsrtp. DTLS-SRTP is not supported.',
+      'SRTP with SDES keys (RFC 4568, `RTP/SAVP`/`RTP/SAVPF` with `a=crypto`, through `srtpLibrary`): `optional` answers each m-line in kind, `required` refuses plain RTP offers with 488 and a Warning, `off` declines SRTP m-lines (port 0) as before. Suites: AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM; others get 488 naming these. `required` refuses to start without the SRTP library. DTLS-SRTP is not supported.',
+    ),
+  srtpLibrary: z
+    .enum(SRTP_LIBRARY_NAMES)
+    .default('libre')
+    .describe(
+      "The native library that verifies and decrypts SRTP: `libre` (Debian `libre0`, baresip's libre on OpenSSL 3) or `libsrtp2` (Debian `libsrtp2-1`, the reference implementation). Both speak the same RFC 3711 wire format and interoperate; `libre` is the default because Debian's libsrtp2 is built on NSS and costs several times more per packet.",
     ),
   rtpHost: z.string().default('0.0.0.0').describe('Address RTP sockets bind to.'),
   rtpPorts: portRange

@@ -42,7 +42,7 @@ export interface WorkerMediaSessionsDeps {
   workers: number;
   /** The codecs SDP answers may accept (the workers load the same libraries). */
   codecs: CodecPolicy;
-  /** `srtpPolicy` and whether libsrtp loaded (the workers load it too). */
+  /** `srtpPolicy` and whether the SRTP library loaded (the workers load it too). */
   srtp: SrtpSupport;
   spawn(data: MediaWorkerData, transferList: MessagePort[]): Worker;
   log: Logger;

@@ -89,7 +89,7 @@ export interface MediaSessionStats {
 export interface MediaSessions {
   /** The codecs this node decodes, in `sipCodecs` preference: what SDP answers may accept. */
   readonly codecs: CodecPolicy;
-  /** `srtpPolicy`, and whether this node can unprotect SRTP (libsrtp loaded); none when absent. */
+  /** `srtpPolicy`, and whether this node can unprotect SRTP (the SRTP library loaded); none when absent. */
   readonly srtp?: SrtpSupport;
   /** Binds sockets for `streamCount` m-lines; fails with RTP_PORTS_EXHAUSTED. */
   allocate(streamCount: number): Promise<MediaSession>;

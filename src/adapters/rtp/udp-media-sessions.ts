@@ -21,7 +21,7 @@ import { PreRollPackets } from './pre-roll-packets.js';
 import { RTP_FIXED_HEADER_BYTES } from './rtp-packet.js';
 import { RtpPortPool, type RtpPortPair } from './rtp-port-pool.js';
 import { RtpStreamReceiver } from './rtp-stream-receiver.js';
-import type { Libsrtp } from '../srtp/libsrtp.js';
+import type { SrtpLibrary } from '../srtp/srtp-library.js';
 import { sameKeying, type SrtpKeying } from '../srtp/srtp-suites.js';
 import { NO_SRTP, type SrtpSupport } from '../srtp/srtp-support.js';
 import { SrtpUnprotector } from '../srtp/srtp-unprotector.js';
@@ -41,8 +41,8 @@ export interface UdpMediaSessionsDeps {
   metrics: { rtpDropped: CounterSink<'reason'>; rtpPackets?: CounterSink<never> };
   /** Decodable codecs and their preference (`sipCodecs`). */
   codecs: CodecPolicy;
-  /** `srtpPolicy` and libsrtp (null when it did not load: SRTP offers are then refused). */
-  srtp?: { support: SrtpSupport; libsrtp: Libsrtp | null };
+  /** `srtpPolicy` and the SRTP library (null when it did not load: SRTP offers are then refused). */
+  srtp?: { support: SrtpSupport; library: SrtpLibrary | null };
 }
 
 interface StreamSlot {
@@ -111,7 +111,7 @@ export class UdpMediaSessions implements MediaSessions {
     const session = new UdpMediaSession(pairs, {
       codecs: this.codecs,
       srtp: this.srtp,
-      libsrtp: this.#deps.srtp?.libsrtp ?? null,
+      srtpLibrary: this.#deps.srtp?.library ?? null,
       log: this.#deps.log,
       metrics: this.#deps.metrics,
       mediaTimeoutMs: this.#deps.config.mediaTimeoutMs,
@@ -154,7 +154,7 @@ export class UdpMediaSessions implements MediaSessions {
 interface SessionDeps {
   codecs: CodecPolicy;
   srtp: SrtpSupport;
-  libsrtp: Libsrtp | null;
+  srtpLibrary: SrtpLibrary | null;
   log: Logger;
   metrics: UdpMediaSessionsDeps['metrics'];
   mediaTimeoutMs: number;
@@ -366,9 +366,9 @@ class UdpMediaSession implements MediaSession {
       slot.srtp = null;
       return;
     }
-    const libsrtp = this.#deps.libsrtp;
-    if (libsrtp === null) throw new Error('SRTP stream accepted without libsrtp');
-    if (slot.srtp === null) slot.srtp = new SrtpUnprotector(libsrtp, keying);
+    const library = this.#deps.srtpLibrary;
+    if (library === null) throw new Error('SRTP stream accepted without an SRTP library');
+    if (slot.srtp === null) slot.srtp = new SrtpUnprotector(library, keying);
     else slot.srtp.rekey(keying);
   }
 
@@ -512,7 +512,7 @@ class UdpMediaSession implements MediaSession {
     slot.receiver.push(packet);
   }
 
-  /** The plain RTP of a datagram: itself on RTP streams, libsrtp's output on SRTP ones. */
+  /** The plain RTP of a datagram: itself on RTP streams, the SRTP library's output on SRTP ones. */
   #unprotect(slot: StreamSlot, msg: Buffer): Buffer | null {
     const srtp = slot.srtp;
     if (srtp === null) return msg;

@@ -40,7 +40,7 @@ export function mapChannels(input: {
   profile?: SbcProfile;
   /** What counts as recordable audio; G.711 only when absent. */
   codecs?: CodecPolicy;
-  /** Whether SRTP lines are recordable (`srtpPolicy`, libsrtp); declined when absent. */
+  /** Whether SRTP lines are recordable (`srtpPolicy`, the SRTP library); declined when absent. */
   srtp?: SrtpSupport;
 }): ChannelMappingResult {
   const { offer, profile } = input;

@@ -41,7 +41,7 @@ export interface SdpAnswerOptions {
   heldIndexes?: ReadonlySet<number>;
   /** Decodable codecs and `sipCodecs` preference; G.711 only when absent. */
   codecs?: CodecPolicy;
-  /** `srtpPolicy` and whether libsrtp loaded; SRTP lines are declined when absent. */
+  /** `srtpPolicy` and whether the SRTP library loaded; SRTP lines are declined when absent. */
   srtp?: SrtpSupport;
   /** Our `a=crypto` per m-line index from the previous answer of the dialog. */
   answerKeys?: ReadonlyMap<number, AnswerKey>;
@@ -209,7 +209,7 @@ function protectionError(
     reason === 'srtp-required'
       ? `SRTP required; callscribe accepts ${acceptedCodecsText(policy, srtp)}`
       : reason === 'srtp-unavailable'
-        ? 'SRTP unavailable on this recorder (libsrtp2-1 not installed); offer RTP/AVP'
+        ? `SRTP unavailable on this recorder (${srtp.aptPackage ?? 'SRTP library'} not installed); offer RTP/AVP`
         : `No supported SRTP crypto suite; callscribe supports ${supportedSuitesText()} (one inline key, no MKI)`;
   return new AppError('SDP_NO_ACCEPTABLE_CODEC', warning, {
     details: { status: 488, warning, srtp: reason },

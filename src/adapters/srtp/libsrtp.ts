@@ -1,5 +1,6 @@
 import koffi, { type LibraryHandle } from 'koffi';
-import { SRTP_SUITES, type SrtpKeying } from './srtp-suites.js';
+import type { LoadedSrtpLibrary, SrtpLibrary, SrtpSession } from './srtp-library.js';
+import { SRTP_SUITES, type SrtpKeying, type SrtpSuiteName } from './srtp-suites.js';
 
 export const LIBSRTP_SONAME = 'libsrtp2.so.1';
 export const LIBSRTP_APT_PACKAGE = 'libsrtp2-1';
@@ -13,32 +14,35 @@ const STATUS_REPLAY_OLD = 10;
 const SSRC_ANY_INBOUND = 2;
 const SSRC_ANY_OUTBOUND = 3;
 
-/** Why libsrtp refused a packet, as counted in callscribe_rtp_dropped_total. */
-export type SrtpDropReason = 'srtp-auth-failed' | 'srtp-replayed' | 'srtp-invalid';
-
-/** One libsrtp session (srtp_t) for one direction of one stream. */
-export interface SrtpSession {
-  /**
-   * Verifies and decrypts (or, outbound, encrypts) in place; returns the new length or why the
-   * packet was refused. `packet` must have room for the SRTP trailer when protecting.
-   */
-  process(packet: Uint8Array, length: number): number | SrtpDropReason;
-  close(): void;
-}
-
-export interface Libsrtp {
-  /** Receives from any SSRC of the peer (RFC 3711 key sharing across SSRCs of one sender). */
-  inbound(keying: SrtpKeying): SrtpSession;
-  /** The sending side, used by test peers and the benchmark to produce SRTP with libsrtp. */
-  outbound(keying: SrtpKeying): SrtpSession;
-}
+/**
+ * libsrtp's policy setters per suite, for SRTP and SRTCP. For the _32 suite SRTCP keeps the
+ * 80-bit tag (RFC 4568 §6.2.2).
+ */
+const SETTERS: Record<SrtpSuiteName, { rtp: string; rtcp: string }> = {
+  AES_CM_128_HMAC_SHA1_80: {
+    rtp: 'srtp_crypto_policy_set_rtp_default',
+    rtcp: 'srtp_crypto_policy_set_rtcp_default',
+  },
+  AES_CM_128_HMAC_SHA1_32: {
+    rtp: 'srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32',
+    rtcp: 'srtp_crypto_policy_set_rtcp_default',
+  },
+  AEAD_AES_128_GCM: {
+    rtp: 'srtp_crypto_policy_set_aes_gcm_128_16_auth',
+    rtcp: 'srtp_crypto_policy_set_aes_gcm_128_16_auth',
+  },
+  AEAD_AES_256_GCM: {
+    rtp: 'srtp_crypto_policy_set_aes_gcm_256_16_auth',
+    rtcp: 'srtp_crypto_policy_set_aes_gcm_256_16_auth',
+  },
+};
 
 /**
  * Debian's libsrtp2 through koffi: callscribe only fills policies and calls srtp_unprotect, the
  * cryptography is libsrtp's. Loadable in any thread (the media workers load their own copy of the
  * binding; srtp_init is idempotent).
  */
-export function loadLibsrtp(): { ok: true; libsrtp: Libsrtp } | { ok: false; reason: string } {
+export function loadLibsrtp(): LoadedSrtpLibrary {
   let lib: LibraryHandle;
   try {
     lib = koffi.load(LIBSRTP_SONAME);
@@ -46,13 +50,13 @@ export function loadLibsrtp(): { ok: true; libsrtp: Libsrtp } | { ok: false; rea
     return { ok: false, reason: error instanceof Error ? error.message : String(error) };
   }
   try {
-    return { ok: true, libsrtp: bind(lib) };
+    return { ok: true, library: bind(lib) };
   } catch (error) {
     return { ok: false, reason: error instanceof Error ? error.message : String(error) };
   }
 }
 
-function bind(lib: LibraryHandle): Libsrtp {
+function bind(lib: LibraryHandle): SrtpLibrary {
   const cryptoPolicy = koffi.struct({
     cipher_type: 'uint32_t',
     cipher_key_len: 'int',
@@ -85,8 +89,8 @@ function bind(lib: LibraryHandle): Libsrtp {
   const unprotect = lib.func('srtp_unprotect', 'int', ['void *', 'uint8_t *', 'int32_t *']);
   const protect = lib.func('srtp_protect', 'int', ['void *', 'uint8_t *', 'int32_t *']);
   const setters = new Map<string, (p: unknown) => void>();
-  for (const suite of Object.values(SRTP_SUITES)) {
-    for (const name of [suite.rtpSetter, suite.rtcpSetter]) {
+  for (const pair of Object.values(SETTERS)) {
+    for (const name of [pair.rtp, pair.rtcp]) {
       if (!setters.has(name))
         setters.set(name, lib.func(name, 'void', [koffi.out(koffi.pointer(cryptoPolicy))]));
     }
@@ -116,8 +120,8 @@ function bind(lib: LibraryHandle): Libsrtp {
     const status = create(handle, {
       ssrc_type: ssrcType,
       ssrc_value: 0,
-      rtp: cryptoFor(suite.rtpSetter),
-      rtcp: cryptoFor(suite.rtcpSetter),
+      rtp: cryptoFor(SETTERS[keying.suite].rtp),
+      rtcp: cryptoFor(SETTERS[keying.suite].rtcp),
       key,
       keys: null,
       num_master_keys: 0,

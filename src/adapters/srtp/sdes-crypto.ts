@@ -15,7 +15,7 @@ export interface AcceptedCrypto {
   keying: SrtpKeying;
 }
 
-/** Session parameters that leave the protection as libsrtp's default applies it. */
+/** Session parameters that leave the protection as the SRTP library's default applies it. */
 const HARMLESS_SESSION_PARAMS = /^(WSH=\d+|FEC_ORDER=(FEC_SRTP|SRTP_FEC))$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
@@ -23,8 +23,8 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
  * The first offered crypto line callscribe can honour, in the offer's order of preference:
  * a known suite, one inline key of the suite's length, no MKI (one key per direction is what
  * every SBC sends) and no session parameter that weakens or changes the protection
- * (UNENCRYPTED_SRTP, UNAUTHENTICATED_SRTP, KDR ...). The lifetime is left to libsrtp, which
- * refuses packets beyond a key's limit anyway.
+ * (UNENCRYPTED_SRTP, UNAUTHENTICATED_SRTP, KDR ...). The lifetime is not enforced: the
+ * default (2^48 packets for SRTP) is beyond any call.
  */
 export function chooseCrypto(lines: readonly OfferedCryptoLine[]): AcceptedCrypto | null {
   for (const line of lines) {

@@ -1,32 +1,24 @@
 /**
  * The SDES crypto suites callscribe accepts (RFC 4568 §6.2, RFC 7714 §12), with the length of
- * the inline key (master key then master salt) and libsrtp's policy setters for SRTP and SRTCP.
- * For the _32 suite SRTCP keeps the 80-bit tag (RFC 4568 §6.2.2).
+ * the inline key (master key then master salt). Library-specific names (policy setters, suite
+ * numbers) live in each adapter.
  */
 export const SRTP_SUITES = {
   AES_CM_128_HMAC_SHA1_80: {
     masterKeyBytes: 16,
     masterSaltBytes: 14,
-    rtpSetter: 'srtp_crypto_policy_set_rtp_default',
-    rtcpSetter: 'srtp_crypto_policy_set_rtcp_default',
   },
   AES_CM_128_HMAC_SHA1_32: {
     masterKeyBytes: 16,
     masterSaltBytes: 14,
-    rtpSetter: 'srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32',
-    rtcpSetter: 'srtp_crypto_policy_set_rtcp_default',
   },
   AEAD_AES_128_GCM: {
     masterKeyBytes: 16,
     masterSaltBytes: 12,
-    rtpSetter: 'srtp_crypto_policy_set_aes_gcm_128_16_auth',
-    rtcpSetter: 'srtp_crypto_policy_set_aes_gcm_128_16_auth',
   },
   AEAD_AES_256_GCM: {
     masterKeyBytes: 32,
     masterSaltBytes: 12,
-    rtpSetter: 'srtp_crypto_policy_set_aes_gcm_256_16_auth',
-    rtcpSetter: 'srtp_crypto_policy_set_aes_gcm_256_16_auth',
   },
 } as const;
 

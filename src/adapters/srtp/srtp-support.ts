@@ -6,8 +6,10 @@ export type SrtpPolicy = 'off' | 'optional' | 'required';
 /** What the SDP answers of a node may do about SRTP. */
 export interface SrtpSupport {
   policy: SrtpPolicy;
-  /** libsrtp loaded: without it SRTP offers are refused with a 488 that says why. */
+  /** The SRTP library loaded: without it SRTP offers are refused with a 488 that says why. */
   available: boolean;
+  /** The Debian package of the configured library, named when it is missing. */
+  aptPackage?: string;
 }
 
 /** For callers without configuration: SRTP lines are declined, as before SRTP support. */

@@ -1,4 +1,4 @@
-import type { Libsrtp, SrtpDropReason, SrtpSession } from './libsrtp.js';
+import type { SrtpDropReason, SrtpLibrary, SrtpSession } from './srtp-library.js';
 import type { SrtpKeying } from './srtp-suites.js';
 
 /** Why a datagram on an SRTP stream carries no audio. */
@@ -7,7 +7,7 @@ export type SrtpRefusal = SrtpDropReason | 'srtcp-ignored';
 /** After a re-keying re-INVITE, packets under the old key still in flight are accepted this long. */
 const PREVIOUS_KEY_PACKETS = 200;
 /**
- * While a call is parked its packets are not decrypted, but libsrtp must still see one now and
+ * While a call is parked its packets are not decrypted, but the SRTP library must still see one now and
  * then: it guesses the rollover counter from how far the sequence number moved since the last
  * authenticated packet, and that guess fails past half the sequence space (RFC 3711 §3.3.1).
  */
@@ -15,12 +15,12 @@ const TRACK_EVERY_SEQ = 4096;
 const RTP_MIN_BYTES = 12;
 
 /**
- * SRTP receive side of one stream: verifies and decrypts each datagram with libsrtp (the
- * rollover counter and the replay window are libsrtp's), in place. Self-contained, like the
+ * SRTP receive side of one stream: verifies and decrypts each datagram with the SRTP library
+ * (the rollover counter and the replay window are the library's), in place. Self-contained, like the
  * RTP receiver it feeds: it runs wherever the receive path runs, main thread or media worker.
  */
 export class SrtpUnprotector {
-  readonly #libsrtp: Libsrtp;
+  readonly #library: SrtpLibrary;
   #current: SrtpSession;
   #previous: SrtpSession | null = null;
   #previousBudget = 0;
@@ -28,14 +28,14 @@ export class SrtpUnprotector {
   #original: Buffer | null = null;
   #lastAuthenticatedSeq = -1;
 
-  constructor(libsrtp: Libsrtp, keying: SrtpKeying) {
-    this.#libsrtp = libsrtp;
-    this.#current = libsrtp.inbound(keying);
+  constructor(library: SrtpLibrary, keying: SrtpKeying) {
+    this.#library = library;
+    this.#current = library.inbound(keying);
   }
 
   /** A new key from a re-INVITE: a fresh crypto context, the old one kept for stragglers. */
   rekey(keying: SrtpKeying): void {
-    const next = this.#libsrtp.inbound(keying);
+    const next = this.#library.inbound(keying);
     this.#previous?.close();
     this.#previous = this.#current;
     this.#previousBudget = PREVIOUS_KEY_PACKETS;

@@ -14,12 +14,20 @@ import { writeRtpPcap, type TimedPacket } from '../support/pcap.js';
 import { repoRoot, startTestServer } from '../support/server-harness.js';
 import { runSipp, sippCallArgs } from '../support/sipp-runner.js';
 import { locate, rms, wavChannel } from '../support/signal.js';
-import { inlineKey, libsrtpTool, randomKeying, SrtpTestSender } from '../support/srtp-protector.js';
+import {
+  inlineKey,
+  libsrtpTool,
+  randomKeying,
+  srtpLibraryTool,
+  SrtpTestSender,
+} from '../support/srtp-protector.js';
 import { tools } from '../support/tools.js';
 import { waitFor } from '../support/wait-for.js';
 
 const srtp = libsrtpTool();
-const ready = [tools.sipp(), tools.ffmpeg(), tools.sox(), srtp].every((t) => t.available);
+// The server's default srtpLibrary.
+const libre = srtpLibraryTool('libre');
+const ready = [tools.sipp(), tools.ffmpeg(), tools.sox(), srtp, libre].every((t) => t.available);
 
 const WINDOW = { fromS: 4.5, seconds: 8 };
 
@@ -74,7 +82,7 @@ async function ffmpegSrtp(
 
 /** The SBC's libsrtp: sox's G.711 packets protected with srtp_protect (GCM: ffmpeg lacks it). */
 function libsrtpPackets(pcm8k: Int16Array, keying: SrtpKeying): TimedPacket[] {
-  const sender = new SrtpTestSender(srtp.libsrtp!, keying);
+  const sender = new SrtpTestSender(srtp.library!, keying);
   try {
     return timed(encodeG711('PCMU', pcm8k)).map((p) => ({ ...p, data: sender.protect(p.data) }));
   } finally {
@@ -217,68 +225,73 @@ describe.skipIf(!ready)('SIPREC with SDES-SRTP (sipp, ffmpeg, libsrtp)', () => {
     );
   }
 
-  it('records SRTP from ffmpeg (AES_CM_128_HMAC_SHA1_80) and libsrtp (AEAD_AES_256_GCM) as the source; a wrong key gives silence and counted drops', async () => {
-    const server = await startTestServer({
-      engine: 'fake',
-      rtpPorts: '13300-13349',
-      logLevel: 'debug',
-    });
-    try {
-      const callerKey = randomKeying('AES_CM_128_HMAC_SHA1_80');
-      const agentKey = randomKeying('AEAD_AES_256_GCM');
-      const callerPcap = join(workDir, 'caller.pcap');
-      const agentPcap = join(workDir, 'agent.pcap');
-      writeRtpPcap(callerPcap, await ffmpegSrtp(caller.pcm8k, callerKey, workDir));
-      writeRtpPcap(agentPcap, libsrtpPackets(agent.pcm8k, agentKey));
-      const scenario = (keys: [SrtpKeying, SrtpKeying]) =>
-        codecCallScenario({
-          formats: '0 101',
-          phases: [{ callerPcap, agentPcap, durationMs: WINDOW.seconds * 1000 + 1500 }],
-          replayScript: join(repoRoot, 'test/sipp/replay-pcap.mjs'),
-          srtp: {
-            profile: 'RTP/SAVP',
-            crypto: [
-              `1 ${keys[0].suite} inline:${inlineKey(keys[0])}|2^31`,
-              `1 ${keys[1].suite} inline:${inlineKey(keys[1])}`,
-            ],
-            // Our answer: SAVP, the offer's tag and suite, a fresh 30/44-byte key of our own.
-            answerMustMatch:
-              'RTP/SAVP 0.*a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:[A-Za-z0-9+/]{40}.*RTP/SAVP 0.*a=crypto:1 AEAD_AES_256_GCM inline:[A-Za-z0-9+/]{59}=',
-          },
-        });
+  for (const [srtpLibrary, rtpPorts] of [
+    ['libre', '13300-13349'],
+    ['libsrtp2', '13400-13449'],
+  ] as const)
+    it(`srtpLibrary ${srtpLibrary}: records SRTP from ffmpeg (AES_CM_128_HMAC_SHA1_80) and libsrtp (AEAD_AES_256_GCM) as the source; a wrong key gives silence and counted drops`, async () => {
+      const server = await startTestServer({
+        engine: 'fake',
+        rtpPorts,
+        logLevel: 'debug',
+        srtpLibrary,
+      });
+      try {
+        const callerKey = randomKeying('AES_CM_128_HMAC_SHA1_80');
+        const agentKey = randomKeying('AEAD_AES_256_GCM');
+        const callerPcap = join(workDir, 'caller.pcap');
+        const agentPcap = join(workDir, 'agent.pcap');
+        writeRtpPcap(callerPcap, await ffmpegSrtp(caller.pcm8k, callerKey, workDir));
+        writeRtpPcap(agentPcap, libsrtpPackets(agent.pcm8k, agentKey));
+        const scenario = (keys: [SrtpKeying, SrtpKeying]) =>
+          codecCallScenario({
+            formats: '0 101',
+            phases: [{ callerPcap, agentPcap, durationMs: WINDOW.seconds * 1000 + 1500 }],
+            replayScript: join(repoRoot, 'test/sipp/replay-pcap.mjs'),
+            srtp: {
+              profile: 'RTP/SAVP',
+              crypto: [
+                `1 ${keys[0].suite} inline:${inlineKey(keys[0])}|2^31`,
+                `1 ${keys[1].suite} inline:${inlineKey(keys[1])}`,
+              ],
+              // Our answer: SAVP, the offer's tag and suite, a fresh 30/44-byte key of our own.
+              answerMustMatch:
+                'RTP/SAVP 0.*a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:[A-Za-z0-9+/]{40}.*RTP/SAVP 0.*a=crypto:1 AEAD_AES_256_GCM inline:[A-Za-z0-9+/]{59}=',
+            },
+          });
 
-      const good = await sipp(
-        server,
-        file('srtp-good.xml', scenario([callerKey, agentKey])),
-        'srtp-good',
-      );
-      expect(good.code, good.output).toBe(0);
-      const wav = await recording(server.baseUrl, 'srtp-good');
-      expectSource(wav, 0, caller.pcm8k);
-      expectSource(wav, 1, agent.pcm8k);
-      expect((await droppedByReason(server.baseUrl))['srtp-auth-failed'] ?? 0).toBe(0);
+        const good = await sipp(
+          server,
+          file('srtp-good.xml', scenario([callerKey, agentKey])),
+          'srtp-good',
+        );
+        expect(good.code, good.output).toBe(0);
+        const wav = await recording(server.baseUrl, 'srtp-good');
+        expectSource(wav, 0, caller.pcm8k);
+        expectSource(wav, 1, agent.pcm8k);
+        expect((await droppedByReason(server.baseUrl))['srtp-auth-failed'] ?? 0).toBe(0);
 
-      // The same pcaps, but the offer names another key for the agent's stream.
-      const wrong = await sipp(
-        server,
-        file('srtp-wrong.xml', scenario([callerKey, randomKeying('AEAD_AES_256_GCM')])),
-        'srtp-wrong-key',
-      );
-      expect(wrong.code, wrong.output).toBe(0);
-      const wrongWav = await recording(server.baseUrl, 'srtp-wrong-key');
-      expectSource(wrongWav, 0, caller.pcm8k);
-      expect(rms(wavChannel(wrongWav, 1).pcm)).toBeLessThan(5);
-      const drops = await droppedByReason(server.baseUrl);
-      expect(drops['srtp-auth-failed']).toBeGreaterThanOrEqual(WINDOW.seconds * 50 * 0.9);
+        // The same pcaps, but the offer names another key for the agent's stream.
+        const wrong = await sipp(
+          server,
+          file('srtp-wrong.xml', scenario([callerKey, randomKeying('AEAD_AES_256_GCM')])),
+          'srtp-wrong-key',
+        );
+        expect(wrong.code, wrong.output).toBe(0);
+        const wrongWav = await recording(server.baseUrl, 'srtp-wrong-key');
+        expectSource(wrongWav, 0, caller.pcm8k);
+        expect(rms(wavChannel(wrongWav, 1).pcm)).toBeLessThan(5);
+        const drops = await droppedByReason(server.baseUrl);
+        expect(drops['srtp-auth-failed']).toBeGreaterThanOrEqual(WINDOW.seconds * 50 * 0.9);
 
-      // No key, ours or the SBC's, in any log line (debug level included).
-      const logged = JSON.stringify(server.captured.lines);
-      for (const key of [callerKey, agentKey]) expect(logged).not.toContain(inlineKey(key));
-      expect(logged).not.toMatch(/inline:[A-Za-z0-9+/]{20}/);
-    } finally {
-      await server.stop();
-    }
-  }, 120_000);
+        // No key, ours or the SBC's, in any log line (debug level included).
+        const logged = JSON.stringify(server.captured.lines);
+        for (const key of [callerKey, agentKey]) expect(logged).not.toContain(inlineKey(key));
+        expect(logged).not.toMatch(/inline:[A-Za-z0-9+/]{20}/);
+      } finally {
+        await server.stop();
+      }
+    }, 120_000);
 
   it('srtpPolicy required: a plain RTP offer gets 488 with a Warning; an unsupported suite gets 488 naming the supported ones', async () => {
     const server = await startTestServer({
@@ -354,61 +367,64 @@ describe.skipIf(!ready)('SIPREC with SDES-SRTP (sipp, ffmpeg, libsrtp)', () => {
  * stream is answered in kind by the real server, and packets protected with the offered keys
  * (libsrtp's srtp_protect, sent by the simulator's pacer) are recorded as the source audio.
  */
-describe.skipIf(!srtp.available)('sbc-sim SRTP offer against the real server', () => {
-  it('AES_CM_128_HMAC_SHA1_32 on both legs: answered with SRTP, both legs decode to the source', async () => {
-    const server = await startTestServer({ engine: 'fake' });
-    const pacer = new RtpPacer();
-    try {
-      const call = await startSiprecCall({
-        target: { host: '127.0.0.1', port: server.running.sipPorts.udp! },
-        transport: 'udp',
-        callId: 'sbc-sim-srtp',
-        srtp: 'AES_CM_128_HMAC_SHA1_32',
-      });
-      expect(call.srtpKeys?.map((k) => k.suite)).toEqual([
-        'AES_CM_128_HMAC_SHA1_32',
-        'AES_CM_128_HMAC_SHA1_32',
-      ]);
-      // Four seconds of each leg from 5 s in (speech on both), 20 ms packets.
-      const legs = ['caller.pcmu', 'agent.pcmu'].map((name) =>
-        readFileSync(join(repoRoot, 'samples/support-call', name)).subarray(250 * 160, 450 * 160),
-      );
-      await Promise.all(
-        legs.map((audio, leg) => {
-          const sender = new SrtpTestSender(srtp.libsrtp!, call.srtpKeys![leg]!);
-          const prebuilt = Array.from({ length: audio.length / 160 }, (_, i) =>
-            sender.protect(
-              buildRtpPacket({
-                payloadType: 0,
-                sequenceNumber: 40_000 + i,
-                timestamp: i * 160,
-                ssrc: 0x5000 + leg,
-                payload: audio.subarray(i * 160, i * 160 + 160),
+describe.skipIf(!srtp.available || !libre.available)(
+  'sbc-sim SRTP offer against the real server',
+  () => {
+    it('AES_CM_128_HMAC_SHA1_32 on both legs: answered with SRTP, both legs decode to the source', async () => {
+      const server = await startTestServer({ engine: 'fake' });
+      const pacer = new RtpPacer();
+      try {
+        const call = await startSiprecCall({
+          target: { host: '127.0.0.1', port: server.running.sipPorts.udp! },
+          transport: 'udp',
+          callId: 'sbc-sim-srtp',
+          srtp: 'AES_CM_128_HMAC_SHA1_32',
+        });
+        expect(call.srtpKeys?.map((k) => k.suite)).toEqual([
+          'AES_CM_128_HMAC_SHA1_32',
+          'AES_CM_128_HMAC_SHA1_32',
+        ]);
+        // Four seconds of each leg from 5 s in (speech on both), 20 ms packets.
+        const legs = ['caller.pcmu', 'agent.pcmu'].map((name) =>
+          readFileSync(join(repoRoot, 'samples/support-call', name)).subarray(250 * 160, 450 * 160),
+        );
+        await Promise.all(
+          legs.map((audio, leg) => {
+            const sender = new SrtpTestSender(srtp.library!, call.srtpKeys![leg]!);
+            const prebuilt = Array.from({ length: audio.length / 160 }, (_, i) =>
+              sender.protect(
+                buildRtpPacket({
+                  payloadType: 0,
+                  sequenceNumber: 40_000 + i,
+                  timestamp: i * 160,
+                  ssrc: 0x5000 + leg,
+                  payload: audio.subarray(i * 160, i * 160 + 160),
+                }),
+              ),
+            );
+            sender.close();
+            const socket = call.rtpSockets[leg]!;
+            return new Promise<void>((resolve) =>
+              pacer.add({
+                send: (packet) => socket.send(packet),
+                audio: new Uint8Array(0),
+                prebuilt,
+                loop: false,
+                onEnd: resolve,
               }),
-            ),
-          );
-          sender.close();
-          const socket = call.rtpSockets[leg]!;
-          return new Promise<void>((resolve) =>
-            pacer.add({
-              send: (packet) => socket.send(packet),
-              audio: new Uint8Array(0),
-              prebuilt,
-              loop: false,
-              onEnd: resolve,
-            }),
-          );
-        }),
-      );
-      // The last packets through the media worker before the BYE closes the ports.
-      await new Promise((r) => setTimeout(r, 300));
-      await call.hangUp();
-      const wav = await recording(server.baseUrl, 'sbc-sim-srtp');
-      legs.forEach((audio, leg) => expectSource(wav, leg as 0 | 1, decodeG711('PCMU', audio)));
-      expect((await droppedByReason(server.baseUrl))['srtp-auth-failed'] ?? 0).toBe(0);
-    } finally {
-      pacer.stop();
-      await server.stop();
-    }
-  }, 60_000);
-});
+            );
+          }),
+        );
+        // The last packets through the media worker before the BYE closes the ports.
+        await new Promise((r) => setTimeout(r, 300));
+        await call.hangUp();
+        const wav = await recording(server.baseUrl, 'sbc-sim-srtp');
+        legs.forEach((audio, leg) => expectSource(wav, leg as 0 | 1, decodeG711('PCMU', audio)));
+        expect((await droppedByReason(server.baseUrl))['srtp-auth-failed'] ?? 0).toBe(0);
+      } finally {
+        pacer.stop();
+        await server.stop();
+      }
+    }, 60_000);
+  },
+);

@@ -1,18 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { buildRtpPacket } from '../../src/adapters/rtp/rtp-packet.js';
 import { spawnModuleWorker } from '../../src/adapters/worker-threads/spawn-module-worker.js';
-import { libsrtpTool, randomKeying, SrtpTestSender } from '../support/srtp-protector.js';
+import {
+  libsrtpTool,
+  randomKeying,
+  srtpLibraryTool,
+  SrtpTestSender,
+} from '../support/srtp-protector.js';
 
 const srtp = libsrtpTool();
+const libre = srtpLibraryTool('libre');
 
 /**
- * The RTP receive path may run in media worker threads: each loads its own koffi binding of
- * libsrtp (srtp_init is process-wide, so only the first binding initialises it) and unprotects
- * its streams, while the main thread keeps using its own binding.
+ * The RTP receive path may run in media worker threads: each loads its own koffi binding of its
+ * SRTP library (libsrtp's srtp_init is process-wide, so only the first binding initialises it;
+ * libre needs no initialisation) and unprotects its streams, while the main thread keeps using
+ * its own binding.
  */
-describe.skipIf(!srtp.available)('SRTP in worker threads', () => {
-  it('two workers unprotect their own streams (across a sequence wrap) while the main thread protects with its own binding', async () => {
-    const keyings = [randomKeying('AES_CM_128_HMAC_SHA1_80'), randomKeying('AEAD_AES_256_GCM')];
+describe.skipIf(!srtp.available || !libre.available)('SRTP in worker threads', () => {
+  it('four workers (libre and libsrtp2, two suites each) unprotect their own streams (across a sequence wrap) while the main thread protects with its own binding', async () => {
+    const jobs = (['libre', 'libsrtp2'] as const).flatMap((library) =>
+      [randomKeying('AES_CM_128_HMAC_SHA1_80'), randomKeying('AEAD_AES_256_GCM')].map((keying) => ({
+        library,
+        keying,
+      })),
+    );
     const plain = Array.from({ length: 100 }, (_, i) =>
       buildRtpPacket({
         payloadType: 0,
@@ -22,13 +34,13 @@ describe.skipIf(!srtp.available)('SRTP in worker threads', () => {
         payload: Buffer.alloc(160, i),
       }),
     );
-    const workers = keyings.map((k) =>
-      spawnModuleWorker(new URL('../support/x.ts', import.meta.url).href, 'srtp-worker', k),
+    const workers = jobs.map((job) =>
+      spawnModuleWorker(new URL('../support/x.ts', import.meta.url).href, 'srtp-worker', job),
     );
     try {
       const results = await Promise.all(
-        keyings.map((keying, w) => {
-          const sender = new SrtpTestSender(srtp.libsrtp!, keying);
+        jobs.map(({ keying }, w) => {
+          const sender = new SrtpTestSender(srtp.library!, keying);
           const packets = plain.map((p) => new Uint8Array(sender.protect(p)));
           sender.close();
           const worker = workers[w]!;

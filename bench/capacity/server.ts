@@ -10,6 +10,7 @@ import type { ServerCommand, ServerReply, ThreadCpu } from './protocol.js';
  * The server under test, built by the real composition root in its own process: SIP over UDP,
  * media workers, the fake engine, SQLite, WAV recording. `parked` runs the park-all hook (calls
  * stay PENDING: packets counted and dropped), `processed` lets every call start at once.
+ * `srtpLibrary` (the last argument, `libre` or `libsrtp2`) picks the SRTP library; empty: the default.
  */
 const [
   mode = 'processed',
@@ -20,6 +21,7 @@ const [
   hookPath = '',
   logFile = '',
   recording = 'on',
+  srtpLibrary = '',
 ] = process.argv.slice(2);
 const send = (message: ServerReply): void => void process.send?.(message);
 
@@ -58,6 +60,7 @@ const config = loadConfig({
     nodeId: 'capacity-bench',
     ...(workers === '' ? {} : { mediaWorkers: Number(workers) }),
     ...(mode === 'parked' ? { hook: hookPath } : {}),
+    ...(srtpLibrary === '' ? {} : { srtpLibrary }),
   },
 });
 const log = createLogger({ level: 'info', redact: true, destination: sink });

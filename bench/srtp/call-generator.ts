@@ -72,7 +72,7 @@ async function place(command: Extract<CallGeneratorCommand, { type: 'place' }>):
     call.rtpSockets.forEach((socket, leg) => {
       if (socket === null) return;
       const keying = call.srtpKeys?.[leg];
-      const session = keying && loaded.ok ? loaded.libsrtp.outbound(keying) : null;
+      const session = keying && loaded.ok ? loaded.library.outbound(keying) : null;
       const packets = protectedPackets({
         audio: legAudio[leg]!,
         count: command.packetsPerStream,

@@ -1,5 +1,5 @@
 import { buildRtpPacket } from '../../src/adapters/rtp/rtp-packet.js';
-import type { SrtpSession } from '../../src/adapters/srtp/libsrtp.js';
+import type { SrtpSession } from '../../src/adapters/srtp/srtp-library.js';
 
 /**
  * `count` consecutive 20 ms PCMU packets of one stream (sequence numbers and timestamps advance,
@@ -32,7 +32,7 @@ export function protectedPackets(options: {
     const out = Buffer.alloc(rtp.length + 64);
     rtp.copy(out);
     const length = session.process(out, rtp.length);
-    if (typeof length !== 'number') throw new Error(`srtp_protect: ${length}`);
+    if (typeof length !== 'number') throw new Error(`protect: ${length}`);
     packets.push(out.subarray(0, length));
   }
   return packets;

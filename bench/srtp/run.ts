@@ -1,22 +1,24 @@
 /**
  * SRTP and SIP-over-TLS benchmark: `npx tsx bench/srtp/run.ts`
  * Options: --calls 40 (receive) / 100 (calls)  --seconds 8  --rounds 3  --port-base 23000
- *          --suites <all four>  --warmup-seconds 2  --media-workers <server default>
+ *          --suites <all four>  --libraries libre,libsrtp2  --warmup-seconds 2
+ *          --media-workers <server default>
  *          --tls-seconds 5  --tls-concurrency 4
  *          --parts receive,unprotect,tls (and calls)  --json
  *
  * (a) receive: N two-leg calls (2N streams) on callscribe's UdpMediaSessions, every stream fed
  *     20 ms G.711 packets by a sender in another process; CPU of this process per packet
  *     received (socket, SRTP unprotect, RTP parse, decode, frame hand-off) for plain RTP and for
- *     each SRTP suite, modes interleaved round by round; the median round, and the ratio of
- *     each suite to plain RTP measured in the same run.
- * (b) unprotect: libsrtp's srtp_unprotect alone through the koffi binding, µs per packet.
+ *     each SRTP library and suite, modes interleaved round by round; the median round, and the
+ *     ratio of each to plain RTP measured in the same run.
+ * (b) unprotect: each library's unprotect alone through its koffi binding, µs per packet.
  * (c) tls: full TLS handshakes per second on the SIP TLS port of the real composition root
  *     (TLS 1.3 and 1.2, RSA 2048 certificate, no client certificate), the client in another process.
  * (d) calls: the whole server (bench/capacity/server.ts: SIP over UDP, media workers, fake engine,
  *     SQLite, WAV recording, every call processed) receiving N two-leg SIPREC calls from the SBC
- *     simulator in another process, both legs SRTP (each suite in turn) or plain RTP, modes
- *     interleaved round by round, a fresh server each time. The generator builds and protects
+ *     simulator in another process, both legs SRTP (each library and suite in turn, the server
+ *     configured with that `srtpLibrary`) or plain RTP, modes interleaved round by round, a
+ *     fresh server each time. The generator builds and protects (with libsrtp2)
  *     every packet before the media start; server CPU (all threads) per packet received in the
  *     window after the warm-up, the median round, and the ratio of each suite to plain RTP.
  */
@@ -30,7 +32,12 @@ import { pino } from 'pino';
 import type { AcceptedStream, MediaSession } from '../../src/adapters/rtp/media-sessions.js';
 import { buildRtpPacket } from '../../src/adapters/rtp/rtp-packet.js';
 import { UdpMediaSessions } from '../../src/adapters/rtp/udp-media-sessions.js';
-import { loadLibsrtp } from '../../src/adapters/srtp/libsrtp.js';
+import { loadSrtpLibrary } from '../../src/adapters/srtp/load-srtp-library.js';
+import {
+  SRTP_LIBRARY_NAMES,
+  type SrtpLibrary,
+  type SrtpLibraryName,
+} from '../../src/adapters/srtp/srtp-library.js';
 import {
   inlineKeyBytes,
   isSrtpSuite,
@@ -60,6 +67,7 @@ const { values } = parseArgs({
     'media-workers': { type: 'string', default: '' },
     rounds: { type: 'string', default: '3' },
     suites: { type: 'string', default: SRTP_SUITE_NAMES.join(',') },
+    libraries: { type: 'string', default: SRTP_LIBRARY_NAMES.join(',') },
     'port-base': { type: 'string', default: '23000' },
     'tls-seconds': { type: 'string', default: '5' },
     'tls-concurrency': { type: 'string', default: '4' },
@@ -75,14 +83,31 @@ const rounds = Number(values.rounds);
 const portBase = Number(values['port-base']);
 const parts = new Set(values.parts.split(','));
 const here = new URL('.', import.meta.url).pathname;
-const loaded = loadLibsrtp();
-if (!loaded.ok) throw new Error(`libsrtp2-1 is needed: ${loaded.reason}`);
-const libsrtp = loaded.libsrtp;
+const libraryNames = values.libraries.split(',').filter((name) => name !== '');
+const libraries = new Map<SrtpLibraryName, SrtpLibrary>();
+for (const name of libraryNames) {
+  if (!(SRTP_LIBRARY_NAMES as readonly string[]).includes(name))
+    throw new Error(`unknown library ${name}`);
+  const loaded = loadSrtpLibrary(name as SrtpLibraryName);
+  if (!loaded.ok) throw new Error(`${name} is needed: ${loaded.reason}`);
+  libraries.set(name as SrtpLibraryName, loaded.library);
+}
 
 const suites = values.suites.split(',').filter((name) => name !== '');
 for (const name of suites) if (!isSrtpSuite(name)) throw new Error(`unknown suite ${name}`);
-type Mode = 'plain' | SrtpSuiteName;
-const modes: Mode[] = ['plain', ...(suites as SrtpSuiteName[])];
+/** Plain RTP, or one suite through one library; `label` names it in the report. */
+interface Mode {
+  label: string;
+  library: SrtpLibraryName | null;
+  suite: SrtpSuiteName | null;
+}
+const PLAIN: Mode = { label: 'plain', library: null, suite: null };
+const srtpModes: Mode[] = [...libraries.keys()].flatMap((library) =>
+  (suites as SrtpSuiteName[]).map((suite) => ({ label: `${library} ${suite}`, library, suite })),
+);
+const modes: Mode[] = [PLAIN, ...srtpModes];
+const libraryOf = (mode: Mode): SrtpLibrary | null =>
+  mode.library === null ? null : (libraries.get(mode.library) ?? null);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class CountingHandle implements LiveCallHandle {
@@ -128,7 +153,7 @@ async function receiveRound(
     log: pino({ level: 'silent' }),
     metrics: createMetrics(),
     codecs: builtInCodecPolicy,
-    srtp: { support: { policy: 'optional', available: true }, libsrtp },
+    srtp: { support: { policy: 'optional', available: true }, library: libraryOf(mode) },
   });
   const opened: MediaSession[] = [];
   const ports: number[] = [];
@@ -136,7 +161,8 @@ async function receiveRound(
   for (let c = 0; c < calls; c++) {
     const session = await sessions.allocate(2);
     const streams: AcceptedStream[] = ['1', '2'].map((label, index) => {
-      const key = mode === 'plain' ? null : randomBytes(inlineKeyBytes(mode));
+      const suite = mode.suite;
+      const key = suite === null ? null : randomBytes(inlineKeyBytes(suite));
       ports.push(session.ports[index]!);
       keys.push(key?.toString('base64') ?? '');
       return {
@@ -144,16 +170,16 @@ async function receiveRound(
         label,
         payloads: [{ payloadType: 0, kind: 'audio', decoder: pcmuDecoderFactory }],
         outputRateHz: 8000,
-        ...(key === null || mode === 'plain'
+        ...(key === null || suite === null
           ? {}
-          : { srtp: { suite: mode, keyAndSalt: new Uint8Array(key) } }),
+          : { srtp: { suite, keyAndSalt: new Uint8Array(key) } }),
       };
     });
     session.attach(streams, new CountingHandle(`bench-${c}`));
     opened.push(session);
   }
   const packetsPerStream = seconds * 50;
-  const job: SenderJob = { ports, suite: mode === 'plain' ? null : mode, keys, packetsPerStream };
+  const job: SenderJob = { ports, suite: mode.suite, keys, packetsPerStream };
   const sender = fork(join(here, 'sender.ts'), [JSON.stringify(job)], {
     execArgv: ['--import', 'tsx'],
   });
@@ -181,10 +207,10 @@ async function receiveRound(
   };
 }
 
-function unprotectMicro(mode: SrtpSuiteName, packets = 20_000): number {
+function unprotectMicro(library: SrtpLibrary, mode: SrtpSuiteName, packets = 20_000): number {
   const keyAndSalt = new Uint8Array(randomBytes(inlineKeyBytes(mode)));
-  const tx = libsrtp.outbound({ suite: mode, keyAndSalt });
-  const rx = new SrtpUnprotector(libsrtp, { suite: mode, keyAndSalt });
+  const tx = library.outbound({ suite: mode, keyAndSalt });
+  const rx = new SrtpUnprotector(library, { suite: mode, keyAndSalt });
   const payload = Buffer.alloc(160, 0x55);
   const protectedPackets: Buffer[] = [];
   for (let i = 0; i < packets; i++) {
@@ -302,7 +328,10 @@ async function callsRound(mode: Mode): Promise<CallsRound> {
   const rtpMax = portBase + Math.max(8 * siprecCalls, 400) - 1;
   const server = new Child<ServerCommand, ServerReply>(
     new URL('../capacity/server.ts', import.meta.url),
-    ['processed', dataDir, String(portBase), String(rtpMax), values['media-workers'], '', '', 'on'],
+    [
+      ...['processed', dataDir, String(portBase), String(rtpMax), values['media-workers']],
+      ...['', '', 'on', mode.library ?? ''],
+    ],
   );
   let generator: Child<CallGeneratorCommand, CallGeneratorReply> | null = null;
   const sample = (): Promise<ServerSample> => server.ask({ type: 'sample' }, 'sample');
@@ -316,9 +345,12 @@ async function callsRound(mode: Mode): Promise<CallsRound> {
       {
         type: 'place',
         sipPort: ready.sipPort,
-        callIds: Array.from({ length: siprecCalls }, (_, i) => `srtp-${mode}-${Date.now()}-${i}`),
+        callIds: Array.from(
+          { length: siprecCalls },
+          (_, i) => `srtp-${mode.label.replace(' ', '-')}-${Date.now()}-${i}`,
+        ),
         ratePerSecond: 100,
-        suite: mode === 'plain' ? null : mode,
+        suite: mode.suite,
         // One second beyond the window, so the media is still flowing when it closes.
         packetsPerStream: (warmupSeconds + seconds + 1) * 50,
       },
@@ -383,9 +415,9 @@ if (parts.has('receive')) {
       lost.set(mode, lost.get(mode)! + result.lost);
     }
   }
-  const plain = median(byMode.get('plain')!);
+  const plain = median(byMode.get(PLAIN)!);
   const rows = modes.map((mode) => ({
-    mode,
+    mode: mode.label,
     usPerPacket: median(byMode.get(mode)!),
     ratioToPlain: median(byMode.get(mode)!) / plain,
     rounds: byMode.get(mode)!,
@@ -398,23 +430,25 @@ if (parts.has('receive')) {
     );
     for (const row of rows)
       console.log(
-        `  ${row.mode.padEnd(24)} ${fmt(row.usPerPacket).padStart(7)} µs/packet  ${fmt(row.ratioToPlain)}x plain  (rounds ${row.rounds.map(fmt).join(', ')}; lost ${row.packetsLost})`,
+        `  ${row.mode.padEnd(33)} ${fmt(row.usPerPacket).padStart(7)} µs/packet  ${fmt(row.ratioToPlain)}x plain  (rounds ${row.rounds.map(fmt).join(', ')}; lost ${row.packetsLost})`,
       );
   }
 }
 
 if (parts.has('unprotect')) {
-  const rows = (suites as SrtpSuiteName[]).map((mode) => ({
-    mode,
-    usPerPacket: median([unprotectMicro(mode), unprotectMicro(mode), unprotectMicro(mode)]),
-  }));
+  const rows = srtpModes.map((mode) => {
+    const library = libraryOf(mode)!;
+    const suite = mode.suite!;
+    const runs = [0, 1, 2].map(() => unprotectMicro(library, suite));
+    return { mode: mode.label, usPerPacket: median(runs) };
+  });
   report['unprotect'] = rows;
   if (!values.json) {
     console.log(
-      '(b) srtp_unprotect through koffi alone, 172-byte RTP packets, median of 3 × 20,000',
+      '(b) unprotect through koffi alone (SrtpUnprotector), 172-byte RTP packets, median of 3 × 20,000',
     );
     for (const row of rows)
-      console.log(`  ${row.mode.padEnd(24)} ${fmt(row.usPerPacket).padStart(7)} µs/packet`);
+      console.log(`  ${row.mode.padEnd(33)} ${fmt(row.usPerPacket).padStart(7)} µs/packet`);
   }
 }
 
@@ -442,14 +476,14 @@ if (parts.has('calls')) {
     median(byMode.get(mode)!.map((round) => round[key]));
   const sum = (mode: Mode, key: 'sent' | 'lost' | 'generatorSkipped') =>
     byMode.get(mode)!.reduce((total, round) => total + round[key], 0);
-  const plain = medianOf('plain', 'usPerPacket');
+  const plain = medianOf(PLAIN, 'usPerPacket');
   const rows = modes.map((mode) => {
     const dropped: Record<string, number> = {};
     for (const round of byMode.get(mode)!)
       for (const [reason, n] of Object.entries(round.dropped))
         dropped[reason] = (dropped[reason] ?? 0) + n;
     return {
-      mode,
+      mode: mode.label,
       usPerPacket: medianOf(mode, 'usPerPacket'),
       ratioToPlain: medianOf(mode, 'usPerPacket') / plain,
       cpuPercentOfCore: medianOf(mode, 'cpuPercentOfCore'),
@@ -487,9 +521,9 @@ if (parts.has('calls')) {
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([thread, us]) => `${thread} ${fmt(us)}`);
       console.log(
-        `  ${row.mode.padEnd(24)} ${fmt(row.usPerPacket).padStart(7)} µs/packet  ${fmt(row.ratioToPlain)}x plain  ${row.cpuPercentOfCore.toFixed(1)}% of a core at ${row.packetsPerSecond.toFixed(0)} packets/s  (rounds ${row.rounds.map(fmt).join(', ')}; calls ${row.callsEstablished.join('/')}; lost ${row.packetsLost} of ${row.packetsSent}, generator skipped ${row.generatorSkipped}; drops ${drops.join(', ') || 'none'}${row.firstFailure ? `; ${row.firstFailure}` : ''})`,
+        `  ${row.mode.padEnd(33)} ${fmt(row.usPerPacket).padStart(7)} µs/packet  ${fmt(row.ratioToPlain)}x plain  ${row.cpuPercentOfCore.toFixed(1)}% of a core at ${row.packetsPerSecond.toFixed(0)} packets/s  (rounds ${row.rounds.map(fmt).join(', ')}; calls ${row.callsEstablished.join('/')}; lost ${row.packetsLost} of ${row.packetsSent}, generator skipped ${row.generatorSkipped}; drops ${drops.join(', ') || 'none'}${row.firstFailure ? `; ${row.firstFailure}` : ''})`,
       );
-      console.log(`  ${''.padEnd(24)} by thread, µs/packet: ${threads.join(', ')}`);
+      console.log(`  ${''.padEnd(33)} by thread, µs/packet: ${threads.join(', ')}`);
     }
   }
 }

@@ -26,7 +26,7 @@ const streams = job.ports.map((port, s) => {
   const session =
     job.suite === null || !loaded.ok
       ? null
-      : loaded.libsrtp.outbound({
+      : loaded.library.outbound({
           suite: job.suite,
           keyAndSalt: new Uint8Array(Buffer.from(job.keys[s] ?? '', 'base64')),
         });

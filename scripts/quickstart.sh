@@ -9,9 +9,9 @@ sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 
 # Loaded through koffi at run time: libspandsp2 (G.722), libbcg729-0 (G.729), libopus0 (Opus),
-# libsrtp2-1 (SRTP). The rest are the test suite's peers (sipp, Chromium, ffmpeg, stunnel, sipsak,
+# libre0 and libsrtp2-1 (SRTP). The rest are the test suite's peers (sipp, Chromium, ffmpeg, stunnel, sipsak,
 # Redis), so that `npm test` runs whole after this script.
-packages=(libpocketsphinx3 pocketsphinx-en-us libspandsp2 libbcg729-0 libopus0 libsrtp2-1
+packages=(libpocketsphinx3 pocketsphinx-en-us libspandsp2 libbcg729-0 libopus0 libre0 libsrtp2-1
   sip-tester chromium sox openssl ffmpeg stunnel4 sipsak redis-server redis-tools)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

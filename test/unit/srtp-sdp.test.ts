@@ -199,9 +199,11 @@ describe('SDP answers under srtpPolicy', () => {
     expect(r.warning).toContain('over RTP/AVP or RTP/AVPF');
   });
 
-  it('without libsrtp, an SRTP offer gets 488 saying what to install', () => {
-    const r = refusal(() => answer(mixed, { policy: 'optional', available: false }));
-    expect(r.warning).toContain('libsrtp2-1');
+  it('without the SRTP library, an SRTP offer gets 488 saying what to install', () => {
+    for (const aptPackage of ['libre0', 'libsrtp2-1']) {
+      const r = refusal(() => answer(mixed, { policy: 'optional', available: false, aptPackage }));
+      expect(r.warning).toContain(`(${aptPackage} not installed)`);
+    }
   });
 
   it('channel mapping counts SRTP lines as recordable only when the answer accepts them', () => {

@@ -244,7 +244,10 @@ export async function buildServer(
       log: log.child({ component: 'rtp' }),
       metrics,
       codecs: codecPolicy,
-      srtp: { support: srtpSupport, library: srtpLibrary?.ok === true ? srtpLibrary.library : null },
+      srtp: {
+        support: srtpSupport,
+        library: srtpLibrary?.ok === true ? srtpLibrary.library : null,
+      },
     });
   const localAudio = new LocalCallAudioFactory({
     pipelines,

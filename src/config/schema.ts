@@ -363,9 +363,9 @@ export const configSchema = z.object({
     ),
   srtpLibrary: z
     .enum(SRTP_LIBRARY_NAMES)
-    .default('libre')
+    .default('libsrtp2')
     .describe(
-      "The native library that verifies and decrypts SRTP: `libre` (Debian `libre0`, baresip's libre on OpenSSL 3) or `libsrtp2` (Debian `libsrtp2-1`, the reference implementation). Both speak the same RFC 3711 wire format and interoperate; `libre` is the default because Debian's libsrtp2 is built on NSS and costs several times more per packet.",
+      "The native library that verifies and decrypts SRTP: `libre` (Debian `libre0`, baresip's libre on OpenSSL 3) or `libsrtp2` (Debian `libsrtp2-1`, the reference implementation). Both speak the same RFC 3711 wire format and interoperate. `libsrtp2` is the default: libre changes a stream's state before it authenticates a packet, which callscribe works around (docs/sip.md). `libre` costs about a third less CPU per SRTP packet through the whole server, as Debian's libsrtp2 is built on NSS (docs/benchmarks.md).",
     ),
   rtpHost: z.string().default('0.0.0.0').describe('Address RTP sockets bind to.'),
   rtpPorts: portRange

@@ -12,6 +12,10 @@ export interface AudioDecoder {
   /**
    * One RTP payload (possibly several codec frames) to mono PCM16 at `outputRateHz`. A payload
    * the codec cannot read yields an empty array, never noise.
+   *
+   * The array may be the decoder's own buffer, overwritten by a later `decode` or `conceal`
+   * (so that a packet costs no allocation): read it before the next call, and copy what you
+   * keep. The same holds for `conceal`.
    */
   decode(payload: Uint8Array): Int16Array;
   /**

@@ -26,7 +26,7 @@ class G711Decoder implements AudioDecoder {
   }
 
   conceal(samples: number): Int16Array {
-    return this.#slab.take(samples);
+    return this.#slab.takeZeroed(samples);
   }
 
   close(): void {

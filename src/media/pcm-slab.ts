@@ -1,11 +1,14 @@
 /**
- * Hands out PCM16 arrays carved from larger zeroed slabs, so that a stream's per-packet frames
- * cost one ArrayBuffer per slab instead of one each: every ArrayBuffer has a native backing
- * store whose allocation, tracking and sweeping cost more than decoding a G.711 packet.
+ * Hands out PCM16 arrays carved in turn from one slab per stream, going round: a stream's
+ * frames then cost no ArrayBuffer at all. Every ArrayBuffer has a native backing store whose
+ * allocation, tracking and sweeping cost more than decoding a G.711 packet, and at hundreds of
+ * calls a fresh slab per dozen packets was tens of MB/s of external memory, which made V8 run a
+ * full mark-compact in each media worker every second or so.
  *
- * A region is handed out once and never reused, so a frame stays valid (and zero where nothing
- * was written) for as long as anyone holds it; a holder keeps its whole slab alive, which is why
- * slabs are small and owned per stream (a decoder), not shared by a thread.
+ * So a region is overwritten once the slab has gone round (`slabSamples` later: about 250 ms of
+ * G.711 by default). That is the decoders' contract (see `AudioDecoder`): a frame is read while
+ * it is handed on, and whoever keeps audio keeps a copy. The slack of a whole slab is defence in
+ * depth, not a licence to hold frames.
  */
 export class PcmSlab {
   readonly #slabSamples: number;
@@ -17,16 +20,22 @@ export class PcmSlab {
     this.#slab = new Int16Array(0);
   }
 
+  /** `samples` to be overwritten whole by the caller (they hold old audio). */
   take(samples: number): Int16Array {
     const wanted = Math.max(0, samples);
     // Big requests (seconds of concealment, long frames) get arrays of their own.
     if (wanted > this.#slabSamples / 4) return new Int16Array(wanted);
     if (this.#used + wanted > this.#slab.length) {
-      this.#slab = new Int16Array(this.#slabSamples);
+      if (this.#slab.length === 0) this.#slab = new Int16Array(this.#slabSamples);
       this.#used = 0;
     }
     const out = this.#slab.subarray(this.#used, this.#used + wanted);
     this.#used += wanted;
     return out;
+  }
+
+  /** `samples` of silence. */
+  takeZeroed(samples: number): Int16Array {
+    return this.take(samples).fill(0);
   }
 }

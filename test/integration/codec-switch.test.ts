@@ -59,7 +59,7 @@ describe.skipIf(!ready)('codec switch mid-stream', () => {
       { payloads: new Map(payloads.map((p) => [p.payloadType, p])), outputRateHz: 16_000 },
       (frame) => {
         expect(frame.sampleRateHz).toBe(16_000);
-        frames.push(frame.pcm);
+        frames.push(frame.pcm.slice());
       },
     );
     for (const packet of packets) receiver.push(packet);

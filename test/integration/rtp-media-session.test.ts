@@ -33,10 +33,10 @@ class FakeHandle implements LiveCallHandle {
   }
   audio(channel: Channel, frame: AudioFrame): void {
     expect(frame.sampleRateHz).toBe(8000);
-    this.audioByChannel[channel].push(frame.pcm);
+    this.audioByChannel[channel].push(frame.pcm.slice());
   }
   preRoll(channel: Channel, frame: AudioFrame): void {
-    this.preRollByChannel[channel].push(frame.pcm);
+    this.preRollByChannel[channel].push(frame.pcm.slice());
   }
   answered(): Promise<void> {
     return Promise.resolve();

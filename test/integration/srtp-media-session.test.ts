@@ -44,7 +44,7 @@ class FakeHandle implements LiveCallHandle {
     return label === '1' ? 'CALLER' : label === '2' ? 'AGENT' : null;
   }
   audio(channel: Channel, frame: AudioFrame): void {
-    if (channel === 'CALLER') this.frames.push(frame.pcm);
+    if (channel === 'CALLER') this.frames.push(frame.pcm.slice());
   }
   preRoll(): void {}
   answered(): Promise<void> {

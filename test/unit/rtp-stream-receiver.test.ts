@@ -28,7 +28,7 @@ function setup(window = 4) {
   const [stream] = pcmuStreams(['1']);
   receiver.configure(
     { payloads: new Map(stream!.payloads.map((p) => [p.payloadType, p])), outputRateHz: 8000 },
-    (frame) => frames.push(frame.pcm),
+    (frame) => frames.push(frame.pcm.slice()),
   );
   /** Each frame as the packet number it came from, or `s<samples>` for silence. */
   const labels = () =>

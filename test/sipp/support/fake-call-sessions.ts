@@ -37,7 +37,7 @@ function recordingHandle(session: NewSession): RecordingHandle {
     wantsAudio: () => endReasons.length === 0,
     channelForLabel: (label) => session.streams.find((s) => s.label === label)?.role ?? null,
     audio: (channel, frame) => {
-      audioByChannel[channel].push(frame.pcm);
+      audioByChannel[channel].push(frame.pcm.slice());
     },
     preRoll: () => undefined,
     answered: () => {

@@ -132,7 +132,8 @@ export class AwsTranscribeEngine implements SpeechEngine {
       });
     return {
       write(pcm) {
-        if (state === 'open') queue.push(pcm);
+        // Queued until the SDK sends it: a copy, since the media layer reuses its buffers.
+        if (state === 'open') queue.push(pcm.slice());
       },
       async finish() {
         if (state !== 'open') return;

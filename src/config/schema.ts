@@ -365,7 +365,7 @@ export const configSchema = z.object({
     .enum(SRTP_LIBRARY_NAMES)
     .default('libsrtp2')
     .describe(
-      "The native library that verifies and decrypts SRTP: `libre` (Debian `libre0`, baresip's libre on OpenSSL 3) or `libsrtp2` (Debian `libsrtp2-1`, the reference implementation). Both speak the same RFC 3711 wire format and interoperate. `libsrtp2` is the default: libre changes a stream's state before it authenticates a packet, which callscribe works around (docs/sip.md). `libre` costs about a third less CPU per SRTP packet through the whole server, as Debian's libsrtp2 is built on NSS (docs/benchmarks.md).",
+      "The native library that verifies and decrypts SRTP: `libre` (Debian `libre0`, baresip's libre on OpenSSL 3) or `libsrtp2` (Debian `libsrtp2-1`, the reference implementation). Both speak the same RFC 3711 wire format and interoperate. `libsrtp2` is the default: libre changes a stream's state before it authenticates a packet, which callscribe works around (docs/sip.md). `libre` costs a quarter to a third less CPU per SRTP packet through the whole server, as Debian's libsrtp2 is built on NSS (docs/benchmarks.md).",
     ),
   rtpHost: z.string().default('0.0.0.0').describe('Address RTP sockets bind to.'),
   rtpPorts: portRange

@@ -7,6 +7,7 @@ import type {
   SrtpSession,
 } from './srtp-library.js';
 import { inlineKeyBytes, type SrtpKeying, type SrtpSuiteName } from './srtp-suites.js';
+import { loadNativeSrtp } from './load-native-library.js';
 
 export const LIBRE_SONAME = 'libre.so.0';
 export const LIBRE_APT_PACKAGE = 'libre0';
@@ -62,17 +63,7 @@ interface Native {
  * needs no `libre_init`. Loadable in any thread and more than once per process.
  */
 export function loadLibreSrtp(): LoadedSrtpLibrary {
-  let lib: LibraryHandle;
-  try {
-    lib = koffi.load(LIBRE_SONAME);
-  } catch (error) {
-    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
-  }
-  try {
-    return { ok: true, library: bind(lib) };
-  } catch (error) {
-    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
-  }
+  return loadNativeSrtp(LIBRE_SONAME, bind);
 }
 
 function bind(lib: LibraryHandle): SrtpLibrary {

@@ -1,6 +1,7 @@
 import koffi, { type LibraryHandle } from 'koffi';
 import type { LoadedSrtpLibrary, SrtpLibrary, SrtpSession } from './srtp-library.js';
 import { SRTP_SUITES, type SrtpKeying, type SrtpSuiteName } from './srtp-suites.js';
+import { loadNativeSrtp } from './load-native-library.js';
 
 export const LIBSRTP_SONAME = 'libsrtp2.so.1';
 export const LIBSRTP_APT_PACKAGE = 'libsrtp2-1';
@@ -43,17 +44,7 @@ const SETTERS: Record<SrtpSuiteName, { rtp: string; rtcp: string }> = {
  * binding; srtp_init is idempotent).
  */
 export function loadLibsrtp(): LoadedSrtpLibrary {
-  let lib: LibraryHandle;
-  try {
-    lib = koffi.load(LIBSRTP_SONAME);
-  } catch (error) {
-    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
-  }
-  try {
-    return { ok: true, library: bind(lib) };
-  } catch (error) {
-    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
-  }
+  return loadNativeSrtp(LIBSRTP_SONAME, bind);
 }
 
 function bind(lib: LibraryHandle): SrtpLibrary {

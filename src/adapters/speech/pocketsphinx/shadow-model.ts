@@ -1,5 +1,7 @@
 import { mkdir, readdir, readFile, rm, symlink, writeFile, rename } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { AppError } from '../../../domain/errors.js';
 
 /**
@@ -13,8 +15,11 @@ export const PHONE_BAND_CMNINIT =
 /**
  * In this pocketsphinx version the model's feat.params overrides feature options given on the
  * command line, so -cmninit only takes effect through a copy of the model directory: symlinks to
- * the big files plus an edited feat.params. Rebuilt atomically on every start so a changed model
- * or vector is always picked up.
+ * the big files plus an edited feat.params. Rebuilt on every start so a changed model or vector
+ * is always picked up.
+ *
+ * One directory per thread: each media worker builds its own engine at the same moment, and a
+ * shared directory would be removed under one worker's decoders while the other replaced it.
  */
 export async function buildShadowModel(options: {
   acousticModelDir: string;
@@ -32,8 +37,8 @@ export async function buildShadowModel(options: {
       details: { acousticModelDir: options.acousticModelDir },
     });
   }
-  const target = join(options.cacheDir, 'pocketsphinx-model');
-  const staging = `${target}.${process.pid}.${Date.now()}`;
+  const target = join(options.cacheDir, `pocketsphinx-model-${threadId}`);
+  const staging = `${target}.${process.pid}.${randomUUID()}`;
   await mkdir(staging, { recursive: true });
   for (const entry of entries) {
     if (entry === 'feat.params') continue;

@@ -1,5 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { AppError } from '../../../domain/errors.js';
 import { spawnModuleWorker } from '../../worker-threads/spawn-module-worker.js';
@@ -23,7 +25,8 @@ export const VOCABULARY_LM_WEIGHT = 20;
  * Makes the vocabulary recognisable by PocketSphinx: a copy of the CMU dictionary with entries
  * for words it lacks (pronunciations from dictionary pieces or letter rules), and a copy of the
  * generic language model with those words added as unigrams. Words the model already knows are
- * left as they are: their probability is not raised. Written under `<cacheDir>` at each start.
+ * left as they are: their probability is not raised. Written under `<cacheDir>` at each start,
+ * one directory per thread (media workers build their engines at the same moment).
  */
 export async function buildVocabularyModel(options: {
   phrases: readonly string[];
@@ -44,8 +47,8 @@ export async function buildVocabularyModel(options: {
     ...pronounce(word, dict),
   }));
   const fresh = words.filter((w) => w.how !== 'dictionary');
-  const target = join(options.cacheDir, 'pocketsphinx-vocabulary');
-  const staging = `${target}.${process.pid}.${Date.now()}`;
+  const target = join(options.cacheDir, `pocketsphinx-vocabulary-${threadId}`);
+  const staging = `${target}.${process.pid}.${randomUUID()}`;
   await mkdir(staging, { recursive: true });
   const extra = fresh.map((w) => `${w.word} ${w.phones}`).join('\n');
   await writeFile(join(staging, 'dictionary.dict'), `${dictText.trimEnd()}\n${extra}\n`);

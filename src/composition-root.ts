@@ -9,7 +9,7 @@ import { CertificateReloader } from './adapters/tls/certificate-reloader.js';
 import { httpTlsFiles, sipTlsFiles } from './config/tls-settings.js';
 import { createCallInitHook } from './adapters/hook/create-hook.js';
 import { loadCodecs } from './adapters/codecs/load-codecs.js';
-import { loadSrtpLibrary, SRTP_LIBRARY_APT_PACKAGES } from './adapters/srtp/load-srtp-library.js';
+import { loadSrtpMedia, SRTP_LIBRARY_APT_PACKAGES } from './adapters/srtp/load-srtp-library.js';
 import { AppError } from './domain/errors.js';
 import { persistedNodeId } from './adapters/node-identity/node-id-file.js';
 import { WavCallRecorder } from './adapters/recording/wav-call-recorder.js';
@@ -211,18 +211,13 @@ export async function buildServer(
   const codecs = loadCodecs();
   const registry = new CodecRegistry(codecs.factories);
   const codecPolicy = { registry, preference: config.sipCodecs };
-  const srtpLibrary = config.srtpPolicy === 'off' ? null : loadSrtpLibrary(config.srtpLibrary);
-  if (srtpLibrary?.ok === false && config.srtpPolicy === 'required') {
+  const srtp = loadSrtpMedia(config);
+  if (srtp.loadFailure !== null && config.srtpPolicy === 'required') {
     throw new AppError(
       'CONFIG_INVALID',
-      `srtpPolicy is required but srtpLibrary ${config.srtpLibrary} could not be loaded (apt-get install ${SRTP_LIBRARY_APT_PACKAGES[config.srtpLibrary]}): ${srtpLibrary.reason}`,
+      `srtpPolicy is required but srtpLibrary ${config.srtpLibrary} could not be loaded (apt-get install ${SRTP_LIBRARY_APT_PACKAGES[config.srtpLibrary]}): ${srtp.loadFailure}`,
     );
   }
-  const srtpSupport = {
-    policy: config.srtpPolicy,
-    available: srtpLibrary?.ok === true,
-    aptPackage: SRTP_LIBRARY_APT_PACKAGES[config.srtpLibrary],
-  };
   const workerMedia =
     mediaWorkerCount === 0
       ? undefined
@@ -230,7 +225,7 @@ export async function buildServer(
           config,
           workers: mediaWorkerCount,
           codecs: codecPolicy,
-          srtp: srtpSupport,
+          srtp: srtp.support,
           spawn: (data, transferList) =>
             spawnModuleWorker(import.meta.url, 'media-worker-root', data, transferList),
           log,
@@ -244,10 +239,7 @@ export async function buildServer(
       log: log.child({ component: 'rtp' }),
       metrics,
       codecs: codecPolicy,
-      srtp: {
-        support: srtpSupport,
-        library: srtpLibrary?.ok === true ? srtpLibrary.library : null,
-      },
+      srtp,
     });
   const localAudio = new LocalCallAudioFactory({
     pipelines,
@@ -390,12 +382,12 @@ export async function buildServer(
         },
         'codecs available',
       );
-      if (srtpLibrary?.ok === false)
+      if (srtp.loadFailure !== null)
         log.warn(
           {
             srtpPolicy: config.srtpPolicy,
             srtpLibrary: config.srtpLibrary,
-            reason: srtpLibrary.reason,
+            reason: srtp.loadFailure,
           },
           `SRTP offers will be refused with 488: ${config.srtpLibrary} did not load (apt-get install ${SRTP_LIBRARY_APT_PACKAGES[config.srtpLibrary]})`,
         );

@@ -7,7 +7,7 @@ import { MediaWorkerHost } from './adapters/media-workers/media-worker-host.js';
 import type { FromMediaWorker } from './adapters/media-workers/media-worker-protocol.js';
 import type { MediaWorkerData } from './adapters/media-workers/worker-media-sessions.js';
 import { WavCallRecorder } from './adapters/recording/wav-call-recorder.js';
-import { loadSrtpLibrary, SRTP_LIBRARY_APT_PACKAGES } from './adapters/srtp/load-srtp-library.js';
+import { loadSrtpMedia } from './adapters/srtp/load-srtp-library.js';
 import { UdpMediaSessions } from './adapters/rtp/udp-media-sessions.js';
 import { createSpeechEngine } from './adapters/speech/create-speech-engine.js';
 import { LocalCallAudioFactory } from './app/local-call-audio.js';
@@ -37,7 +37,7 @@ try {
   const metrics = new ForwardedMetrics();
   const codecs = loadCodecs();
   const registry = new CodecRegistry(codecs.factories);
-  const srtpLibrary = config.srtpPolicy === 'off' ? null : loadSrtpLibrary(config.srtpLibrary);
+  const srtp = loadSrtpMedia(config);
   const sessions = new UdpMediaSessions({
     config: { ...config, rtpPorts: data.rtpPorts },
     log: log.child({ component: 'rtp' }),
@@ -46,14 +46,7 @@ try {
       rtpPackets: metrics.counter('rtpPackets'),
     },
     codecs: { registry, preference: config.sipCodecs },
-    srtp: {
-      support: {
-        policy: config.srtpPolicy,
-        available: srtpLibrary?.ok === true,
-        aptPackage: SRTP_LIBRARY_APT_PACKAGES[config.srtpLibrary],
-      },
-      library: srtpLibrary?.ok === true ? srtpLibrary.library : null,
-    },
+    srtp,
   });
   const engine = await createSpeechEngine(config, log.child({ component: 'engine' }));
   const fallbackEngine = config.engineFallback

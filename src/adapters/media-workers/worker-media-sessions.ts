@@ -24,7 +24,7 @@ import type {
   StreamSpec,
   ToMediaWorker,
 } from './media-worker-protocol.js';
-import { readySignal } from '../worker-threads/ready-signal.js';
+import { readySignal, type ReadySignal } from '../worker-threads/ready-signal.js';
 import type { ComponentHealth } from '../../ports/health.js';
 
 /** What a media worker is started with (structured-cloned into the thread). */
@@ -79,8 +79,11 @@ interface Pending {
 interface Slot {
   readonly index: number;
   readonly worker: Worker;
-  readonly ready: Promise<void>;
-  started: boolean;
+  /**
+   * Settled by the worker's first message; only a started worker takes calls, counts in the lag
+   * and is replaced when it dies.
+   */
+  readonly start: ReadySignal;
   alive: boolean;
   readonly sessions: Map<number, RemoteMediaSession>;
   allocating: number;
@@ -131,7 +134,7 @@ export class WorkerMediaSessions implements MediaSessions {
 
   /** Resolves once every worker has built its decoders and engine; rejects if one cannot. */
   ready(): Promise<void> {
-    return Promise.all(this.#slots.map((slot) => slot.ready)).then(() => undefined);
+    return Promise.all(this.#slots.map((slot) => slot.start.ready)).then(() => undefined);
   }
 
   /**
@@ -155,7 +158,7 @@ export class WorkerMediaSessions implements MediaSessions {
         const silentMs = Date.now() - slot.lagAtMs;
         const lag = slot.lag ?? { p99Ms: 0, maxMs: 0, meanMs: 0, utilization: 0, windowMs: 0 };
         // A worker still starting takes no calls: it is not late, it is not there yet.
-        if (!slot.alive || !slot.started || silentMs <= STALE_REPORT_MS) return lag;
+        if (!slot.alive || !slot.start.started || silentMs <= STALE_REPORT_MS) return lag;
         return {
           ...lag,
           p99Ms: Math.max(lag.p99Ms, silentMs),
@@ -218,7 +221,7 @@ export class WorkerMediaSessions implements MediaSessions {
   async allocate(streamCount: number): Promise<MediaSession> {
     // Allocations in flight count too: a burst of INVITEs must not all pick the same worker.
     const candidates = this.#slots
-      .filter((slot) => slot.alive && slot.started)
+      .filter((slot) => slot.alive && slot.start.started)
       .sort((a, b) => a.sessions.size + a.allocating - (b.sessions.size + b.allocating));
     let lastError: unknown = new AppError('MEDIA_WORKER_FAILED', 'no media worker is running', {
       retryable: true,
@@ -350,12 +353,11 @@ export class WorkerMediaSessions implements MediaSessions {
       { index, config: this.#deps.config, rtpPorts: range, peers },
       peers.map(([, port]) => port),
     );
-    const started = readySignal();
+    const start = readySignal();
     const slot: Slot = {
       index,
       worker,
-      ready: started.ready,
-      started: false,
+      start,
       alive: true,
       sessions: new Map(),
       allocating: 0,
@@ -367,11 +369,10 @@ export class WorkerMediaSessions implements MediaSessions {
     };
     worker.on('message', (message: FromMediaWorker) => {
       if (message.type === 'ready') {
-        slot.started = true;
         slot.lagAtMs = Date.now();
-        started.resolve();
+        start.resolve();
       } else if (message.type === 'fatal') {
-        started.reject(
+        start.reject(
           new AppError('MEDIA_WORKER_FAILED', `media worker could not start: ${message.message}`),
         );
       } else this.#onMessage(slot, message);
@@ -380,9 +381,7 @@ export class WorkerMediaSessions implements MediaSessions {
       this.#deps.log.error({ err: error, worker: index }, 'media worker crashed'),
     );
     worker.on('exit', (exitCode) => {
-      started.reject(
-        new AppError('MEDIA_WORKER_FAILED', 'media worker exited before it was ready'),
-      );
+      start.reject(new AppError('MEDIA_WORKER_FAILED', 'media worker exited before it was ready'));
       this.#onExit(slot, exitCode);
     });
     return slot;
@@ -471,10 +470,10 @@ export class WorkerMediaSessions implements MediaSessions {
       'media worker exited; its calls end and it is replaced',
     );
     for (const session of sessions) session.lost('media-worker-failed');
-    if (!slot.started) return;
+    if (!slot.start.started) return;
     const replacement = this.#spawn(slot.index);
     this.#slots[slot.index] = replacement;
-    replacement.ready.catch((error: unknown) =>
+    replacement.start.ready.catch((error: unknown) =>
       this.#deps.log.error(
         { err: error, worker: slot.index },
         'replacement media worker failed to start',

@@ -30,9 +30,8 @@ interface Pending {
 interface Slot {
   index: number;
   worker: Worker;
-  ready: Promise<void>;
-  /** The worker loaded the library; only such a worker is replaced when it dies. */
-  started: boolean;
+  /** Settled by the worker's first message; only a started worker is replaced when it dies. */
+  start: ReadySignal<AppError>;
   alive: boolean;
   idle: number[];
   resetting: number;
@@ -73,7 +72,7 @@ export class DecoderPool {
 
   /** Waits until every worker loaded the library and holds `decodersPerWorker` ready decoders. */
   async warmUp(decodersPerWorker: number): Promise<void> {
-    await Promise.all(this.#slots.map((slot) => slot.ready));
+    await Promise.all(this.#slots.map((slot) => slot.start.ready));
     for (const slot of this.#slots) {
       for (let i = slot.idle.length; i < decodersPerWorker; i++)
         slot.idle.push(await this.#initDecoder(slot));
@@ -89,7 +88,7 @@ export class DecoderPool {
     slot.opening += 1;
     let decoderId: number;
     try {
-      await slot.ready;
+      await slot.start.ready;
       decoderId = await this.#acquire(slot);
     } finally {
       slot.opening -= 1;
@@ -158,12 +157,11 @@ export class DecoderPool {
 
   #spawn(index: number): Slot {
     const worker = spawnModuleWorker(import.meta.url, 'decoder-worker');
-    const started = readySignal<AppError>();
+    const start = readySignal<AppError>();
     const slot: Slot = {
       index,
       worker,
-      ready: started.ready,
-      started: false,
+      start,
       alive: true,
       idle: [],
       resetting: 0,
@@ -172,27 +170,24 @@ export class DecoderPool {
       streams: new Map(),
       opening: 0,
     };
-    worker.on('message', (message: FromWorker) => this.#onMessage(slot, message, started));
+    worker.on('message', (message: FromWorker) => this.#onMessage(slot, message));
     worker.on('error', (error) =>
       this.#log.error({ err: error, worker: index }, 'decoder worker crashed'),
     );
     worker.on('exit', (exitCode) => {
-      started.reject(
-        new AppError('ENGINE_UNAVAILABLE', 'decoder worker exited before it was ready'),
-      );
+      start.reject(new AppError('ENGINE_UNAVAILABLE', 'decoder worker exited before it was ready'));
       this.#onExit(slot, exitCode);
     });
     return slot;
   }
 
-  #onMessage(slot: Slot, message: FromWorker, started: ReadySignal<AppError>): void {
+  #onMessage(slot: Slot, message: FromWorker): void {
     switch (message.type) {
       case 'ready':
-        slot.started = true;
-        started.resolve();
+        slot.start.resolve();
         return;
       case 'fatal':
-        started.reject(new AppError(message.code as ErrorCode, message.message));
+        slot.start.reject(new AppError(message.code as ErrorCode, message.message));
         return;
       case 'init-done':
       case 'reset-done':
@@ -253,10 +248,10 @@ export class DecoderPool {
       entry.sink.onError(failure);
     }
     // A worker that cannot even load the library would die again at once; leave it dead then.
-    if (!slot.started) return;
+    if (!slot.start.started) return;
     const replacement = this.#spawn(slot.index);
     this.#slots[slot.index] = replacement;
-    replacement.ready.catch((error: unknown) =>
+    replacement.start.ready.catch((error: unknown) =>
       this.#log.error(
         { err: error, worker: slot.index },
         'replacement decoder worker failed to start',

@@ -4,7 +4,7 @@ import { AppError } from '../../../domain/errors.js';
 import type { SpeechStreamOptions } from '../../../ports/speech-engine.js';
 import { spawnModuleWorker } from '../../worker-threads/spawn-module-worker.js';
 import type { FromSherpaWorker, SherpaWorkerData, ToSherpaWorker } from './sherpa-protocol.js';
-import { readySignal } from '../../worker-threads/ready-signal.js';
+import { readySignal, type ReadySignal } from '../../worker-threads/ready-signal.js';
 import { pcmForPost } from '../../worker-threads/pcm-for-post.js';
 
 const STOP_TIMEOUT_MS = 10_000;
@@ -17,8 +17,8 @@ interface StreamEntry {
 interface Slot {
   index: number;
   worker: Worker;
-  ready: Promise<void>;
-  started: boolean;
+  /** Settled by the worker's first message; only a started worker is replaced when it dies. */
+  start: ReadySignal<AppError>;
   alive: boolean;
   streams: Map<number, StreamEntry>;
 }
@@ -48,7 +48,7 @@ export class SherpaWorkerPool {
   }
 
   ready(): Promise<void> {
-    return Promise.all(this.#slots.map((slot) => slot.ready)).then(() => undefined);
+    return Promise.all(this.#slots.map((slot) => slot.start.ready)).then(() => undefined);
   }
 
   async open(options: SpeechStreamOptions): Promise<{ streamId: number; slot: number }> {
@@ -64,7 +64,7 @@ export class SherpaWorkerPool {
       });
     const streamId = this.#nextId++;
     slot.streams.set(streamId, { options });
-    await slot.ready;
+    await slot.start.ready;
     this.#post(slot, { type: 'open', streamId, sampleRateHz: options.sampleRateHz });
     return { streamId, slot: slot.index };
   }
@@ -134,21 +134,19 @@ export class SherpaWorkerPool {
 
   #spawn(index: number): Slot {
     const worker = spawnModuleWorker(import.meta.url, 'sherpa-worker', this.#data);
-    const started = readySignal<AppError>();
+    const start = readySignal<AppError>();
     const slot: Slot = {
       index,
       worker,
-      ready: started.ready,
-      started: false,
+      start,
       alive: true,
       streams: new Map(),
     };
     worker.on('message', (message: FromSherpaWorker) => {
       if (message.type === 'ready') {
-        slot.started = true;
-        started.resolve();
+        start.resolve();
       } else if (message.type === 'fatal') {
-        started.reject(
+        start.reject(
           new AppError(
             'ENGINE_MODEL_MISSING',
             `sherpa-onnx could not load the model: ${message.message}`,
@@ -160,7 +158,7 @@ export class SherpaWorkerPool {
       this.#log.error({ err: error, worker: index }, 'sherpa-onnx worker crashed'),
     );
     worker.on('exit', (exitCode) => {
-      started.reject(
+      start.reject(
         new AppError('ENGINE_UNAVAILABLE', 'sherpa-onnx worker exited before it was ready'),
       );
       this.#onExit(slot, exitCode);
@@ -207,10 +205,10 @@ export class SherpaWorkerPool {
       entry.finished?.();
       entry.options.onError(failure);
     }
-    if (!slot.started) return;
+    if (!slot.start.started) return;
     const replacement = this.#spawn(slot.index);
     this.#slots[slot.index] = replacement;
-    replacement.ready.catch((error: unknown) =>
+    replacement.start.ready.catch((error: unknown) =>
       this.#log.error(
         { err: error, worker: slot.index },
         'replacement sherpa-onnx worker failed to start',

@@ -245,6 +245,7 @@ export async function buildServer(
     pipelines,
     recorder,
     recordCalls: config.recordCalls,
+    chunkMs: config.audioChunkMs,
   });
   const hook = createCallInitHook(config.hook);
   await hook?.load?.();

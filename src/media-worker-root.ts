@@ -78,7 +78,12 @@ try {
     channel: port,
     sessions,
     codecs: registry,
-    audio: new LocalCallAudioFactory({ pipelines, recorder, recordCalls: config.recordCalls }),
+    audio: new LocalCallAudioFactory({
+      pipelines,
+      recorder,
+      recordCalls: config.recordCalls,
+      chunkMs: config.audioChunkMs,
+    }),
     monitor: new EventLoopMonitor(),
     metrics,
     health: [recorder],

@@ -1,5 +1,6 @@
 import type { Channel } from '../domain/call.js';
 import { silenceFrame, type AudioFrame } from '../media/audio-frame.js';
+import { FrameChunker } from '../media/frame-chunker.js';
 import type { CallAudio, CallAudioContext, CallAudioFactory } from '../ports/call-audio.js';
 import type { CallPipeline, CallPipelineFactory } from '../ports/call-pipeline.js';
 import type { CallRecorder } from '../ports/call-recorder.js';
@@ -9,6 +10,8 @@ export interface LocalCallAudioDeps {
   pipelines: CallPipelineFactory;
   recorder: CallRecorder;
   recordCalls: boolean;
+  /** Frames are handed on in chunks this long (`audioChunkMs`); 0 (the default) hands on each as it comes. */
+  chunkMs?: number;
 }
 
 /**
@@ -28,6 +31,9 @@ export class LocalCallAudio implements CallAudio {
   readonly #deps: LocalCallAudioDeps;
   readonly #context: CallAudioContext;
   #recording: RecordingFeed | undefined;
+  // Per channel as two fields: a record indexed by channel makes a megamorphic keyed load.
+  readonly #caller: FrameChunker | undefined;
+  readonly #agent: FrameChunker | undefined;
   #flowing = false;
   #finished: Promise<string | undefined> | undefined;
 
@@ -41,6 +47,11 @@ export class LocalCallAudio implements CallAudio {
       emit: context.emit,
       engineFailover: context.engineFailover,
     });
+    const chunkMs = deps.chunkMs ?? 0;
+    if (chunkMs > 0) {
+      this.#caller = new FrameChunker(chunkMs, (frame) => this.#deliver('CALLER', frame));
+      this.#agent = new FrameChunker(chunkMs, (frame) => this.#deliver('AGENT', frame));
+    }
   }
 
   /** Whether audio is taken now: the media layer parks (or pre-rolls) packets otherwise. */
@@ -55,21 +66,38 @@ export class LocalCallAudio implements CallAudio {
 
   start(offsetMs: number): void {
     if (this.#finished) return;
+    // Audio taken before the start is the recording's only, as it would have been unchunked.
+    this.#flush();
     this.#flowing = true;
     this.#pipeline.start(offsetMs);
   }
 
   stopAudio(): void {
+    this.#flush();
     this.#flowing = false;
   }
 
   pause(): Promise<number> {
+    this.#flush();
     this.#flowing = false;
     return this.#pipeline.pause();
   }
 
   audio(channel: Channel, frame: AudioFrame): void {
     if (!this.#flowing) return;
+    const chunker = channel === 'CALLER' ? this.#caller : this.#agent;
+    if (chunker === undefined) this.#deliver(channel, frame);
+    else chunker.push(frame);
+  }
+
+  /** Held audio goes on now (what follows must not overtake it). */
+  #flush(): void {
+    if (!this.#flowing) return;
+    this.#caller?.flush();
+    this.#agent?.flush();
+  }
+
+  #deliver(channel: Channel, frame: AudioFrame): void {
     this.#pipeline.audio(channel, frame);
     // Opened on the first processed audio, not at START: a START costs no file creation.
     const call = this.#context.call;
@@ -82,6 +110,7 @@ export class LocalCallAudio implements CallAudio {
 
   /** In one-second frames at the recording's rate; nothing when no recording is open. */
   recordSilence(channels: readonly Channel[], durationMs: number): void {
+    this.#flush();
     const recording = this.#recording;
     if (recording === undefined || !this.#flowing) return;
     const rateHz = recording.sampleRateHz;
@@ -92,6 +121,7 @@ export class LocalCallAudio implements CallAudio {
   }
 
   finish(): Promise<string | undefined> {
+    this.#flush();
     this.#flowing = false;
     this.#finished ??= (async () => {
       await this.#pipeline.finish();

@@ -383,6 +383,15 @@ export const configSchema = z.object({
   mediaTimeoutMs: positiveMs
     .default(60_000)
     .describe('A call with no RTP on any stream for this long is ended.'),
+  audioChunkMs: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(500)
+    .default(100)
+    .describe(
+      "Decoded audio goes to the speech engine and the recording in chunks this long, not packet by packet: less CPU per call (and fewer messages to speech workers), at most this much added to a segment's latency. 0 hands on every packet's audio at once.",
+    ),
   preRollMs: z.coerce
     .number()
     .int()

@@ -52,4 +52,20 @@ describe('StereoInterleaver', () => {
     expect(rest.filter((_, i) => i % 2 === 0)).toEqual([...ramp(3000, 160), ...ramp(4000, 160)]);
     expect(rest.filter((_, i) => i % 2 === 1)).toEqual(new Array(320).fill(0));
   });
+
+  it('writes the same pairs at any offset, aligned to 32 bits or not, with full-range samples', () => {
+    const extremes = Int16Array.from([-32768, 32767, -1, 0, 1, -12345, 23456, -2]);
+    const pairsAt = (offset: number): number[] => {
+      const interleaver = new StereoInterleaver(1000);
+      interleaver.push('CALLER', extremes);
+      interleaver.push('AGENT', extremes.slice().reverse());
+      const out = new Int16Array(2 * extremes.length + offset);
+      interleaver.take(extremes.length, out, offset);
+      return [...out.subarray(offset)];
+    };
+    const expected = [...extremes].flatMap((left, i) => [left, extremes[extremes.length - 1 - i]]);
+    expect(pairsAt(0)).toEqual(expected);
+    expect(pairsAt(1)).toEqual(expected);
+    expect(pairsAt(2)).toEqual(expected);
+  });
 });

@@ -95,7 +95,8 @@ export type FromMediaWorker =
       retryable: boolean;
     }
   | { type: 'media-timeout'; sessionId: number }
-  | { type: 'segment'; sessionId: number; segment: Segment }
+  /** Transcript segments, gathered for a few milliseconds (see WorkerOutbox), in order. */
+  | { type: 'segments'; segments: [sessionId: number, segment: Segment][] }
   | { type: 'engine-failover'; sessionId: number; failover: EngineFailover }
   | {
       type: 'report';

@@ -406,8 +406,9 @@ export class WorkerMediaSessions implements MediaSessions {
       case 'media-timeout':
         slot.sessions.get(message.sessionId)?.lost('media-timeout');
         return;
-      case 'segment':
-        slot.sessions.get(message.sessionId)?.segment(message.segment);
+      case 'segments':
+        for (const [sessionId, segment] of message.segments)
+          slot.sessions.get(sessionId)?.segment(segment);
         return;
       case 'engine-failover':
         slot.sessions.get(message.sessionId)?.engineFailover(message.failover);

@@ -45,9 +45,39 @@ export class StereoInterleaver {
 
   /** Moves `samples` (at most `ready`) stereo samples into `out` (left, right, ...) from `offset`. */
   take(samples: number, out: Int16Array, offset: number): void {
-    this.#caller.read(samples, out, offset);
-    this.#agent.read(samples, out, offset + 1);
+    const byteOffset = out.byteOffset + 2 * offset;
+    if (byteOffset % 4 !== 0) {
+      this.#caller.read(samples, out, offset);
+      this.#agent.read(samples, out, offset + 1);
+      return;
+    }
+    // One 32-bit store per stereo sample (left in the low half: little-endian), in runs where
+    // neither ring wraps: half the stores and loop turns of filling each side in turn.
+    const pairs = new Int32Array(out.buffer, byteOffset, samples);
+    const left = this.#caller;
+    const right = this.#agent;
+    let done = 0;
+    while (done < samples) {
+      const run = Math.min(samples - done, left.contiguous, right.contiguous);
+      interleave(left.buffer, left.start, right.buffer, right.start, pairs, done, run);
+      left.consume(run);
+      right.consume(run);
+      done += run;
+    }
   }
+}
+
+function interleave(
+  left: Int16Array,
+  leftStart: number,
+  right: Int16Array,
+  rightStart: number,
+  out: Int32Array,
+  outStart: number,
+  samples: number,
+): void {
+  for (let i = 0; i < samples; i++)
+    out[outStart + i] = (left[leftStart + i]! & 0xffff) | (right[rightStart + i]! << 16);
 }
 
 /** One side's samples waiting for the other side; grows (never shrinks) to the longest wait. */
@@ -55,6 +85,27 @@ class SampleRing {
   #buffer = new Int16Array(4096);
   #start = 0;
   length = 0;
+
+  get buffer(): Int16Array {
+    return this.#buffer;
+  }
+
+  /** Where the oldest held sample is. */
+  get start(): number {
+    return this.#start;
+  }
+
+  /** Held samples readable from `start` without wrapping. */
+  get contiguous(): number {
+    return Math.min(this.length, this.#buffer.length - this.#start);
+  }
+
+  /** Drops the oldest `samples` (at most `contiguous`), once read from `buffer`. */
+  consume(samples: number): void {
+    const next = this.#start + samples;
+    this.#start = next === this.#buffer.length ? 0 : next;
+    this.length -= samples;
+  }
 
   write(pcm: Int16Array): void {
     this.#reserve(pcm.length);

@@ -26,6 +26,12 @@ export class PcmFramer {
    */
   visit(pcm: Int16Array, visit: (frame: Int16Array) => boolean): void {
     const all = this.#pending.length === 0 ? pcm : concat(this.#pending, pcm);
+    if (all.length === this.frameSamples) {
+      // A write of exactly one frame (one 20 ms packet, the usual case): no view to make.
+      this.#pending = EMPTY;
+      visit(all);
+      return;
+    }
     let offset = 0;
     while (all.length - offset >= this.frameSamples) {
       const frame = all.subarray(offset, offset + this.frameSamples);

@@ -122,6 +122,7 @@ export class FakeSpeechEngine implements SpeechEngine {
   }
 
   #maybeFail(channel: Channel, streamMs: number, entry: OpenStream): void {
+    if (this.#failures.length === 0) return;
     const index = this.#failures.findIndex(
       (f) => (f.channel === undefined || f.channel === channel) && streamMs >= f.afterMs,
     );
@@ -171,11 +172,14 @@ class FakeStream implements SpeechStream {
 
   write(pcm: Int16Array): void {
     if (this.#done) return;
-    this.#framer.visit(pcm, (frame) => {
-      this.#frame(frame);
-      return !this.#done;
-    });
+    this.#framer.visit(pcm, this.#visitFrame);
   }
+
+  // One closure for the stream's life, not one per write: this runs for every packet of every call.
+  readonly #visitFrame = (frame: Int16Array): boolean => {
+    this.#frame(frame);
+    return !this.#done;
+  };
 
   async finish(): Promise<void> {
     if (this.#done) return;

@@ -27,55 +27,98 @@ export const RTP_FIXED_HEADER_BYTES = 12;
 /** Shared by every packet without contributing sources (nearly all): no array per packet. */
 const NO_CSRCS: readonly number[] = Object.freeze([]);
 
-export function parseRtpPacket(buf: Uint8Array): RtpParseResult {
-  if (buf.length < RTP_FIXED_HEADER_BYTES) return { ok: false, reason: 'short' };
+/**
+ * The header fields the receive path reads, parsed into an object its owner keeps and reuses:
+ * a result object (and a packet object) per datagram, at tens of thousands of datagrams a
+ * second, is garbage the media workers would collect for nothing.
+ */
+export class RtpHeader {
+  marker = false;
+  payloadType = 0;
+  sequenceNumber = 0;
+  timestamp = 0;
+  ssrc = 0;
+  csrcCount = 0;
+  /** Offset of the header extension's data (its 4-byte header skipped), or -1 without one. */
+  extensionOffset = -1;
+  extensionProfile = 0;
+  extensionLength = 0;
+  /** Byte range of the payload inside the buffer (padding already removed). */
+  payloadOffset = 0;
+  payloadLength = 0;
+}
+
+/** Reads `buf`'s header into `into`; null when it is RTP, the reason otherwise (`into` is then stale). */
+export function readRtpHeader(buf: Uint8Array, into: RtpHeader): RtpParseFailure | null {
+  if (buf.length < RTP_FIXED_HEADER_BYTES) return 'short';
   const b0 = buf[0]!;
   const b1 = buf[1]!;
-  if (b0 >> 6 !== 2) return { ok: false, reason: 'bad-version' };
-  const hasPadding = (b0 & 0x20) !== 0;
-  const hasExtension = (b0 & 0x10) !== 0;
+  if (b0 >> 6 !== 2) return 'bad-version';
   const csrcCount = b0 & 0x0f;
   let offset = RTP_FIXED_HEADER_BYTES + csrcCount * 4;
-  if (offset > buf.length) return { ok: false, reason: 'bad-csrc-count' };
-  let csrcs = NO_CSRCS;
-  if (csrcCount > 0) {
-    const read: number[] = [];
-    for (let i = 0; i < csrcCount; i++) read.push(readUint32(buf, RTP_FIXED_HEADER_BYTES + i * 4));
-    csrcs = read;
-  }
-
-  let extension: RtpPacket['extension'] = null;
-  if (hasExtension) {
-    if (offset + 4 > buf.length) return { ok: false, reason: 'bad-extension' };
-    const profile = (buf[offset]! << 8) | buf[offset + 1]!;
+  if (offset > buf.length) return 'bad-csrc-count';
+  into.extensionOffset = -1;
+  into.extensionProfile = 0;
+  into.extensionLength = 0;
+  if ((b0 & 0x10) !== 0) {
+    if (offset + 4 > buf.length) return 'bad-extension';
     const lengthBytes = ((buf[offset + 2]! << 8) | buf[offset + 3]!) * 4;
     const dataStart = offset + 4;
-    if (dataStart + lengthBytes > buf.length) return { ok: false, reason: 'bad-extension' };
-    extension = { profile, data: buf.subarray(dataStart, dataStart + lengthBytes) };
+    if (dataStart + lengthBytes > buf.length) return 'bad-extension';
+    into.extensionOffset = dataStart;
+    into.extensionProfile = (buf[offset]! << 8) | buf[offset + 1]!;
+    into.extensionLength = lengthBytes;
     offset = dataStart + lengthBytes;
   }
-
   let end = buf.length;
-  if (hasPadding) {
+  if ((b0 & 0x20) !== 0) {
     // The last octet counts itself, so 0 is invalid, and padding may not eat into the header.
     const paddingBytes = buf[buf.length - 1]!;
-    if (paddingBytes === 0 || end - paddingBytes < offset)
-      return { ok: false, reason: 'bad-padding' };
+    if (paddingBytes === 0 || end - paddingBytes < offset) return 'bad-padding';
     end -= paddingBytes;
   }
+  into.marker = (b1 & 0x80) !== 0;
+  into.payloadType = b1 & 0x7f;
+  into.sequenceNumber = (buf[2]! << 8) | buf[3]!;
+  into.timestamp = readUint32(buf, 4);
+  into.ssrc = readUint32(buf, 8);
+  into.csrcCount = csrcCount;
+  into.payloadOffset = offset;
+  into.payloadLength = end - offset;
+  return null;
+}
 
+/** The whole packet as a value of its own (contributing sources and extension included). */
+export function parseRtpPacket(buf: Uint8Array): RtpParseResult {
+  const header = new RtpHeader();
+  const failure = readRtpHeader(buf, header);
+  if (failure !== null) return { ok: false, reason: failure };
+  let csrcs = NO_CSRCS;
+  if (header.csrcCount > 0) {
+    const read: number[] = [];
+    for (let i = 0; i < header.csrcCount; i++)
+      read.push(readUint32(buf, RTP_FIXED_HEADER_BYTES + i * 4));
+    csrcs = read;
+  }
+  const at = header.extensionOffset;
   return {
     ok: true,
     packet: {
-      marker: (b1 & 0x80) !== 0,
-      payloadType: b1 & 0x7f,
-      sequenceNumber: (buf[2]! << 8) | buf[3]!,
-      timestamp: readUint32(buf, 4),
-      ssrc: readUint32(buf, 8),
+      marker: header.marker,
+      payloadType: header.payloadType,
+      sequenceNumber: header.sequenceNumber,
+      timestamp: header.timestamp,
+      ssrc: header.ssrc,
       csrcs,
-      extension,
-      payloadOffset: offset,
-      payloadLength: end - offset,
+      extension:
+        at < 0
+          ? null
+          : {
+              profile: header.extensionProfile,
+              data: buf.subarray(at, at + header.extensionLength),
+            },
+      payloadOffset: header.payloadOffset,
+      payloadLength: header.payloadLength,
     },
   };
 }

@@ -4,7 +4,7 @@ import { COMFORT_NOISE_STATIC_PAYLOAD_TYPE } from '../../media/codecs.js';
 import { FrameRateConverter } from '../../media/resampler.js';
 import type { DropCounter } from './drop-counter.js';
 import type { StreamPayload } from '../../media/stream-payload.js';
-import { parseRtpPacket } from './rtp-packet.js';
+import { readRtpHeader, RtpHeader } from './rtp-packet.js';
 
 // RFC 3550 appendix A.1: beyond these, a sequence jump means the sender restarted.
 const MAX_DROPOUT = 3000;
@@ -66,6 +66,8 @@ export class RtpStreamReceiver {
   #nextTimestamp: number | null = null;
   #lastClockRateHz = 0;
   #window: Pending[] = [];
+  /** Each packet's header is read into this one object (nothing else keeps it). */
+  readonly #header = new RtpHeader();
   packetsDecoded = 0;
   packetsLost = 0;
   ssrcChanges = 0;
@@ -168,12 +170,12 @@ export class RtpStreamReceiver {
       this.#drops.count('not-attached');
       return;
     }
-    const parsed = parseRtpPacket(buf);
-    if (!parsed.ok) {
-      this.#drops.count(parsed.reason);
+    const packet = this.#header;
+    const failure = readRtpHeader(buf, packet);
+    if (failure !== null) {
+      this.#drops.count(failure);
       return;
     }
-    const packet = parsed.packet;
     const pt = packet.payloadType;
     const kind =
       payloads.get(pt)?.kind ??
@@ -201,9 +203,10 @@ export class RtpStreamReceiver {
       this.flush();
       this.#restart(packet.ssrc, seq);
     }
+    // A plain view: a Buffer's subarray builds a Buffer (a subclass) through a slower path.
     const payload =
       kind === 'audio'
-        ? buf.subarray(packet.payloadOffset, packet.payloadOffset + packet.payloadLength)
+        ? new Uint8Array(buf.buffer, buf.byteOffset + packet.payloadOffset, packet.payloadLength)
         : null;
     if (this.#window.length === 0 && seq === this.#expectedSeq) {
       // In order with nothing held, as nearly every packet is: released without queueing.

@@ -34,6 +34,35 @@ export function g711Table(codec: G711Codec): Readonly<Int16Array> {
   return codec === 'PCMU' ? ULAW_TO_PCM16 : ALAW_TO_PCM16;
 }
 
+// Pairs are read and written as 16- and 32-bit words, which puts the first code and sample in
+// the low half only on little-endian machines; others take the byte loop.
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Below this many bytes the two views cost more than the pair loop saves. */
+const PAIR_MIN_BYTES = 16;
+let ulawPairs: Int32Array | undefined;
+let alawPairs: Int32Array | undefined;
+
+/**
+ * Two codes (a 16-bit word) to their two samples (a 32-bit word): half the loads, stores and
+ * loop turns of a table lookup per byte, which is the whole cost of G.711 and, at hundreds of
+ * calls, a visible share of a media worker. 256 KB per law, built on first use.
+ */
+function pairTable(table: Readonly<Int16Array>): Int32Array | undefined {
+  if (table === ULAW_TO_PCM16) return (ulawPairs ??= buildPairs(table));
+  if (table === ALAW_TO_PCM16) return (alawPairs ??= buildPairs(table));
+  return undefined;
+}
+
+function buildPairs(table: Readonly<Int16Array>): Int32Array {
+  const pairs = new Int32Array(65536);
+  for (let second = 0; second < 256; second++) {
+    const high = table[second]! << 16;
+    for (let first = 0; first < 256; first++)
+      pairs[first | (second << 8)] = (table[first]! & 0xffff) | high;
+  }
+  return pairs;
+}
+
 /** Decodes `length` bytes of `src` from `srcOffset` into `dst` from `dstOffset`. */
 export function decodeG711Into(
   table: Readonly<Int16Array>,
@@ -43,7 +72,21 @@ export function decodeG711Into(
   dst: Int16Array,
   dstOffset: number,
 ): void {
-  for (let i = 0; i < length; i++) dst[dstOffset + i] = table[src[srcOffset + i]!]!;
+  const srcByte = src.byteOffset + srcOffset;
+  const dstByte = dst.byteOffset + 2 * dstOffset;
+  const pairs =
+    LITTLE_ENDIAN && length >= PAIR_MIN_BYTES && srcByte % 2 === 0 && dstByte % 4 === 0
+      ? pairTable(table)
+      : undefined;
+  if (pairs === undefined) {
+    for (let i = 0; i < length; i++) dst[dstOffset + i] = table[src[srcOffset + i]!]!;
+    return;
+  }
+  const words = length >> 1;
+  const codes = new Uint16Array(src.buffer, srcByte, words);
+  const samples = new Int32Array(dst.buffer, dstByte, words);
+  for (let i = 0; i < words; i++) samples[i] = pairs[codes[i]!]!;
+  if ((length & 1) !== 0) dst[dstOffset + length - 1] = table[src[srcOffset + length - 1]!]!;
 }
 
 export function decodeG711(codec: G711Codec, src: Uint8Array): Int16Array {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ALAW_TO_PCM16, ULAW_TO_PCM16, decodeG711 } from '../../src/media/g711.js';
+import { ALAW_TO_PCM16, ULAW_TO_PCM16, decodeG711, decodeG711Into } from '../../src/media/g711.js';
 import { commandWorks, requireTool } from '../support/tools.js';
 
 const sox = requireTool('sox', () => commandWorks('sox', ['--version']));
@@ -28,6 +28,48 @@ describe('g711 tables', () => {
     expect(ALAW_TO_PCM16[0xd5]).toBe(8);
     expect(ALAW_TO_PCM16[0x55]).toBe(-8);
   });
+});
+
+describe('g711 decodes two codes at a time where memory allows, with the same samples', () => {
+  // Every ordered pair of codes, once: 128 KiB.
+  const everyPair = new Uint8Array(2 * 65536);
+  for (let i = 0; i < 65536; i++) {
+    everyPair[2 * i] = i & 0xff;
+    everyPair[2 * i + 1] = i >> 8;
+  }
+  const byByte = (table: Readonly<Int16Array>, codes: Uint8Array) =>
+    Int16Array.from(codes, (c) => table[c]!);
+
+  for (const [law, table] of [
+    ['µ-law', ULAW_TO_PCM16],
+    ['A-law', ALAW_TO_PCM16],
+  ] as const) {
+    it(`${law}: every pair of codes`, () => {
+      const out = new Int16Array(everyPair.length);
+      decodeG711Into(table, everyPair, 0, everyPair.length, out, 0);
+      expect(Buffer.from(out.buffer).equals(Buffer.from(byByte(table, everyPair).buffer))).toBe(
+        true,
+      );
+    });
+
+    it(`${law}: odd offsets and lengths (the byte loop, and the pairs with a last odd byte)`, () => {
+      const codes = everyPair.subarray(1000, 1000 + 171);
+      for (const srcOffset of [0, 1, 2, 3]) {
+        for (const dstOffset of [0, 1, 2]) {
+          for (const length of [0, 1, 15, 16, 17, 160, 161, 168]) {
+            const src = new Uint8Array(200);
+            src.set(codes.subarray(0, length), srcOffset);
+            const dst = new Int16Array(200).fill(7);
+            decodeG711Into(table, src, srcOffset, length, dst, dstOffset);
+            expect([...dst.subarray(dstOffset, dstOffset + length)]).toEqual([
+              ...byByte(table, codes.subarray(0, length)),
+            ]);
+            expect(dst[dstOffset + length]).toBe(7);
+          }
+        }
+      }
+    });
+  }
 });
 
 describe.skipIf(!sox.available)('g711 decode is bit-exact with sox', () => {

@@ -32,12 +32,29 @@ export class EnergyGate {
 
 /** RMS level of a PCM16 frame in dB relative to full scale; digital silence gives -100. */
 export function frameDbfs(frame: Int16Array): number {
-  if (frame.length === 0) return -100;
-  let sum = 0;
-  for (let i = 0; i < frame.length; i++) {
-    const s = frame[i]!;
-    sum += s * s;
+  const n = frame.length;
+  if (n === 0) return -100;
+  // Four sums, four samples a turn: a quarter of the loop's overhead, for every frame of
+  // every call (the sums are exact integers in a double either way).
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const a = frame[i]!;
+    const b = frame[i + 1]!;
+    const c = frame[i + 2]!;
+    const d = frame[i + 3]!;
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += d * d;
   }
-  const rms = Math.sqrt(sum / frame.length);
+  for (; i < n; i++) {
+    const a = frame[i]!;
+    s0 += a * a;
+  }
+  const rms = Math.sqrt((s0 + s1 + s2 + s3) / n);
   return rms < 1 ? -100 : 20 * Math.log10(rms / 32768);
 }

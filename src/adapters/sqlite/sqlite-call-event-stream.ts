@@ -113,15 +113,13 @@ export class SqliteCallEventStream implements CallEventStream {
       const append = this.#database.connection.transaction((): StoredCallEvent[] =>
         events.map((event) => {
           const callId = event.CallId;
-          const row = s.insertEvent.get(callId, createdAt, JSON.stringify(event)) as {
-            id: number;
-          };
+          const id = s.insertEvent.run(callId, createdAt, JSON.stringify(event)).lastInsertRowid;
           if ((wrote.get(callId) ?? written.get(callId) ?? 0) < expiresAfter) {
             const ahead = expiresAfter + this.#expirySlackS;
             s.upsertExpiry.run(callId, ahead);
             wrote.set(callId, ahead);
           }
-          return { id: String(row.id), event };
+          return { id: String(id), event };
         }),
       );
       const stored = this.#database.write(() => append.immediate());
@@ -214,8 +212,9 @@ function prepare(database: SqliteDatabase) {
   const db = database.connection;
   return {
     insertEvent: db.prepare(
-      // Positional parameters: named ones cost a property lookup each, per event.
-      'INSERT INTO call_events (call_id, created_at, data) VALUES (?, ?, ?) RETURNING id',
+      // Positional parameters: named ones cost a property lookup each, per event. The id comes
+      // from lastInsertRowid: RETURNING builds and drops a temporary table per row.
+      'INSERT INTO call_events (call_id, created_at, data) VALUES (?, ?, ?)',
     ),
     upsertExpiry: db.prepare(`
       INSERT INTO call_event_expiry (call_id, expires_after) VALUES (?, ?)

@@ -34,6 +34,12 @@ const { values } = parseArgs({
     'server-log': { type: 'string', default: '' },
     /** `off` measures processed calls without their WAV recordings (the default records). */
     recording: { type: 'string', default: 'on' },
+    /**
+     * Each N is measured this many times, the modes alternating (parked, processed, parked, ...);
+     * a summary gives the median µs/packet of each mode and their ratio. On a shared VM a mode's
+     * figure moves by ±15 % between runs minutes apart, so one round's ratio says little.
+     */
+    rounds: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -45,6 +51,7 @@ const seconds = Number(values.seconds);
 const warmupSeconds = Number(values['warmup-seconds']);
 const inviteRate = Number(values['invite-rate']);
 const portBase = Number(values['port-base']);
+const rounds = Math.max(1, Math.trunc(Number(values.rounds)));
 const here = new URL('.', import.meta.url);
 const hookPath = new URL('../../examples/hooks/park-all.mjs', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,6 +61,8 @@ type Generator = Child<GeneratorCommand, GeneratorReply>;
 
 export interface Figures {
   calls: number;
+  /** Which of `--rounds` this is (1-based). */
+  round: number;
   mode: ServerMode;
   generators: number;
   mediaWorkers: number;
@@ -107,7 +116,7 @@ async function measure(
   mode: ServerMode,
   generatorCount: number,
   perCallSegmentRate: number,
-): Promise<Figures> {
+): Promise<Omit<Figures, 'round'>> {
   const dataDir = mkdtempSync(join(tmpdir(), `callscribe-capacity-${mode}-`));
   // Four ports per call (two streams, RTP and RTCP), with room for the cursor to move on.
   const rtpMax = portBase + Math.max(4 * calls * 2, 400) - 1;
@@ -169,7 +178,7 @@ async function measure(
     }
     const setupMs = placed.flatMap((p) => p.setupMs);
     const reached = s1.callsByState[mode === 'parked' ? 'PENDING' : 'PROCESSING'] ?? 0;
-    const figures: Figures = {
+    const figures: Omit<Figures, 'round'> = {
       calls,
       mode,
       generators: generatorCount,
@@ -215,19 +224,79 @@ const perCallSegmentRate = await expectedSegmentsPerCallSecond();
 console.log(
   `machine: ${availableParallelism()} cores, Node ${process.version}; expected segment events per call: ${perCallSegmentRate.toFixed(3)}/s`,
 );
+interface Summary {
+  calls: number;
+  generators: number;
+  rounds: number;
+  /** Median µs/packet per mode over the rounds, with the lowest and highest. */
+  microsPerPacket: Partial<Record<ServerMode, { median: number; min: number; max: number }>>;
+  /** Median processed ÷ median parked. */
+  ratioOfMedians: number | null;
+}
+
 const results: Figures[] = [];
+const summaries: Summary[] = [];
 for (const generatorCount of generatorCounts) {
   for (const calls of callCounts) {
-    const byMode: Partial<Record<ServerMode, Figures>> = {};
-    for (const mode of modes) {
-      const figures = await measure(calls, mode, generatorCount, perCallSegmentRate);
-      byMode[mode] = figures;
-      results.push(figures);
-      if (!values.json) printRow(figures, byMode.parked);
+    const runs: Figures[] = [];
+    for (let r = 1; r <= rounds; r++) {
+      const byMode: Partial<Record<ServerMode, Figures>> = {};
+      for (const mode of modes) {
+        const figures = {
+          ...(await measure(calls, mode, generatorCount, perCallSegmentRate)),
+          round: r,
+        };
+        byMode[mode] = figures;
+        runs.push(figures);
+        if (!values.json) printRow(figures, byMode.parked);
+      }
+    }
+    results.push(...runs);
+    if (rounds > 1) {
+      const summary = summarize(calls, generatorCount, runs);
+      summaries.push(summary);
+      if (!values.json) printSummary(summary);
     }
   }
 }
-if (values.json) console.log(JSON.stringify(results, null, 2));
+if (values.json)
+  console.log(JSON.stringify(rounds > 1 ? { results, summaries } : results, null, 2));
+
+function summarize(calls: number, generators: number, runs: Figures[]): Summary {
+  const microsPerPacket: Summary['microsPerPacket'] = {};
+  for (const mode of modes) {
+    const values = runs.filter((f) => f.mode === mode).map((f) => f.cpuMicrosPerPacket);
+    if (values.length === 0) continue;
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length / 2;
+    const median =
+      sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    microsPerPacket[mode] = { median: round(median, 2), min: sorted[0]!, max: sorted.at(-1)! };
+  }
+  const parked = microsPerPacket.parked?.median;
+  const processed = microsPerPacket.processed?.median;
+  return {
+    calls,
+    generators,
+    rounds,
+    microsPerPacket,
+    ratioOfMedians:
+      parked !== undefined && processed !== undefined && parked > 0
+        ? round(processed / parked, 2)
+        : null,
+  };
+}
+
+function printSummary(s: Summary): void {
+  const modeText = Object.entries(s.microsPerPacket)
+    .map(([mode, m]) => `${mode} ${m.median} (${m.min}–${m.max})`)
+    .join(', ');
+  const ratio =
+    s.ratioOfMedians === null ? '' : `; ratio of medians ${s.ratioOfMedians.toFixed(2)}x`;
+  console.log(
+    `N=${s.calls} gen=${s.generators} over ${s.rounds} rounds: median µs/packet ${modeText}${ratio}`,
+  );
+}
 
 function printRow(f: Figures, parked: Figures | undefined): void {
   const ratio =

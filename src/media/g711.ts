@@ -63,6 +63,34 @@ function buildPairs(table: Readonly<Int16Array>): Int32Array {
   return pairs;
 }
 
+/**
+ * The pair table of `table` (one of the two laws), or undefined on a big-endian machine: for a
+ * decoder that writes pairs into 32-bit words of its own (`decodeG711Pairs`).
+ */
+export function g711PairTable(table: Readonly<Int16Array>): Int32Array | undefined {
+  return LITTLE_ENDIAN ? pairTable(table) : undefined;
+}
+
+/**
+ * Decodes `length` bytes of `src` into `words` from word `wordOffset` (two samples a word, as
+ * `g711PairTable` packs them); an odd last byte goes to `dst` (the same memory as 16-bit
+ * samples), at sample `2 * wordOffset + length - 1`. No view is made per call.
+ */
+export function decodeG711Pairs(
+  table: Readonly<Int16Array>,
+  pairs: Int32Array,
+  src: Uint8Array,
+  length: number,
+  words: Int32Array,
+  wordOffset: number,
+  dst: Int16Array,
+): void {
+  const whole = length >> 1;
+  for (let i = 0; i < whole; i++)
+    words[wordOffset + i] = pairs[src[2 * i]! | (src[2 * i + 1]! << 8)]!;
+  if ((length & 1) !== 0) dst[2 * wordOffset + length - 1] = table[src[length - 1]!]!;
+}
+
 /** Decodes `length` bytes of `src` from `srcOffset` into `dst` from `dstOffset`. */
 export function decodeG711Into(
   table: Readonly<Int16Array>,

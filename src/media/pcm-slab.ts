@@ -13,25 +13,52 @@
 export class PcmSlab {
   readonly #slabSamples: number;
   #slab: Int16Array;
+  #words: Int32Array;
   #used = 0;
 
   constructor(slabSamples = 2048) {
-    this.#slabSamples = slabSamples;
+    this.#slabSamples = slabSamples - (slabSamples % 2);
     this.#slab = new Int16Array(0);
+    this.#words = new Int32Array(0);
+  }
+
+  /** The slab as samples, for `place`'s offsets (empty until the first region is placed). */
+  get samples(): Int16Array {
+    return this.#slab;
+  }
+
+  /** The same slab as 32-bit words (two samples each), for writers that fill pairs. */
+  get words(): Int32Array {
+    return this.#words;
+  }
+
+  /**
+   * Reserves `samples` of the slab and returns where they start (an even sample, so a whole
+   * number of words), or -1 when the request is too big for the slab (the caller then makes an
+   * array of its own).
+   */
+  place(samples: number): number {
+    const wanted = Math.max(0, samples);
+    // Big requests (seconds of concealment, long frames) get arrays of their own.
+    if (wanted > this.#slabSamples / 4) return -1;
+    const span = wanted + (wanted % 2);
+    if (this.#used + span > this.#slab.length) {
+      if (this.#slab.length === 0) {
+        this.#slab = new Int16Array(this.#slabSamples);
+        this.#words = new Int32Array(this.#slab.buffer);
+      }
+      this.#used = 0;
+    }
+    const at = this.#used;
+    this.#used += span;
+    return at;
   }
 
   /** `samples` to be overwritten whole by the caller (they hold old audio). */
   take(samples: number): Int16Array {
     const wanted = Math.max(0, samples);
-    // Big requests (seconds of concealment, long frames) get arrays of their own.
-    if (wanted > this.#slabSamples / 4) return new Int16Array(wanted);
-    if (this.#used + wanted > this.#slab.length) {
-      if (this.#slab.length === 0) this.#slab = new Int16Array(this.#slabSamples);
-      this.#used = 0;
-    }
-    const out = this.#slab.subarray(this.#used, this.#used + wanted);
-    this.#used += wanted;
-    return out;
+    const at = this.place(wanted);
+    return at < 0 ? new Int16Array(wanted) : this.#slab.subarray(at, at + wanted);
   }
 
   /** `samples` of silence. */

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ALAW_TO_PCM16, ULAW_TO_PCM16, decodeG711, decodeG711Into } from '../../src/media/g711.js';
+import { pcmaDecoderFactory, pcmuDecoderFactory } from '../../src/media/g711-decoder.js';
 import { commandWorks, requireTool } from '../support/tools.js';
 
 const sox = requireTool('sox', () => commandWorks('sox', ['--version']));
@@ -90,4 +91,25 @@ describe.skipIf(!sox.available)('g711 decode is bit-exact with sox', () => {
     expect(mine.length).toBe(reference.length);
     expect(Buffer.from(mine.buffer).equals(Buffer.from(reference.buffer))).toBe(true);
   });
+});
+
+describe('the G.711 decoders write pairs into their slab with the same samples', () => {
+  for (const [factory, table] of [
+    [pcmuDecoderFactory, ULAW_TO_PCM16],
+    [pcmaDecoderFactory, ALAW_TO_PCM16],
+  ] as const) {
+    it(`${factory.codec.name}: packets of even and odd lengths, past the slab's wrap`, () => {
+      const decoder = factory.create();
+      let code = 0;
+      for (let k = 0; k < 60; k++) {
+        const length = [160, 161, 80, 7, 240][k % 5]!;
+        // A payload at an odd offset of its buffer, as inside an RTP datagram.
+        const packet = new Uint8Array(length + 13);
+        for (let i = 0; i < length; i++) packet[13 + i] = code++ & 0xff;
+        const payload = packet.subarray(13);
+        const pcm = decoder.decode(payload);
+        expect([...pcm]).toEqual([...Int16Array.from(payload, (c) => table[c]!)]);
+      }
+    });
+  }
 });

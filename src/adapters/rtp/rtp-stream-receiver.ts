@@ -81,6 +81,8 @@ export class RtpStreamReceiver {
    * one before, and two Map lookups per packet showed in profiles at hundreds of calls.
    */
   #cachedPayloadType = -1;
+  #cachedKindPayloadType = -1;
+  #cachedKind: StreamPayload['kind'] | 'comfort-noise' | undefined;
   #cachedDecoder: AudioDecoder | null = null;
   #cachedCounter = { packets: 0 };
 
@@ -120,6 +122,7 @@ export class RtpStreamReceiver {
     }
     this.#payloads = format.payloads;
     this.#cachedPayloadType = -1;
+    this.#cachedKindPayloadType = -1;
     if (this.#converter?.targetRateHz !== format.outputRateHz)
       this.#converter = new FrameRateConverter(format.outputRateHz);
     this.#onFrame = onFrame;
@@ -177,9 +180,14 @@ export class RtpStreamReceiver {
       return;
     }
     const pt = packet.payloadType;
-    const kind =
-      payloads.get(pt)?.kind ??
-      (pt === COMFORT_NOISE_STATIC_PAYLOAD_TYPE ? 'comfort-noise' : undefined);
+    let kind = this.#cachedKind;
+    if (pt !== this.#cachedKindPayloadType) {
+      kind =
+        payloads.get(pt)?.kind ??
+        (pt === COMFORT_NOISE_STATIC_PAYLOAD_TYPE ? 'comfort-noise' : undefined);
+      this.#cachedKindPayloadType = pt;
+      this.#cachedKind = kind;
+    }
     if (kind === undefined) {
       this.#drops.count('unknown-payload-type');
       return;
@@ -241,6 +249,7 @@ export class RtpStreamReceiver {
     for (const decoder of this.#decoders.values()) decoder.close();
     this.#decoders.clear();
     this.#cachedPayloadType = -1;
+    this.#cachedKindPayloadType = -1;
     this.#cachedDecoder = null;
     this.#payloads = null;
     this.#window = [];

@@ -92,10 +92,10 @@ export class SqliteDatabase implements HealthSource {
       connection.pragma('journal_mode = WAL');
       // NORMAL is durable against process crashes in WAL mode; only an OS crash can lose the last commit.
       connection.pragma('synchronous = NORMAL');
-      // A checkpoint every 4,000 WAL pages (16 MB) rather than SQLite's 1,000: at a thousand calls'
-      // transcript events the default checkpointed three times a second, on the main thread, each
-      // copying back pages the next second rewrites; measured (docs/benchmarks.md) 30 → 22 µs of
-      // CPU per event and the 99th-percentile commit 26 → 8 ms.
+      // A checkpoint every 4,000 WAL pages (16 MB) rather than SQLite's 1,000: at 500 calls'
+      // transcript events the default checkpointed several times a second, on the main thread,
+      // each copying back pages the next second rewrites. bench/event-store/sqlite-checkpoint.ts:
+      // 0.87x the CPU per event, 99th-percentile commit 10.7 → 0.5 ms (docs/benchmarks.md).
       connection.pragma('wal_autocheckpoint = 4000');
       connection.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
       migrate(connection);

@@ -6,6 +6,8 @@ import type { CallPipeline, CallPipelineFactory } from '../ports/call-pipeline.j
 import type { CallRecorder } from '../ports/call-recorder.js';
 import { RecordingFeed } from './recording-feed.js';
 
+const QUIET_CHUNKS_BEFORE_FLUSH = 2;
+
 export interface LocalCallAudioDeps {
   pipelines: CallPipelineFactory;
   recorder: CallRecorder;
@@ -34,6 +36,14 @@ export class LocalCallAudio implements CallAudio {
   // Per channel as two fields: a record indexed by channel makes a megamorphic keyed load.
   readonly #caller: FrameChunker | undefined;
   readonly #agent: FrameChunker | undefined;
+  /**
+   * Chunks the other side handed on since this side's last frame. A side that goes quiet (held,
+   * its stream stopped) must not keep its last partial chunk until it resumes: the recording
+   * would place that audio after the pause. Two chunks on, it goes (well inside the recording's
+   * half-second skew window).
+   */
+  #callerQuietChunks = 0;
+  #agentQuietChunks = 0;
   #flowing = false;
   #finished: Promise<string | undefined> | undefined;
 
@@ -49,8 +59,14 @@ export class LocalCallAudio implements CallAudio {
     });
     const chunkMs = deps.chunkMs ?? 0;
     if (chunkMs > 0) {
-      this.#caller = new FrameChunker(chunkMs, (frame) => this.#deliver('CALLER', frame));
-      this.#agent = new FrameChunker(chunkMs, (frame) => this.#deliver('AGENT', frame));
+      this.#caller = new FrameChunker(chunkMs, (frame) => {
+        this.#deliver('CALLER', frame);
+        this.#chunkDelivered('CALLER');
+      });
+      this.#agent = new FrameChunker(chunkMs, (frame) => {
+        this.#deliver('AGENT', frame);
+        this.#chunkDelivered('AGENT');
+      });
     }
   }
 
@@ -86,8 +102,20 @@ export class LocalCallAudio implements CallAudio {
   audio(channel: Channel, frame: AudioFrame): void {
     if (!this.#flowing) return;
     const chunker = channel === 'CALLER' ? this.#caller : this.#agent;
-    if (chunker === undefined) this.#deliver(channel, frame);
-    else chunker.push(frame);
+    if (chunker === undefined) {
+      this.#deliver(channel, frame);
+      return;
+    }
+    if (channel === 'CALLER') this.#callerQuietChunks = 0;
+    else this.#agentQuietChunks = 0;
+    chunker.push(frame);
+  }
+
+  /** A chunk of `channel` went on: the other side, if quiet that long, hands on what it holds. */
+  #chunkDelivered(channel: Channel): void {
+    if (channel === 'CALLER') {
+      if (++this.#agentQuietChunks === QUIET_CHUNKS_BEFORE_FLUSH) this.#agent?.flush();
+    } else if (++this.#callerQuietChunks === QUIET_CHUNKS_BEFORE_FLUSH) this.#caller?.flush();
   }
 
   /** Held audio goes on now (what follows must not overtake it). */

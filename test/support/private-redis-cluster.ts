@@ -88,25 +88,44 @@ export class PrivateRedisCluster {
     }
   }
 
-  /** The primary that serves `key`'s hash slot, as a running node sees it. */
-  async nodeFor(key: string): Promise<PrivateRedis> {
-    const running = this.nodes.find((n) => n.running);
-    if (!running) throw new Error('no node of the cluster is running');
-    const probe = new Redis(running.url);
-    try {
-      const slot = Number(await probe.call('CLUSTER', 'KEYSLOT', key));
-      const ranges = (await probe.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
-      const owner = ranges.find(([from, to]) => slot >= from && slot <= to);
-      const node = this.nodes.find((n) => n.port === owner?.[2][1]);
-      if (!node) throw new Error(`no node serves slot ${slot}`);
-      return node;
-    } finally {
-      probe.disconnect();
+  /**
+   * The running primary that serves `key`'s hash slot. Right after a failover, a node the news
+   * has not reached by gossip yet still names the dead primary: the nodes are asked in turn
+   * until one names a running node (up to `timeoutMs`).
+   */
+  async nodeFor(key: string, timeoutMs = 10_000): Promise<PrivateRedis> {
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      const running = this.nodes.filter((n) => n.running);
+      const asked = running[attempt % Math.max(1, running.length)];
+      if (!asked) throw new Error('no node of the cluster is running');
+      const node = await slotOwner(asked, key, this.nodes);
+      if (node?.running) return node;
+      if (Date.now() > deadline)
+        throw new Error(`no running node serves ${key}'s slot (asked :${asked.port})`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
   async destroy(): Promise<void> {
     for (const node of this.nodes) await node.destroy();
+  }
+}
+
+/** The node `asked` names as the primary of `key`'s slot. */
+async function slotOwner(
+  asked: PrivateRedis,
+  key: string,
+  nodes: readonly PrivateRedis[],
+): Promise<PrivateRedis | undefined> {
+  const probe = new Redis(asked.url);
+  try {
+    const slot = Number(await probe.call('CLUSTER', 'KEYSLOT', key));
+    const ranges = (await probe.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+    const owner = ranges.find(([from, to]) => slot >= from && slot <= to);
+    return nodes.find((n) => n.port === owner?.[2][1]);
+  } finally {
+    probe.disconnect();
   }
 }
 

@@ -37,7 +37,7 @@ export function g711Table(codec: G711Codec): Readonly<Int16Array> {
 // Pairs are read and written as 16- and 32-bit words, which puts the first code and sample in
 // the low half only on little-endian machines; others take the byte loop.
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-/** Below this many bytes the two views cost more than the pair loop saves. */
+/** Below this many bytes the views cost more than the pair loop saves. */
 const PAIR_MIN_BYTES = 16;
 let ulawPairs: Int32Array | undefined;
 let alawPairs: Int32Array | undefined;
@@ -100,21 +100,23 @@ export function decodeG711Into(
   dst: Int16Array,
   dstOffset: number,
 ): void {
-  const srcByte = src.byteOffset + srcOffset;
   const dstByte = dst.byteOffset + 2 * dstOffset;
+  // Only the destination needs word alignment: decodeG711Pairs reads the codes byte by byte.
   const pairs =
-    LITTLE_ENDIAN && length >= PAIR_MIN_BYTES && srcByte % 2 === 0 && dstByte % 4 === 0
-      ? pairTable(table)
-      : undefined;
+    LITTLE_ENDIAN && length >= PAIR_MIN_BYTES && dstByte % 4 === 0 ? pairTable(table) : undefined;
   if (pairs === undefined) {
     for (let i = 0; i < length; i++) dst[dstOffset + i] = table[src[srcOffset + i]!]!;
     return;
   }
-  const words = length >> 1;
-  const codes = new Uint16Array(src.buffer, srcByte, words);
-  const samples = new Int32Array(dst.buffer, dstByte, words);
-  for (let i = 0; i < words; i++) samples[i] = pairs[codes[i]!]!;
-  if ((length & 1) !== 0) dst[dstOffset + length - 1] = table[src[srcOffset + length - 1]!]!;
+  decodeG711Pairs(
+    table,
+    pairs,
+    src.subarray(srcOffset, srcOffset + length),
+    length,
+    new Int32Array(dst.buffer, dstByte, length >> 1),
+    0,
+    dst.subarray(dstOffset, dstOffset + length),
+  );
 }
 
 export function decodeG711(codec: G711Codec, src: Uint8Array): Int16Array {

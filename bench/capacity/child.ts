@@ -9,9 +9,9 @@ export class Child<C, R extends { type: string }> {
   readonly #queue: R[] = [];
   readonly #waiters: ((reply: R) => void)[] = [];
 
-  constructor(script: URL, args: string[]) {
+  constructor(script: URL, args: string[], nodeArgs: readonly string[] = []) {
     this.proc = fork(script.pathname, args, {
-      execArgv: ['--import', 'tsx'],
+      execArgv: [...nodeArgs, '--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.proc.on('message', (reply: R) => {

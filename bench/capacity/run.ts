@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,11 @@ const { values } = parseArgs({
      */
     rounds: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
+    /**
+     * Extra Node.js flags for the server process, space-separated: `--perf-basic-prof` lets
+     * `perf record -p <pid>` name JavaScript frames (docs/benchmarks.md, "Profiling").
+     */
+    'server-node-args': { type: 'string', default: '' },
   },
 });
 const list = (raw: string) => raw.split(',').filter((s) => s.trim() !== '');
@@ -51,6 +57,7 @@ const seconds = Number(values.seconds);
 const warmupSeconds = Number(values['warmup-seconds']);
 const inviteRate = Number(values['invite-rate']);
 const portBase = Number(values['port-base']);
+const serverNodeArgs = list(values['server-node-args'].replaceAll(' ', ','));
 const rounds = Math.max(1, Math.trunc(Number(values.rounds)));
 const here = new URL('.', import.meta.url);
 const hookPath = new URL('../../examples/hooks/park-all.mjs', import.meta.url).pathname;
@@ -120,16 +127,21 @@ async function measure(
   const dataDir = mkdtempSync(join(tmpdir(), `callscribe-capacity-${mode}-`));
   // Four ports per call (two streams, RTP and RTCP), with room for the cursor to move on.
   const rtpMax = portBase + Math.max(4 * calls * 2, 400) - 1;
-  const server: Server = new Child(new URL('server.ts', here), [
-    mode,
-    dataDir,
-    String(portBase),
-    String(rtpMax),
-    values['media-workers'],
-    hookPath,
-    values['server-log'],
-    values.recording,
-  ]);
+  const server: Server = new Child(
+    new URL('server.ts', here),
+    [
+      mode,
+      dataDir,
+      String(portBase),
+      String(rtpMax),
+      values['media-workers'],
+      hookPath,
+      values['server-log'],
+      values.recording,
+    ],
+    serverNodeArgs,
+  );
+  if (serverNodeArgs.length > 0) console.error(`N=${calls} ${mode}: server pid ${server.proc.pid}`);
   const generators: Generator[] = [];
   try {
     const ready = await server.next('ready');
@@ -167,6 +179,9 @@ async function measure(
     const s2 = await server.ask({ type: 'sample' }, 'sample');
     await Promise.all(generators.map((g) => g.ask({ type: 'hangup' }, 'hung-up')));
     const stopped = await server.ask({ type: 'stop' }, 'stopped');
+    // The server exits by itself once stopped; waiting lets it write what its Node flags ask for
+    // (a `--cpu-prof` profile is written at exit, never on a kill).
+    await Promise.race([once(server.proc, 'exit'), sleep(10_000)]);
 
     const windowS = (s1.atMs - s0.atMs) / 1000;
     const packets = s1.rtpPackets - s0.rtpPackets;

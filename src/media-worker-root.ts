@@ -6,13 +6,10 @@ import { ForwardedMetrics } from './adapters/media-workers/forwarded-metrics.js'
 import { MediaWorkerHost } from './adapters/media-workers/media-worker-host.js';
 import type { FromMediaWorker } from './adapters/media-workers/media-worker-protocol.js';
 import type { MediaWorkerData } from './adapters/media-workers/worker-media-sessions.js';
-import { WavCallRecorder } from './adapters/recording/wav-call-recorder.js';
 import { loadSrtpMedia } from './adapters/srtp/load-srtp-library.js';
 import { UdpMediaSessions } from './adapters/rtp/udp-media-sessions.js';
-import { createSpeechEngine } from './adapters/speech/create-speech-engine.js';
-import { LocalCallAudioFactory } from './app/local-call-audio.js';
-import { TranscriptionPipelineFactory } from './app/transcription-pipeline.js';
 import { CodecRegistry } from './media/codec-registry.js';
+import { buildMediaWorkerCallAudio } from './media-worker-call-audio.js';
 import { EventLoopMonitor } from './observability/event-loop-monitor.js';
 import { createLogger } from './observability/logger.js';
 
@@ -48,50 +45,19 @@ try {
     codecs: { registry, preference: config.sipCodecs },
     srtp,
   });
-  const engine = await createSpeechEngine(config, log.child({ component: 'engine' }));
-  const fallbackEngine = config.engineFallback
-    ? await createSpeechEngine(
-        { ...config, engine: config.engineFallback },
-        log.child({ component: 'engine', role: 'fallback' }),
-      )
-    : undefined;
-  const pipelines = new TranscriptionPipelineFactory({
-    engine,
-    ...(fallbackEngine ? { fallbackEngine } : {}),
-    log,
-    metrics: {
-      engineGaps: metrics.counter('engineGaps'),
-      segmentLatencyMs: metrics.histogram('segmentLatencyMs'),
-      engineFailovers: metrics.counter('engineFailovers'),
-    },
-    config,
-  });
-  const recorder = new WavCallRecorder({
-    dataDir: config.dataDir,
-    log: log.child({ component: 'recorder' }),
-    flushMs: config.recordingFlushMs,
-    metrics: { recordingFailures: metrics.counter('recordingFailures') },
-  });
+  const callAudio = await buildMediaWorkerCallAudio(config, { log, metrics });
   new MediaWorkerHost({
     index: data.index,
     peers: data.peers,
     channel: port,
     sessions,
     codecs: registry,
-    audio: new LocalCallAudioFactory({
-      pipelines,
-      recorder,
-      recordCalls: config.recordCalls,
-      chunkMs: config.audioChunkMs,
-    }),
+    audio: callAudio.audio,
     monitor: new EventLoopMonitor(),
     metrics,
-    health: [recorder],
+    health: [callAudio.recorder],
     log,
-    closeResources: async () => {
-      await engine.close();
-      await fallbackEngine?.close();
-    },
+    closeResources: () => callAudio.close(),
   });
   send({ type: 'ready' });
   log.info(

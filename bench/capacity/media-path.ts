@@ -6,13 +6,10 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadCodecs } from '../../src/adapters/codecs/load-codecs.js';
 import { ForwardedMetrics } from '../../src/adapters/media-workers/forwarded-metrics.js';
-import { WavCallRecorder } from '../../src/adapters/recording/wav-call-recorder.js';
 import { DropCounter } from '../../src/adapters/rtp/drop-counter.js';
 import { RtpStreamReceiver } from '../../src/adapters/rtp/rtp-stream-receiver.js';
-import { createSpeechEngine } from '../../src/adapters/speech/create-speech-engine.js';
-import { LocalCallAudioFactory } from '../../src/app/local-call-audio.js';
-import { TranscriptionPipelineFactory } from '../../src/app/transcription-pipeline.js';
 import { loadConfig } from '../../src/config/load.js';
+import { buildMediaWorkerCallAudio } from '../../src/media-worker-call-audio.js';
 import type { Channel } from '../../src/domain/call.js';
 import { sampleCall } from '../../test/support/sample-call.js';
 
@@ -22,8 +19,8 @@ import { sampleCall } from '../../test/support/sample-call.js';
  * server pays around it (the kernel's UDP receive, Node's datagram objects, other threads, a
  * machine shared with the load generator). N calls, two PCMU streams each, paced in real time
  * (one packet per stream every 20 ms, from the sample call), through the real classes the media
- * worker composes (RtpStreamReceiver, LocalCallAudio, the transcription pipeline with the fake
- * engine, the WAV recorder), in three variants, each in a fresh process, alternating by round:
+ * worker composes (RtpStreamReceiver, and what `buildMediaWorkerCallAudio` builds for a worker:
+ * the transcription pipeline with the fake engine, the WAV recorder), in three variants, each in a fresh process, alternating by round:
  *
  * - `receiver`: RTP header, reordering, G.711 decode; frames go nowhere (the baseline);
  * - `transcribed`: and chunking, the transcription pipeline, the fake engine, its segments;
@@ -79,27 +76,8 @@ async function runVariant(variant: Variant): Promise<Measured> {
   const metrics = new ForwardedMetrics();
   const pcmu = loadCodecs().factories.find((f) => f.codec.name === 'PCMU');
   if (pcmu === undefined) throw new Error('no PCMU decoder');
-  const engine = await createSpeechEngine(config, log);
-  const factory = new LocalCallAudioFactory({
-    pipelines: new TranscriptionPipelineFactory({
-      engine,
-      log,
-      metrics: {
-        engineGaps: metrics.counter('engineGaps'),
-        segmentLatencyMs: metrics.histogram('segmentLatencyMs'),
-        engineFailovers: metrics.counter('engineFailovers'),
-      },
-      config,
-    }),
-    recorder: new WavCallRecorder({
-      dataDir,
-      log,
-      flushMs: config.recordingFlushMs,
-      metrics: { recordingFailures: metrics.counter('recordingFailures') },
-    }),
-    recordCalls: recorded,
-    chunkMs: config.audioChunkMs,
-  });
+  // The child exits after its one variant: its calls and engine are never closed (the directory goes).
+  const { audio: factory } = await buildMediaWorkerCallAudio(config, { log, metrics });
   const samples = new URL('../../samples/support-call/', import.meta.url).pathname;
   const audio: Record<Channel, Buffer> = {
     CALLER: readFileSync(join(samples, 'caller.pcmu')),

@@ -45,7 +45,9 @@ class PerPacketWriter implements RecordingWriter {
     const bytes = Buffer.from(ready.buffer, ready.byteOffset, ready.byteLength);
     const at = this.#offset;
     this.#offset += bytes.length;
-    this.#chain = this.#chain.then(async () => (await this.#handle).write(bytes, 0, bytes.length, at));
+    this.#chain = this.#chain.then(async () =>
+      (await this.#handle).write(bytes, 0, bytes.length, at),
+    );
   }
   async close(): Promise<string | undefined> {
     await this.#chain;

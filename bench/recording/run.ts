@@ -89,7 +89,8 @@ function syscallWrites(args: string[], packetsPerSecond: number): number | undef
 
 const straceAvailable =
   values.strace === true && spawnSync('strace', ['-V'], { encoding: 'utf8' }).status === 0;
-if (values.strace && !straceAvailable) console.warn('SKIPPED: strace not found; syscalls not counted');
+if (values.strace && !straceAvailable)
+  console.warn('SKIPPED: strace not found; syscalls not counted');
 
 const load0 = loadavg();
 const results: Result[] = [];

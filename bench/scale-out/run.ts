@@ -174,10 +174,7 @@ async function measure(redisUrl: string, redisCluster: boolean): Promise<Figures
       return Math.round(sent / ((Date.now() - t0) / 1000));
     };
     // Unmeasured first: connections to every shard, script caches and the JIT warm up.
-    await throughput(
-      (i) => ({ baseUrl: nodes[i % 2]!.baseUrl, callId: at(calls, i).callId }),
-      1,
-    );
+    await throughput((i) => ({ baseUrl: nodes[i % 2]!.baseUrl, callId: at(calls, i).callId }), 1);
     const oneNode = await throughput((i) => ({ baseUrl: a!.baseUrl, callId: at(ofA, i).callId }));
     const twoNodesOwnIngress = await throughput((i) =>
       i % 2 === 0

@@ -27,7 +27,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8'));
     } catch (cause) {
-      throw new AppError('CONFIG_INVALID', `cannot read config file ${file}: ${(cause as Error).message}`, { cause });
+      throw new AppError(
+        'CONFIG_INVALID',
+        `cannot read config file ${file}: ${(cause as Error).message}`,
+        { cause },
+      );
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new AppError('CONFIG_INVALID', `config file ${file} must hold a JSON object`);
@@ -49,7 +53,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
       ? []
       : result.error.issues.map((i) => {
           const key = String(i.path[0] ?? '');
-          const where = key in configSchema.shape ? `${key} (${envNameFor(key)})` : i.path.join('.');
+          const where =
+            key in configSchema.shape ? `${key} (${envNameFor(key)})` : i.path.join('.');
           return `${where}${i.path.length > 1 ? '.' + i.path.slice(1).join('.') : ''}: ${i.message}`;
         })),
   ];

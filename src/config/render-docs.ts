@@ -8,7 +8,8 @@ export function renderConfigurationDoc(): string {
     const schema = field as z.ZodType;
     const description = schema.description ?? '';
     const parsed = configSchema.shape[key as keyof typeof configSchema.shape].safeParse(undefined);
-    const fallback = parsed.success && parsed.data !== undefined ? `\`${formatDefault(parsed.data)}\`` : '—';
+    const fallback =
+      parsed.success && parsed.data !== undefined ? `\`${formatDefault(parsed.data)}\`` : '—';
     return `| \`${key}\` | \`${envNameFor(key)}\` | ${fallback} | ${description.replace(/\|/g, '\\|')} |`;
   });
   return [

@@ -18,8 +18,7 @@ export interface AdmissionLoad {
 export type OverloadReason = 'calls' | 'lag' | 'cpu';
 
 export type Admission =
-  | { admit: true }
-  | { admit: false; reasons: OverloadReason[]; retryAfterS: number };
+  { admit: true } | { admit: false; reasons: OverloadReason[]; retryAfterS: number };
 
 /**
  * Whether a new call may be taken. Every limit is checked (not only the first one hit), so

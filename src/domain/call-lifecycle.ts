@@ -74,10 +74,18 @@ export function pauseProcessing(
   if (call.state === 'ENDED' || isEnding(call)) return err(endedError(call));
   if (call.state === 'PAUSED') return ok({ call, outcome: 'already-paused' });
   if (call.state === 'PENDING') {
-    return err(new AppError('INVALID_TRANSITION', 'call is not being processed', { details: { state: call.state } }));
+    return err(
+      new AppError('INVALID_TRANSITION', 'call is not being processed', {
+        details: { state: call.state },
+      }),
+    );
   }
   return ok({
-    call: { ...call, state: 'PAUSED', processedMsBeforePause: call.processedMsBeforePause + processedMs },
+    call: {
+      ...call,
+      state: 'PAUSED',
+      processedMsBeforePause: call.processedMsBeforePause + processedMs,
+    },
     outcome: 'paused',
   });
 }
@@ -88,9 +96,15 @@ export function updateAgent(call: CallData, agentId: string): Result<CallData, A
 }
 
 /** Ends a call in one step (a call refused at set-up: nothing to publish first). */
-export function endCall(call: CallData, reason: string, nowIso: string): Result<CallData, AppError> {
+export function endCall(
+  call: CallData,
+  reason: string,
+  nowIso: string,
+): Result<CallData, AppError> {
   if (call.state === 'ENDED') {
-    return err(new AppError('INVALID_TRANSITION', 'call already ended', { details: { state: call.state } }));
+    return err(
+      new AppError('INVALID_TRANSITION', 'call already ended', { details: { state: call.state } }),
+    );
   }
   return ok({ ...call, state: 'ENDED', callStreamingEndTime: nowIso, endReason: reason });
 }
@@ -110,7 +124,9 @@ export function beginEnding(
   nowIso: string,
 ): Result<CallData, AppError> {
   if (call.state === 'ENDED') {
-    return err(new AppError('INVALID_TRANSITION', 'call already ended', { details: { state: call.state } }));
+    return err(
+      new AppError('INVALID_TRANSITION', 'call already ended', { details: { state: call.state } }),
+    );
   }
   if (isEnding(call)) return ok(call);
   return ok({ ...call, endReason: reason, callStreamingEndTime: nowIso });
@@ -119,7 +135,9 @@ export function beginEnding(
 /** The second step: its last events are stored, so the call is ENDED. */
 export function completeEnding(call: CallData, nowIso: string): Result<CallData, AppError> {
   if (call.state === 'ENDED') {
-    return err(new AppError('INVALID_TRANSITION', 'call already ended', { details: { state: call.state } }));
+    return err(
+      new AppError('INVALID_TRANSITION', 'call already ended', { details: { state: call.state } }),
+    );
   }
   return ok({
     ...call,

@@ -11,7 +11,8 @@ export const controlEventTypes: readonly ControlEventType[] = [
   'UPDATE_AGENT',
 ];
 
-export type ControlEventIngress = 'putevents' | 'eventbridge-target' | 'rest' | 'cli' | 'ui' | 'forwarded';
+export type ControlEventIngress =
+  'putevents' | 'eventbridge-target' | 'rest' | 'cli' | 'ui' | 'forwarded';
 
 export interface ControlEvent {
   eventId: string;

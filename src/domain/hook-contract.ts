@@ -39,7 +39,14 @@ export interface HookDecision {
   shouldRecordCall?: boolean;
 }
 
-const stringFields = ['callId', 'agentId', 'fromNumber', 'toNumber', 'metadatajson', 'transcribeLanguageCode'] as const;
+const stringFields = [
+  'callId',
+  'agentId',
+  'fromNumber',
+  'toNumber',
+  'metadatajson',
+  'transcribeLanguageCode',
+] as const;
 const booleanFields = ['shouldProcessCall', 'isCaller', 'shouldRecordCall'] as const;
 
 /**

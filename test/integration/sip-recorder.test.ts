@@ -412,7 +412,7 @@ describe('recorder UAS over real sockets', () => {
     await client.waitFor(isResponse(501, 'FROBNICATE', callId));
   });
 
-  it('answers 503 with the Retry-After of the core\'s refusal, before any set-up work', async () => {
+  it("answers 503 with the Retry-After of the core's refusal, before any set-up work", async () => {
     const client = await tcp();
     const callId = unique('capacity');
     const { contentType, body } = siprecBody();

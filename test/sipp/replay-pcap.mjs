@@ -16,7 +16,7 @@ if (pcap.readUInt32LE(0) !== 0xa1b2c3d4 || pcap.readUInt32LE(20) !== 1) {
   process.exit(2);
 }
 const packets = [];
-for (let at = 24; at + 16 <= pcap.length; ) {
+for (let at = 24; at + 16 <= pcap.length;) {
   const atMs = pcap.readUInt32LE(at) * 1000 + pcap.readUInt32LE(at + 4) / 1000;
   const length = pcap.readUInt32LE(at + 8);
   const frame = pcap.subarray(at + 16, at + 16 + length);

@@ -19,7 +19,10 @@ describe('hook response normalisation (LCA contract)', () => {
       metadatajson: '{"k":1}',
       unknownField: 'x',
     });
-    expect(r).toEqual({ ok: true, value: { agentId: 'a', isCaller: false, metadatajson: '{"k":1}' } });
+    expect(r).toEqual({
+      ok: true,
+      value: { agentId: 'a', isCaller: false, metadatajson: '{"k":1}' },
+    });
   });
 
   it('refuses a reply that is not an object', () => {
@@ -71,15 +74,31 @@ describe('session start', () => {
       metadatajson: '{"key1":"value1"}',
       languageCode: 'fr-CA',
       callProcessingStartTime: '',
-      channelMapping: { callerStreamLabel: '2', agentStreamLabel: '1', swappedByHook: true, rule: 'label-order' },
+      channelMapping: {
+        callerStreamLabel: '2',
+        agentStreamLabel: '1',
+        swappedByHook: true,
+        rule: 'label-order',
+      },
     });
     expect(await h.store.resolveOriginalCallId('call-8')).toBe('MODIFIED-call-8');
-    expect(seen).toMatchObject({ detail: { callId: 'call-8', fromNumber: '+15551230001', isCaller: true, streamingStatus: 'STARTED' } });
-    expect(h.captured.messages()).toContain('hook returned isCaller=false; caller and agent channels swapped');
+    expect(seen).toMatchObject({
+      detail: {
+        callId: 'call-8',
+        fromNumber: '+15551230001',
+        isCaller: true,
+        streamingStatus: 'STARTED',
+      },
+    });
+    expect(h.captured.messages()).toContain(
+      'hook returned isCaller=false; caller and agent channels swapped',
+    );
   });
 
   const failing = {
-    timeout: functionHook((_e, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve({})))),
+    timeout: functionHook(
+      (_e, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve({}))),
+    ),
     thrown: functionHook(async () => {
       throw new Error('boom');
     }),
@@ -103,7 +122,12 @@ describe('session start', () => {
         const line = h.captured.lines.find((l) => l.msg === 'hook failed; applying failure policy');
         expect(line).toMatchObject({
           policy,
-          code: kind === 'timeout' ? 'HOOK_TIMEOUT' : kind === 'thrown' ? 'HOOK_FAILED' : 'HOOK_INVALID_RESPONSE',
+          code:
+            kind === 'timeout'
+              ? 'HOOK_TIMEOUT'
+              : kind === 'thrown'
+                ? 'HOOK_FAILED'
+                : 'HOOK_INVALID_RESPONSE',
         });
       });
     }

@@ -8,7 +8,16 @@ import { renderConfigurationDoc } from '../../src/config/render-docs.js';
 describe('configuration', () => {
   it('has working defaults with an empty environment', () => {
     const config = loadConfig({ env: {} });
-    expect(config).toMatchObject({ httpPort: 8080, dataDir: './data', sipPort: 5060, engine: 'pocketsphinx', hookTimeoutMs: 2000, hookFailurePolicy: 'park', pendingEventTtlMs: 30_000, callTtlMs: 86_400_000 });
+    expect(config).toMatchObject({
+      httpPort: 8080,
+      dataDir: './data',
+      sipPort: 5060,
+      engine: 'pocketsphinx',
+      hookTimeoutMs: 2000,
+      hookFailurePolicy: 'park',
+      pendingEventTtlMs: 30_000,
+      callTtlMs: 86_400_000,
+    });
     expect(config.rtpPorts).toEqual({ min: 40000, max: 40999 });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.rtpPorts)).toBe(true);
@@ -38,18 +47,38 @@ describe('configuration', () => {
   it('reports every problem at once', () => {
     let message = '';
     try {
-      loadConfig({ env: { CALLSCRIBE_HTTP_PORT: 'eighty', CALLSCRIBE_ENGINE: 'whisper', CALLSCRIBE_ACCESS_KEYS: 'nosecret', CALLSCRIBE_RTP_PORTS: '41-40' } });
+      loadConfig({
+        env: {
+          CALLSCRIBE_HTTP_PORT: 'eighty',
+          CALLSCRIBE_ENGINE: 'whisper',
+          CALLSCRIBE_ACCESS_KEYS: 'nosecret',
+          CALLSCRIBE_RTP_PORTS: '41-40',
+        },
+      });
     } catch (error) {
       message = (error as Error).message;
       expect((error as { code?: string }).code).toBe('CONFIG_INVALID');
     }
-    for (const key of ['CALLSCRIBE_HTTP_PORT', 'CALLSCRIBE_ENGINE', 'CALLSCRIBE_ACCESS_KEYS', 'CALLSCRIBE_RTP_PORTS']) expect(message).toContain(key);
+    for (const key of [
+      'CALLSCRIBE_HTTP_PORT',
+      'CALLSCRIBE_ENGINE',
+      'CALLSCRIBE_ACCESS_KEYS',
+      'CALLSCRIBE_RTP_PORTS',
+    ])
+      expect(message).toContain(key);
   });
 
   it('merges a JSON file under the environment and refuses unknown keys', () => {
     const dir = mkdtempSync(join(tmpdir(), 'callscribe-config-'));
     const file = join(dir, 'c.json');
-    writeFileSync(file, JSON.stringify({ httpPort: 7000, sipPort: 5070, sbcProfiles: [{ name: 's', mappingRule: 'label-order', firstLabelIs: 'AGENT' }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        httpPort: 7000,
+        sipPort: 5070,
+        sbcProfiles: [{ name: 's', mappingRule: 'label-order', firstLabelIs: 'AGENT' }],
+      }),
+    );
     const config = loadConfig({ env: { CALLSCRIBE_SIP_PORT: '5080' }, file });
     expect(config.httpPort).toBe(7000);
     expect(config.sipPort).toBe(5080);

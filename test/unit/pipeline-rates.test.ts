@@ -158,7 +158,8 @@ describe('recording rate', () => {
 
   it('writes a wideband call at 16 kHz, resampling narrowband frames of the same call to it', async () => {
     h = await buildAppHarness({ policy: 'process' });
-    const decision = await answeredSession(h.service, 
+    const decision = await answeredSession(
+      h.service,
       newSession({ callId: 'wide', audioSampleRateHz: 16_000 }),
     );
     if (!decision.accepted) throw new Error('refused');

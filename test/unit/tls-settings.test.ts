@@ -67,8 +67,9 @@ describe('certificate settings', () => {
         dataDir: '/tmp/callscribe-tls-settings-test',
       },
     });
+    // Both missing: both named, always in the same order (not whichever read failed first).
     await expect(buildServer(config)).rejects.toThrow(
-      /cannot read the TLS certificate \/nonexistent\/cert\.pem/,
+      /^cannot read the TLS certificate \/nonexistent\/cert\.pem: .*; cannot read the TLS private key \/nonexistent\/key\.pem: /,
     );
   });
 });

@@ -28,24 +28,29 @@ export const TLS_PROTOCOL_RANGE = { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3'
  * createSecureContext verifies. A failure names the file; nothing is half-applied.
  */
 export async function readTlsMaterial(files: TlsFiles): Promise<TlsMaterial> {
-  const read = async (path: string, what: string): Promise<Buffer> => {
+  // Every read is awaited before a failure is reported, and failures are named in this order:
+  // Promise.all would report whichever read failed first, which varies when several do.
+  const failures: (string | undefined)[] = [];
+  let firstCause: unknown;
+  const read = async (index: number, path: string, what: string): Promise<Buffer | undefined> => {
     try {
       return await readFile(path);
     } catch (cause) {
-      throw new AppError(
-        'CONFIG_INVALID',
-        `cannot read the ${what} ${path}: ${(cause as Error).message}`,
-        {
-          cause,
-        },
-      );
+      failures[index] = `cannot read the ${what} ${path}: ${(cause as Error).message}`;
+      firstCause ??= cause;
+      return undefined;
     }
   };
   const [cert, key, ca] = await Promise.all([
-    read(files.certFile, 'TLS certificate'),
-    read(files.keyFile, 'TLS private key'),
-    files.caFile === undefined ? undefined : read(files.caFile, 'TLS CA bundle'),
+    read(0, files.certFile, 'TLS certificate'),
+    read(1, files.keyFile, 'TLS private key'),
+    files.caFile === undefined ? undefined : read(2, files.caFile, 'TLS CA bundle'),
   ]);
+  if (cert === undefined || key === undefined || failures.length > 0) {
+    throw new AppError('CONFIG_INVALID', failures.filter((f) => f !== undefined).join('; '), {
+      cause: firstCause,
+    });
+  }
   let leaf: X509Certificate;
   try {
     leaf = new X509Certificate(cert);

@@ -1,4 +1,3 @@
-import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,8 @@ import { loadConfig } from '../../src/config/load.js';
 import { buildMediaWorkerCallAudio } from '../../src/media-worker-call-audio.js';
 import type { Channel } from '../../src/domain/call.js';
 import { sampleCall } from '../../test/support/sample-call.js';
+import { Child } from './child.js';
+import { median } from './median.js';
 
 /**
  * A processed call's media path in one thread, without sockets: what a media worker runs per
@@ -50,6 +51,7 @@ const seconds = Number(values.seconds);
 const warmupSeconds = Number(values['warmup-seconds']);
 
 interface Measured {
+  type: 'measured';
   variant: Variant;
   microsPerPacket: number;
   packets: number;
@@ -160,6 +162,7 @@ async function runVariant(variant: Variant): Promise<Measured> {
   const used = process.cpuUsage(cpu0);
   rmSync(dataDir, { recursive: true, force: true });
   return {
+    type: 'measured',
     variant,
     microsPerPacket: (used.user + used.system) / (packets - packets0),
     packets: packets - packets0,
@@ -167,25 +170,14 @@ async function runVariant(variant: Variant): Promise<Measured> {
   };
 }
 
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function inChild(variant: Variant): Promise<Measured> {
-  return new Promise((resolve, reject) => {
-    const args = ['--variant', variant, '--calls', String(calls), '--seconds', String(seconds)];
-    args.push('--warmup-seconds', String(warmupSeconds));
-    const child = fork(new URL(import.meta.url).pathname, args, {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    child.once('message', (m: Measured) => resolve(m));
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`${variant} exited with ${code}`));
-    });
-  });
+/** One variant measured in a process of its own: no JIT state or file carries over. */
+async function inChild(variant: Variant): Promise<Measured> {
+  const args = ['--variant', variant, '--calls', String(calls), '--seconds', String(seconds)];
+  args.push('--warmup-seconds', String(warmupSeconds));
+  const child = new Child<never, Measured>(new URL(import.meta.url), args);
+  const measured = await child.next('measured');
+  await child.exited();
+  return measured;
 }
 
 if (values.variant !== undefined) {

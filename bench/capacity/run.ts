@@ -1,9 +1,9 @@
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Child } from './child.js';
+import { median } from './median.js';
 import { expectedSegmentsPerCallSecond } from './expected-segments.js';
 import type {
   GeneratorCommand,
@@ -57,7 +57,7 @@ const seconds = Number(values.seconds);
 const warmupSeconds = Number(values['warmup-seconds']);
 const inviteRate = Number(values['invite-rate']);
 const portBase = Number(values['port-base']);
-const serverNodeArgs = list(values['server-node-args'].replaceAll(' ', ','));
+const serverNodeArgs = values['server-node-args'].split(' ').filter((a) => a !== '');
 const rounds = Math.max(1, Math.trunc(Number(values.rounds)));
 const here = new URL('.', import.meta.url);
 const hookPath = new URL('../../examples/hooks/park-all.mjs', import.meta.url).pathname;
@@ -181,7 +181,7 @@ async function measure(
     const stopped = await server.ask({ type: 'stop' }, 'stopped');
     // The server exits by itself once stopped; waiting lets it write what its Node flags ask for
     // (a `--cpu-prof` profile is written at exit, never on a kill).
-    await Promise.race([once(server.proc, 'exit'), sleep(10_000)]);
+    await Promise.race([server.exited(), sleep(10_000)]);
 
     const windowS = (s1.atMs - s0.atMs) / 1000;
     const packets = s1.rtpPackets - s0.rtpPackets;
@@ -282,11 +282,11 @@ function summarize(calls: number, generators: number, runs: Figures[]): Summary 
   for (const mode of modes) {
     const values = runs.filter((f) => f.mode === mode).map((f) => f.cpuMicrosPerPacket);
     if (values.length === 0) continue;
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = sorted.length / 2;
-    const median =
-      sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-    microsPerPacket[mode] = { median: round(median, 2), min: sorted[0]!, max: sorted.at(-1)! };
+    microsPerPacket[mode] = {
+      median: round(median(values), 2),
+      min: Math.min(...values),
+      max: Math.max(...values),
+    };
   }
   const parked = microsPerPacket.parked?.median;
   const processed = microsPerPacket.processed?.median;

@@ -18,7 +18,9 @@ export interface AdmissionLoad {
 export type OverloadReason = 'calls' | 'lag' | 'cpu';
 
 export type Admission =
-  { admit: true } | { admit: false; reasons: OverloadReason[]; retryAfterS: number };
+  | { admit: true }
+  /** `load` is what was measured, so a refusal's log says by how much a limit was passed. */
+  | { admit: false; reasons: OverloadReason[]; retryAfterS: number; load: AdmissionLoad };
 
 /**
  * Whether a new call may be taken. Every limit is checked (not only the first one hit), so
@@ -31,5 +33,5 @@ export function admission(limits: AdmissionLimits, load: AdmissionLoad): Admissi
   if (load.cpuPercent > limits.maxCpuPercent) reasons.push('cpu');
   return reasons.length === 0
     ? { admit: true }
-    : { admit: false, reasons, retryAfterS: limits.retryAfterS };
+    : { admit: false, reasons, retryAfterS: limits.retryAfterS, load };
 }

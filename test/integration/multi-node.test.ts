@@ -95,6 +95,17 @@ function callRecordOn(
   }, what);
 }
 
+/** Places the SBC's call on `node`; a refusal names what the node logged, its reason included. */
+async function placeCall(node: ServerProcess, callId: string): Promise<SbcCall> {
+  try {
+    return await SbcCall.place({ host: '127.0.0.1', port: node.sipPort }, callId);
+  } catch (error) {
+    throw new Error(`${String(error)}\n${node.label}'s last log lines:\n${node.tail()}`, {
+      cause: error,
+    });
+  }
+}
+
 const isFinalSegment = (e: CallEvent): e is AddTranscriptSegmentEvent =>
   e.EventType === 'ADD_TRANSCRIPT_SEGMENT' && !e.IsPartial;
 
@@ -149,7 +160,7 @@ describe.skipIf(!boto3.available).each(topologies)(
 
     it('SIPREC on A, boto3 PutEvents on B, transcript on B, A killed: the call ends and stays readable', async () => {
       const { a, b } = nodes!;
-      sbc = await SbcCall.place({ host: '127.0.0.1', port: a.sipPort }, SEED_CALL_ID);
+      sbc = await placeCall(a, SEED_CALL_ID);
 
       const parked = await callRecordOn(b, SEED_CALL_ID, () => true, 'the parked call on node B');
       expect(parked).toMatchObject({ state: 'PENDING', ownerNodeId: 'node-a' });
@@ -283,7 +294,7 @@ describe.skipIf(!redisServer.available || !redisCli.available).each(restartables
 
     it('nodes reconnect, the call record survives, and no event is dropped', async () => {
       const { a, b } = nodes!;
-      sbc = await SbcCall.place({ host: '127.0.0.1', port: a.sipPort }, callId);
+      sbc = await placeCall(a, callId);
       await callRecordOn(b, callId, (c) => c.state === 'PENDING', 'the parked call on node B');
       feed = new EventFeed(`${b.baseUrl}/api/calls/${callId}/events`);
       const started = await fetch(`${b.baseUrl}/api/calls/${callId}/start`, {

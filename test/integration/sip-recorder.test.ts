@@ -416,7 +416,12 @@ describe('recorder UAS over real sockets', () => {
     const client = await tcp();
     const callId = unique('capacity');
     const { contentType, body } = siprecBody();
-    h.calls.admissionOverride = { admit: false, reasons: ['calls'], retryAfterS: 7 };
+    h.calls.admissionOverride = {
+      admit: false,
+      reasons: ['calls'],
+      retryAfterS: 7,
+      load: { liveCalls: 1000, lagP99Ms: 0, cpuPercent: 0 },
+    };
     try {
       client.send(
         sipRequest({

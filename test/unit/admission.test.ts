@@ -15,11 +15,13 @@ describe('admission', () => {
     });
   });
 
-  it('names every limit passed, with the Retry-After to send', () => {
-    expect(admission(limits, { liveCalls: 10, lagP99Ms: 201, cpuPercent: 95 })).toEqual({
+  it('names every limit passed, with the Retry-After to send and what was measured', () => {
+    const load = { liveCalls: 10, lagP99Ms: 201, cpuPercent: 95 };
+    expect(admission(limits, load)).toEqual({
       admit: false,
       reasons: ['calls', 'lag', 'cpu'],
       retryAfterS: 5,
+      load,
     });
     expect(admission(limits, { liveCalls: 0, lagP99Ms: 0, cpuPercent: 91 })).toMatchObject({
       reasons: ['cpu'],

@@ -136,7 +136,10 @@ async function setUpRecording(
   const admission = deps.callSessions.admission();
   if (!admission.admit) {
     for (const reason of admission.reasons) deps.metrics.admissionRefused.inc({ reason });
-    log.warn({ overload: admission.reasons }, 'recording refused: node overloaded');
+    log.warn(
+      { overload: admission.reasons, load: admission.load },
+      'recording refused: node overloaded',
+    );
     reply(503, { headers: [{ name: 'Retry-After', value: String(admission.retryAfterS) }] });
     return;
   }

@@ -14,8 +14,15 @@ export function serveGeneratorCommands<C extends { type: string }>(options: {
   handle: (command: C) => Promise<boolean> | boolean;
 }): void {
   const { pacer, calls, send } = options;
-  const counters = () =>
-    send({ type: 'counters', sent: pacer.packetsSent, skipped: pacer.packetsSkipped });
+  const counters = () => {
+    const cpu = process.cpuUsage();
+    send({
+      type: 'counters',
+      sent: pacer.packetsSent,
+      skipped: pacer.packetsSkipped,
+      cpuUs: cpu.user + cpu.system,
+    });
+  };
   process.on('message', (command: C) => {
     void (async () => {
       try {

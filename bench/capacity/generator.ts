@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { RtpPacer, startSiprecCall, type EstablishedSiprecCall } from '../../src/sbc-sim/index.js';
+import { BatchedUdpSender } from './batched-udp-sender.js';
 import { serveGeneratorCommands } from './generator-commands.js';
 import type { GeneratorCommand, GeneratorReply } from './protocol.js';
 
@@ -9,12 +10,19 @@ import type { GeneratorCommand, GeneratorReply } from './protocol.js';
  * sample call's two µ-law legs on every call from one shared pacer (20 ms packets, each stream
  * at its own phase of the 20 ms grid), looping. Reports its own skips: packets it gave up
  * because it fell behind, which the server never had the chance to lose.
+ *
+ * Its one argument, `--sender`, says how packets leave: `sendmmsg` (every packet the pacer
+ * sends in one pass, in one system call, from one socket) or `dgram` (each stream's own Node.js
+ * socket, one send per packet: what `src/sbc-sim` does).
  */
 const samples = new URL('../../samples/support-call/', import.meta.url).pathname;
 const callerAudio = readFileSync(`${samples}caller.pcmu`);
 const agentAudio = readFileSync(`${samples}agent.pcmu`);
 const send = (message: GeneratorReply): void => void process.send?.(message);
-const pacer = new RtpPacer();
+const sender = process.argv.includes('--sender=dgram') ? 'dgram' : 'sendmmsg';
+const RECORDER_HOST = '127.0.0.1';
+const batch = sender === 'sendmmsg' ? new BatchedUdpSender(RECORDER_HOST) : undefined;
+const pacer = new RtpPacer(batch ? { afterSends: () => void batch.flush() } : {});
 const calls: EstablishedSiprecCall[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,11 +44,14 @@ async function place(sipPort: number, callIds: string[], ratePerSecond: number):
         });
         setupMs.push(performance.now() - t0);
         calls.push(call);
+        if (batch && call.answerAddress !== RECORDER_HOST)
+          throw new Error(`the recorder answered with media at ${call.answerAddress}`);
         [callerAudio, agentAudio].forEach((audio, s) => {
           const socket = call.rtpSockets[s];
-          if (!socket) return;
+          const port = call.answerPorts[s];
+          if (!socket || !port) return;
           pacer.add({
-            send: (packet) => socket.send(packet),
+            send: batch ? (packet) => batch.queue(packet, port) : (packet) => socket.send(packet),
             audio,
             loop: true,
             // Spread over the 20 ms grid, as many real senders are.

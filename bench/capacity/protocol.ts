@@ -51,6 +51,8 @@ export interface GeneratorCounters {
   type: 'counters';
   sent: number;
   skipped: number;
+  /** The generator process's CPU so far (process.cpuUsage(), all threads), µs. */
+  cpuUs: number;
 }
 
 export type GeneratorReply =

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { batchedSendSupported } from './batched-udp-sender.js';
 import { Child } from './child.js';
 import { median } from './median.js';
 import { expectedSegmentsPerCallSecond } from './expected-segments.js';
@@ -47,6 +48,12 @@ const { values } = parseArgs({
      * `perf record -p <pid>` name JavaScript frames (docs/benchmarks.md, "Profiling").
      */
     'server-node-args': { type: 'string', default: '' },
+    /**
+     * How the generators send RTP: `sendmmsg` (one system call per pacing pass; Linux) or
+     * `dgram` (one Node.js send per packet, from each stream's own socket: about twice the
+     * generator's CPU per packet, taken from the server on a shared box).
+     */
+    sender: { type: 'string', default: batchedSendSupported() ? 'sendmmsg' : 'dgram' },
   },
 });
 const list = (raw: string) => raw.split(',').filter((s) => s.trim() !== '');
@@ -92,6 +99,9 @@ export interface Figures {
   received: number;
   lossPercent: number;
   generatorSkipped: number;
+  /** The generators' CPU (all of them) in the measured window, and per packet they sent. */
+  generatorCpuPercentOfCore: number;
+  generatorMicrosPerPacket: number;
   kernelRcvbufErrors: number;
   admissionRefused: number;
   segmentsPerSecond: number;
@@ -113,8 +123,9 @@ async function counters(generators: Generator[], type: 'counters' | 'stop-media'
     (sum: Omit<GeneratorCounters, 'type'>, r) => ({
       sent: sum.sent + r.sent,
       skipped: sum.skipped + r.skipped,
+      cpuUs: sum.cpuUs + r.cpuUs,
     }),
-    { sent: 0, skipped: 0 },
+    { sent: 0, skipped: 0, cpuUs: 0 },
   );
 }
 
@@ -149,7 +160,7 @@ async function measure(
     await sleep(4000);
     const before = await server.ask({ type: 'sample' }, 'sample');
     for (let g = 0; g < generatorCount; g++)
-      generators.push(new Child(new URL('generator.ts', here), []));
+      generators.push(new Child(new URL('generator.ts', here), [`--sender=${values.sender}`]));
     await Promise.all(generators.map((g) => g.next('ready')));
     const tag = `${mode}-${calls}-${Date.now()}`;
     const callIds = Array.from({ length: calls }, (_, i) => `cap-${tag}-${i}`);
@@ -215,6 +226,8 @@ async function measure(
       received: s2.rtpPackets,
       lossPercent: round(Math.max(0, 1 - s2.rtpPackets / Math.max(1, sentTotal.sent)) * 100, 3),
       generatorSkipped: sentTotal.skipped,
+      generatorCpuPercentOfCore: round(((c1.cpuUs - c0.cpuUs) / 1000 / (windowS * 1000)) * 100, 1),
+      generatorMicrosPerPacket: round((c1.cpuUs - c0.cpuUs) / Math.max(1, c1.sent - c0.sent), 2),
       kernelRcvbufErrors: s2.kernelRcvbufErrors - before.kernelRcvbufErrors,
       admissionRefused: s2.admissionRefused,
       segmentsPerSecond: round((s1.segments - s0.segments) / windowS, 1),
@@ -328,7 +341,7 @@ function printRow(f: Figures, parked: Figures | undefined): void {
     [
       `N=${f.calls} ${f.mode} gen=${f.generators} workers=${f.mediaWorkers} load=${f.loadAverage.join('/')}`,
       `  calls: ${f.established} set up (${f.failedSetups} failed${f.firstFailure ? `: ${f.firstFailure}` : ''}), ${f.reachedState} ${f.mode === 'parked' ? 'PENDING' : 'PROCESSING'}, INVITE setup p50 ${f.inviteSetupP50Ms} ms p99 ${f.inviteSetupP99Ms} ms, 503s ${f.admissionRefused}`,
-      `  rtp: ${f.offeredPerSecond} pkt/s offered, ${f.receivedPerSecond} received, loss ${f.lossPercent}% (${f.sent - f.received} of ${f.sent}), generator skipped ${f.generatorSkipped}, kernel rcvbuf drops (machine) ${f.kernelRcvbufErrors}`,
+      `  rtp: ${f.offeredPerSecond} pkt/s offered, ${f.receivedPerSecond} received, loss ${f.lossPercent}% (${f.sent - f.received} of ${f.sent}), generator skipped ${f.generatorSkipped} (its CPU ${f.generatorCpuPercentOfCore}% of a core, ${f.generatorMicrosPerPacket} µs/packet), kernel rcvbuf drops (machine) ${f.kernelRcvbufErrors}`,
       `  cpu: ${f.cpuPercentOfCore}% of a core (all threads), ${f.cpuMicrosPerPacket} µs/packet${ratio}; per thread: ${threads}`,
       `  rss/call ${f.rssPerCallKiB} KiB; lag p99 ms: ${lag}; segments ${f.segmentsPerSecond}/s (expected ${f.expectedSegmentsPerSecond}/s); stop ${f.stopMs} ms`,
     ].join('\n'),

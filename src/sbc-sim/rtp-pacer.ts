@@ -56,6 +56,11 @@ export interface RtpPacerOptions {
   tickMs?: number;
   /** Behind by more packets than this (an event-loop stall), the oldest are skipped, not burst. */
   maxBurstPackets?: number;
+  /**
+   * Called after every pass that may have sent packets (each tick, each stream added): a sender
+   * that batches its datagrams (one sendmmsg per pass) sends them here.
+   */
+  afterSends?(): void;
 }
 
 /**
@@ -66,6 +71,7 @@ export interface RtpPacerOptions {
 export class RtpPacer {
   readonly #tickMs: number;
   readonly #maxBurst: number;
+  readonly #afterSends: (() => void) | undefined;
   readonly #streams = new Set<StreamState>();
   #timer: NodeJS.Timeout | null = null;
   #anchorMs = 0;
@@ -76,6 +82,7 @@ export class RtpPacer {
   constructor(options: RtpPacerOptions = {}) {
     this.#tickMs = options.tickMs ?? 5;
     this.#maxBurst = options.maxBurstPackets ?? 5;
+    this.#afterSends = options.afterSends;
   }
 
   get activeStreams(): number {
@@ -96,6 +103,7 @@ export class RtpPacer {
     };
     this.#streams.add(state);
     this.#sendDue(state, state.startMs);
+    this.#afterSends?.();
     this.#schedule();
     return state;
   }
@@ -116,6 +124,7 @@ export class RtpPacer {
     const tick = (): void => {
       const now = performance.now();
       for (const stream of this.#streams) this.#sendDue(stream, now);
+      this.#afterSends?.();
       if (this.#streams.size === 0) {
         this.#timer = null;
         return;

@@ -1,12 +1,6 @@
 import type { AudioDecoder, AudioDecoderFactory } from './audio-decoder.js';
 import { CODECS, type CodecDescriptor } from './codecs.js';
-import {
-  decodeG711Into,
-  decodeG711Pairs,
-  g711PairTable,
-  g711Table,
-  type G711Codec,
-} from './g711.js';
+import { decodeG711Into, g711Table, type G711Codec } from './g711.js';
 import { PcmSlab } from './pcm-slab.js';
 
 /**
@@ -17,28 +11,26 @@ import { PcmSlab } from './pcm-slab.js';
 class G711Decoder implements AudioDecoder {
   readonly outputRateHz = 8000;
   readonly #table: Readonly<Int16Array>;
-  readonly #pairs: Int32Array | undefined;
   readonly #slab = new PcmSlab();
   #closed = false;
 
   constructor(readonly codec: CodecDescriptor) {
     this.#table = g711Table(codec.name as G711Codec);
-    this.#pairs = g711PairTable(this.#table);
   }
 
   decode(payload: Uint8Array): Int16Array {
     if (this.#closed) return new Int16Array(0);
     const length = payload.length;
     const at = this.#slab.place(length);
-    if (at < 0 || this.#pairs === undefined) {
-      const pcm = at < 0 ? new Int16Array(length) : this.#slab.samples.subarray(at, at + length);
+    if (at < 0) {
+      const pcm = new Int16Array(length);
       decodeG711Into(this.#table, payload, 0, length, pcm, 0);
       return pcm;
     }
-    // Straight into the slab's words: the only array made per packet is the frame's view.
-    const slab = this.#slab;
-    decodeG711Pairs(this.#table, this.#pairs, payload, length, slab.words, at / 2, slab.samples);
-    return slab.samples.subarray(at, at + length);
+    // Straight into the slab: the only array made per packet is the frame's view.
+    const samples = this.#slab.samples;
+    decodeG711Into(this.#table, payload, 0, length, samples, at);
+    return samples.subarray(at, at + length);
   }
 
   conceal(samples: number): Int16Array {

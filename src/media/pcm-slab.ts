@@ -13,23 +13,16 @@
 export class PcmSlab {
   readonly #slabSamples: number;
   #slab: Int16Array;
-  #words: Int32Array;
   #used = 0;
 
   constructor(slabSamples = 2048) {
     this.#slabSamples = slabSamples - (slabSamples % 2);
     this.#slab = new Int16Array(0);
-    this.#words = new Int32Array(0);
   }
 
   /** The slab as samples, for `place`'s offsets (empty until the first region is placed). */
   get samples(): Int16Array {
     return this.#slab;
-  }
-
-  /** The same slab as 32-bit words (two samples each), for writers that fill pairs. */
-  get words(): Int32Array {
-    return this.#words;
   }
 
   /**
@@ -43,10 +36,7 @@ export class PcmSlab {
     if (wanted > this.#slabSamples / 4) return -1;
     const span = wanted + (wanted % 2);
     if (this.#used + span > this.#slab.length) {
-      if (this.#slab.length === 0) {
-        this.#slab = new Int16Array(this.#slabSamples);
-        this.#words = new Int32Array(this.#slab.buffer);
-      }
+      if (this.#slab.length === 0) this.#slab = new Int16Array(this.#slabSamples);
       this.#used = 0;
     }
     const at = this.#used;

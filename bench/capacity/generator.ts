@@ -22,7 +22,18 @@ const send = (message: GeneratorReply): void => void process.send?.(message);
 const sender = process.argv.includes('--sender=dgram') ? 'dgram' : 'sendmmsg';
 const RECORDER_HOST = '127.0.0.1';
 const batch = sender === 'sendmmsg' ? new BatchedUdpSender(RECORDER_HOST) : undefined;
-const pacer = new RtpPacer(batch ? { afterSends: () => void batch.flush() } : {});
+const pacer: RtpPacer = new RtpPacer(
+  batch
+    ? {
+        afterSends: () => {
+          // A datagram the kernel refused never reached the server: the generator's loss.
+          const failedBefore = batch.failed;
+          batch.flush();
+          pacer.packetsSkipped += batch.failed - failedBefore;
+        },
+      }
+    : {},
+);
 const calls: EstablishedSiprecCall[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -42,10 +53,10 @@ async function place(sipPort: number, callIds: string[], ratePerSecond: number):
           transport: 'udp',
           callId,
         });
-        setupMs.push(performance.now() - t0);
         calls.push(call);
         if (batch && call.answerAddress !== RECORDER_HOST)
           throw new Error(`the recorder answered with media at ${call.answerAddress}`);
+        setupMs.push(performance.now() - t0);
         [callerAudio, agentAudio].forEach((audio, s) => {
           const socket = call.rtpSockets[s];
           const port = call.answerPorts[s];

@@ -13,6 +13,7 @@ import { PrivateRedis } from '../support/private-redis.js';
 import { PrivateRedisCluster } from '../support/private-redis-cluster.js';
 import { SbcCall } from './multi-node/sbc-call.js';
 import { ServerProcess } from '../support/server-process.js';
+import { reserveRtpPortRange } from '../support/rtp-port-range.js';
 import { deleteKeys } from '../support/redis-test-keys.js';
 import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
 
@@ -36,29 +37,32 @@ const PARK_ALL_HOOK = fileURLToPath(new URL('../../examples/hooks/park-all.mjs',
 const SEED_CALL_ID = 'Your-CallId-Here';
 const LEASE_MS = 2000;
 
-/** Two disjoint RTP ranges per test run, so parallel runs rarely collide (the pool skips busy ports anyway). */
-function rtpBases(): [number, number] {
-  const base = 25_000 + 40 * Math.floor(Math.random() * 150);
-  return [base, base + 20];
-}
-
 async function startPair(
   redisUrl: string,
   extra: { redisKeyPrefix?: string; nodeLeaseMs?: number; redisCluster?: boolean },
 ) {
-  const [rtpA, rtpB] = rtpBases();
+  // Twenty ports per node (five two-stream calls), claimed so no parallel test file shares them.
+  const ports = reserveRtpPortRange(40);
   const common = { redisUrl, hook: PARK_ALL_HOOK, ...extra };
   const started = await Promise.allSettled([
-    ServerProcess.start({ ...common, nodeId: 'node-a', rtpBasePort: rtpA }),
-    ServerProcess.start({ ...common, nodeId: 'node-b', rtpBasePort: rtpB }),
+    ServerProcess.start({ ...common, nodeId: 'node-a', rtpBasePort: ports.min }),
+    ServerProcess.start({ ...common, nodeId: 'node-b', rtpBasePort: ports.min + 20 }),
   ]);
   const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
     await Promise.all(nodes.map((n) => n.stop()));
+    ports.release();
     throw failed.reason;
   }
-  return { a: nodes[0]!, b: nodes[1]! };
+  return {
+    a: nodes[0]!,
+    b: nodes[1]!,
+    async stop(): Promise<void> {
+      await Promise.all(nodes.map((n) => n.stop()));
+      ports.release();
+    },
+  };
 }
 
 async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -153,7 +157,7 @@ describe.skipIf(!boto3.available).each(topologies)(
     afterAll(async () => {
       await feed?.close();
       await sbc?.kill();
-      await Promise.all([nodes?.a.stop(), nodes?.b.stop()]);
+      await nodes?.stop();
       await deleteKeys(redis, keyPrefix);
       await redis.quit();
     });
@@ -288,7 +292,7 @@ describe.skipIf(!redisServer.available || !redisCli.available).each(restartables
     afterAll(async () => {
       await feed?.close();
       await sbc?.kill();
-      await Promise.all([nodes?.a.stop(), nodes?.b.stop()]);
+      await nodes?.stop();
       await redis?.destroy();
     });
 

@@ -10,6 +10,7 @@ import { isAppError } from '../../src/domain/errors.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { LiveCallHandle } from '../../src/ports/call-sessions.js';
 import type { AudioFrame } from '../../src/media/audio-frame.js';
+import { reserveRtpPortRange, type RtpPortRange } from '../support/rtp-port-range.js';
 import { builtInCodecPolicy, concatPcm, pcmuStreams } from '../support/media.js';
 
 const callerAudio = readFileSync(
@@ -93,11 +94,13 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('UdpMediaSessions on 127.0.0.1', () => {
   let sessions: UdpMediaSessions;
   let rangeMin: number;
+  let range: RtpPortRange;
   const sockets: Socket[] = [];
   const metrics = createMetrics();
 
   beforeEach(() => {
-    rangeMin = 25_000 + 2 * Math.floor(Math.random() * 3_500);
+    range = reserveRtpPortRange(20);
+    rangeMin = range.min;
     sessions = new UdpMediaSessions({
       config: {
         rtpHost: '127.0.0.1',
@@ -114,6 +117,7 @@ describe('UdpMediaSessions on 127.0.0.1', () => {
   afterEach(async () => {
     await sessions.close();
     for (const s of sockets.splice(0)) s.close();
+    range.release();
   });
 
   async function senders(ports: readonly number[]): Promise<[Sender, Sender]> {

@@ -9,6 +9,7 @@ import { SRTP_SUITE_NAMES, type SrtpKeying } from '../../src/adapters/srtp/srtp-
 import type { Channel } from '../../src/domain/call.js';
 import type { AudioFrame } from '../../src/media/audio-frame.js';
 import { decodeG711 } from '../../src/media/g711.js';
+import { reserveRtpPortRange, type RtpPortRange } from '../support/rtp-port-range.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { LiveCallHandle } from '../../src/ports/call-sessions.js';
 import { builtInCodecPolicy, concatPcm, pcmuStreams } from '../support/media.js';
@@ -90,13 +91,14 @@ describe.skipIf(!srtp.available || receivers.some((r) => !r.tool.available)).eac
     let sessions: UdpMediaSessions;
     const sockets: Socket[] = [];
     const senders: SrtpTestSender[] = [];
+    let range: RtpPortRange;
 
     beforeEach(() => {
-      const min = 25_000 + 2 * Math.floor(Math.random() * 3_500);
+      range = reserveRtpPortRange(20);
       sessions = new UdpMediaSessions({
         config: {
           rtpHost: '127.0.0.1',
-          rtpPorts: { min, max: min + 19 },
+          rtpPorts: { min: range.min, max: range.max },
           mediaTimeoutMs: 60_000,
           preRollMs: 0,
         },
@@ -110,6 +112,7 @@ describe.skipIf(!srtp.available || receivers.some((r) => !r.tool.available)).eac
       await sessions.close();
       for (const s of sockets.splice(0)) s.close();
       for (const s of senders.splice(0)) s.close();
+      range.release();
     });
 
     async function socket(): Promise<Socket> {

@@ -12,6 +12,7 @@ import {
   type InvariantReport,
 } from './chaos-invariants.js';
 import { seededRandom } from './seeded-random.js';
+import { reserveRtpPortRange } from '../rtp-port-range.js';
 
 const PARK_ALL_HOOK = fileURLToPath(
   new URL('../../../examples/hooks/park-all.mjs', import.meta.url),
@@ -61,9 +62,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   options.log(`chaos seed ${options.seed} (replay with CALLSCRIBE_CHAOS_SEED=${options.seed})`);
 
   const dataDir = mkdtempSync(join(tmpdir(), 'callscribe-chaos-'));
-  // Below Linux's ephemeral range, so that no client socket takes a port the restart needs.
+  // Claimed below Linux's ephemeral range, so that neither a client socket nor a parallel test
+  // takes a port the restart needs (an exiting process frees it if a round throws).
   const rtpPortCount = options.callsPerRound * 4 + 40;
-  const rtpBasePort = 24_000 + 2 * Math.floor(Math.random() * 3000);
+  const rtpPorts = reserveRtpPortRange(rtpPortCount);
+  const rtpBasePort = rtpPorts.min;
   const placed: string[] = [];
   const acked: AckedControlEvent[] = [];
   const killedAfterMs: number[] = [];
@@ -219,5 +222,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     };
   } finally {
     await stored.close();
+    rtpPorts.release();
   }
 }

@@ -75,7 +75,9 @@ export class BatchedUdpSender {
     const address = slot * SOCKADDR_BYTES;
     this.#addresses.writeUInt16BE(port, address + 2);
     this.#data.set(packet, slot * SLOT_BYTES);
-    this.#vectors.writeBigUInt64LE(BigInt(packet.length), slot * IOVEC_BYTES + 8);
+    // iov_len's low half: its high half stays 0 (a slot holds at most SLOT_BYTES), and no
+    // BigInt is made per packet.
+    this.#vectors.writeUInt32LE(packet.length, slot * IOVEC_BYTES + 8);
   }
 
   /** Sends everything queued; returns how many datagrams the kernel took. */

@@ -20,17 +20,10 @@ class G711Decoder implements AudioDecoder {
 
   decode(payload: Uint8Array): Int16Array {
     if (this.#closed) return new Int16Array(0);
-    const length = payload.length;
-    const at = this.#slab.place(length);
-    if (at < 0) {
-      const pcm = new Int16Array(length);
-      decodeG711Into(this.#table, payload, 0, length, pcm, 0);
-      return pcm;
-    }
     // Straight into the slab: the only array made per packet is the frame's view.
-    const samples = this.#slab.samples;
-    decodeG711Into(this.#table, payload, 0, length, samples, at);
-    return samples.subarray(at, at + length);
+    const pcm = this.#slab.take(payload.length);
+    decodeG711Into(this.#table, payload, 0, payload.length, pcm, 0);
+    return pcm;
   }
 
   conceal(samples: number): Int16Array {

@@ -20,17 +20,12 @@ export class PcmSlab {
     this.#slab = new Int16Array(0);
   }
 
-  /** The slab as samples, for `place`'s offsets (empty until the first region is placed). */
-  get samples(): Int16Array {
-    return this.#slab;
-  }
-
   /**
-   * Reserves `samples` of the slab and returns where they start (an even sample, so a whole
-   * number of words), or -1 when the request is too big for the slab (the caller then makes an
+   * Reserves `samples` of the slab and returns where they start (an even sample: every region
+   * starts 4-byte aligned), or -1 when the request is too big for the slab (the caller then makes an
    * array of its own).
    */
-  place(samples: number): number {
+  #place(samples: number): number {
     const wanted = Math.max(0, samples);
     // Big requests (seconds of concealment, long frames) get arrays of their own.
     if (wanted > this.#slabSamples / 4) return -1;
@@ -47,7 +42,7 @@ export class PcmSlab {
   /** `samples` to be overwritten whole by the caller (they hold old audio). */
   take(samples: number): Int16Array {
     const wanted = Math.max(0, samples);
-    const at = this.place(wanted);
+    const at = this.#place(wanted);
     return at < 0 ? new Int16Array(wanted) : this.#slab.subarray(at, at + wanted);
   }
 

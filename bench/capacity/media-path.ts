@@ -8,6 +8,7 @@ import { ForwardedMetrics } from '../../src/adapters/media-workers/forwarded-met
 import { DropCounter } from '../../src/adapters/rtp/drop-counter.js';
 import { RtpStreamReceiver } from '../../src/adapters/rtp/rtp-stream-receiver.js';
 import { loadConfig } from '../../src/config/load.js';
+import { threadDecodeScratch } from '../../src/media/pcm-slab.js';
 import { buildMediaWorkerCallAudio } from '../../src/media-worker-call-audio.js';
 import type { Channel } from '../../src/domain/call.js';
 import { sampleCall } from '../../test/support/sample-call.js';
@@ -87,6 +88,8 @@ async function runVariant(variant: Variant): Promise<Measured> {
   };
   let segments = 0;
   const streams: Stream[] = [];
+  // One per thread, shared by its streams' decoders, as UdpMediaSessions does.
+  const decodeScratch = threadDecodeScratch();
   for (let c = 0; c < calls; c++) {
     const call = sampleCall({ callId: `call-${c}`, shouldRecordCall: recorded });
     const consumer =
@@ -102,7 +105,7 @@ async function runVariant(variant: Variant): Promise<Measured> {
     consumer?.acceptAudio();
     consumer?.start(0);
     for (const channel of ['CALLER', 'AGENT'] as const) {
-      const receiver = new RtpStreamReceiver({ drops: new DropCounter() });
+      const receiver = new RtpStreamReceiver({ drops: new DropCounter(), decodeScratch });
       receiver.configure(
         {
           payloads: new Map([[0, { payloadType: 0, kind: 'audio', decoder: pcmu }]]),

@@ -1,4 +1,5 @@
 import type { CodecDescriptor } from './codecs.js';
+import type { PcmSlab } from './pcm-slab.js';
 
 /**
  * One RTP stream's decoder for one codec. Stateful (prediction, filter memory, native state),
@@ -13,9 +14,10 @@ export interface AudioDecoder {
    * One RTP payload (possibly several codec frames) to mono PCM16 at `outputRateHz`. A payload
    * the codec cannot read yields an empty array, never noise.
    *
-   * The array may be the decoder's own buffer, overwritten by a later `decode` or `conceal`
-   * (so that a packet costs no allocation): read it before the next call, and copy what you
-   * keep. The same holds for `conceal`.
+   * The array may be the decoder's own buffer, or the scratch it shares with the other
+   * decoders of its thread (`DecoderOptions`), overwritten by a later `decode` or `conceal` of
+   * any of them (so that a packet costs no allocation): read it before the next packet, and
+   * copy what you keep. The same holds for `conceal`.
    */
   decode(payload: Uint8Array): Int16Array;
   /**
@@ -27,10 +29,20 @@ export interface AudioDecoder {
   close(): void;
 }
 
+export interface DecoderOptions {
+  /**
+   * Where decoders that write PCM in JavaScript put it: one slab shared by every stream that one
+   * thread receives. A slab per stream, going round, is thousands of cache lines per media
+   * worker at hundreds of calls, each line written cold once per round; a shared one stays in
+   * L1. Decoders without it make their own.
+   */
+  scratch?: PcmSlab;
+}
+
 /** Makes decoders of one codec; what the codec registry holds. */
 export interface AudioDecoderFactory {
   readonly codec: CodecDescriptor;
   /** Where the decoder comes from, for the start-up log (`built-in`, `libopus.so.0`, ...). */
   readonly implementation: string;
-  create(): AudioDecoder;
+  create(options?: DecoderOptions): AudioDecoder;
 }

@@ -1,4 +1,4 @@
-import type { AudioDecoder, AudioDecoderFactory } from './audio-decoder.js';
+import type { AudioDecoder, AudioDecoderFactory, DecoderOptions } from './audio-decoder.js';
 import { CODECS, type CodecDescriptor } from './codecs.js';
 import { decodeG711Into, g711Table, type G711Codec } from './g711.js';
 import { PcmSlab } from './pcm-slab.js';
@@ -11,11 +11,15 @@ import { PcmSlab } from './pcm-slab.js';
 class G711Decoder implements AudioDecoder {
   readonly outputRateHz = 8000;
   readonly #table: Readonly<Int16Array>;
-  readonly #slab = new PcmSlab();
+  readonly #slab: PcmSlab;
   #closed = false;
 
-  constructor(readonly codec: CodecDescriptor) {
+  constructor(
+    readonly codec: CodecDescriptor,
+    options: DecoderOptions = {},
+  ) {
     this.#table = g711Table(codec.name as G711Codec);
+    this.#slab = options.scratch ?? new PcmSlab();
   }
 
   decode(payload: Uint8Array): Int16Array {
@@ -37,7 +41,11 @@ class G711Decoder implements AudioDecoder {
 
 function g711Factory(name: G711Codec): AudioDecoderFactory {
   const codec = CODECS[name];
-  return { codec, implementation: 'built-in', create: () => new G711Decoder(codec) };
+  return {
+    codec,
+    implementation: 'built-in',
+    create: (options) => new G711Decoder(codec, options),
+  };
 }
 
 export const pcmuDecoderFactory = g711Factory('PCMU');

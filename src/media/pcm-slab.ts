@@ -1,14 +1,15 @@
 /**
- * Hands out PCM16 arrays carved in turn from one slab per stream, going round: a stream's
- * frames then cost no ArrayBuffer at all. Every ArrayBuffer has a native backing store whose
- * allocation, tracking and sweeping cost more than decoding a G.711 packet, and at hundreds of
- * calls a fresh slab per dozen packets was tens of MB/s of external memory, which made V8 run a
- * full mark-compact in each media worker every second or so.
+ * Hands out PCM16 arrays carved in turn from one slab, going round: frames then cost no
+ * ArrayBuffer at all. Every ArrayBuffer has a native backing store whose allocation, tracking
+ * and sweeping cost more than decoding a G.711 packet, and at hundreds of calls a fresh slab
+ * per dozen packets was tens of MB/s of external memory, which made V8 run a full mark-compact
+ * in each media worker every second or so.
  *
- * So a region is overwritten once the slab has gone round (`slabSamples` later: about 250 ms of
- * G.711 by default). That is the decoders' contract (see `AudioDecoder`): a frame is read while
- * it is handed on, and whoever keeps audio keeps a copy. The slack of a whole slab is defence in
- * depth, not a licence to hold frames.
+ * So a region is overwritten once the slab has gone round: after `slabSamples` of one stream
+ * when the slab is a decoder's own, after as many of all the thread's streams when it is the
+ * thread's shared decode scratch (`DecoderOptions.scratch`). That is the decoders' contract
+ * (see `AudioDecoder`): a frame is read while it is handed on, and whoever keeps audio keeps a
+ * copy. The slack of a whole slab is defence in depth, not a licence to hold frames.
  */
 export class PcmSlab {
   readonly #slabSamples: number;
@@ -50,4 +51,13 @@ export class PcmSlab {
   takeZeroed(samples: number): Int16Array {
     return this.take(samples).fill(0);
   }
+}
+
+/**
+ * The decode scratch one receiving thread shares among its streams' decoders: 8 KB, which stays
+ * in L1; packets of up to a quarter of it (128 ms of G.711) are decoded into it, longer ones get
+ * arrays of their own.
+ */
+export function threadDecodeScratch(): PcmSlab {
+  return new PcmSlab(4096);
 }

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DropCounter } from '../../src/adapters/rtp/drop-counter.js';
 import { RtpStreamReceiver } from '../../src/adapters/rtp/rtp-stream-receiver.js';
 import type { AudioDecoderFactory } from '../../src/media/audio-decoder.js';
+import { threadDecodeScratch, type PcmSlab } from '../../src/media/pcm-slab.js';
 import type { StreamPayload } from '../../src/media/stream-payload.js';
 import {
   comfortNoise,
@@ -32,8 +33,26 @@ export function receive(
   packets: readonly Buffer[],
   payloadType: number,
 ): { pcm: Int16Array; receiver: RtpStreamReceiver; drops: DropCounter } {
+  const stream = receiving(factory, payloadType);
+  for (const packet of packets) stream.receiver.push(packet);
+  return stream.end();
+}
+
+/** One stream receiver as production makes it, its frames copied as they come. */
+function receiving(
+  factory: AudioDecoderFactory,
+  payloadType: number,
+  decodeScratch?: PcmSlab,
+): {
+  receiver: RtpStreamReceiver;
+  end(): { pcm: Int16Array; receiver: RtpStreamReceiver; drops: DropCounter };
+} {
   const drops = new DropCounter();
-  const receiver = new RtpStreamReceiver({ drops, reorderWindowPackets: 4 });
+  const receiver = new RtpStreamReceiver({
+    drops,
+    reorderWindowPackets: 4,
+    ...(decodeScratch ? { decodeScratch } : {}),
+  });
   const payloads: StreamPayload[] = [
     { payloadType, kind: 'audio', decoder: factory },
     { payloadType: TELEPHONE_EVENT_PT, kind: 'telephone-event' },
@@ -49,11 +68,15 @@ export function receive(
       frames.push(frame.pcm.slice());
     },
   );
-  for (const packet of packets) receiver.push(packet);
-  receiver.flush();
-  const pcm = concatPcm(frames);
-  receiver.close();
-  return { pcm, receiver, drops };
+  return {
+    receiver,
+    end: () => {
+      receiver.flush();
+      const pcm = concatPcm(frames);
+      receiver.close();
+      return { pcm, receiver, drops };
+    },
+  };
 }
 
 function renumber(packets: readonly Buffer[]): Buffer[] {
@@ -105,6 +128,24 @@ export function describeAudioDecoderContract(
       expect(receiver.packetsDecoded).toBe(clip.packets.length);
       expect(receiver.packetsLost).toBe(0);
       expect(drops.get('undecodable')).toBe(0);
+    });
+
+    it("decodes streams that share their thread's decode scratch as it decodes each alone", () => {
+      // Two streams of one thread, packets arriving in turn; the second is the clip from its
+      // middle, so the two decode different audio at the same time.
+      const offset = middleOf(clip.packets);
+      const scratch = threadDecodeScratch();
+      const first = receiving(factory, clip.payloadType, scratch);
+      const second = receiving(factory, clip.payloadType, scratch);
+      for (let i = 0; i < clip.packets.length; i++) {
+        first.receiver.push(clip.packets[i]!);
+        const other = clip.packets[offset + i];
+        if (other !== undefined) second.receiver.push(other);
+      }
+      expect(first.end().pcm).toEqual(receive(factory, clip.packets, clip.payloadType).pcm);
+      expect(second.end().pcm).toEqual(
+        receive(factory, clip.packets.slice(offset), clip.payloadType).pcm,
+      );
     });
 
     // Registered only for cases that name an outside decoder of the same packets, rather than

@@ -1,5 +1,6 @@
 import type { AudioFrame } from '../../media/audio-frame.js';
 import type { AudioDecoder } from '../../media/audio-decoder.js';
+import type { PcmSlab } from '../../media/pcm-slab.js';
 import { COMFORT_NOISE_STATIC_PAYLOAD_TYPE } from '../../media/codecs.js';
 import { FrameRateConverter } from '../../media/resampler.js';
 import type { DropCounter } from './drop-counter.js';
@@ -25,6 +26,8 @@ export interface RtpStreamReceiverOptions {
   maxGapFillMs?: number;
   /** Of a filled gap, at most this much goes through the codec's concealment; the rest is silence. */
   maxConcealMs?: number;
+  /** The decode scratch of this receiver's thread, shared by its streams' decoders. */
+  decodeScratch?: PcmSlab;
 }
 
 interface Pending {
@@ -50,6 +53,7 @@ export class RtpStreamReceiver {
   readonly #windowPackets: number;
   readonly #maxGapFillMs: number;
   readonly #maxConcealMs: number;
+  readonly #decodeScratch: PcmSlab | undefined;
   #payloads: ReadonlyMap<number, StreamPayload> | null = null;
   readonly #decoders = new Map<number, AudioDecoder>();
   #converter: FrameRateConverter | null = null;
@@ -91,6 +95,7 @@ export class RtpStreamReceiver {
     this.#windowPackets = Math.max(1, options.reorderWindowPackets ?? 4);
     this.#maxGapFillMs = options.maxGapFillMs ?? 10_000;
     this.#maxConcealMs = options.maxConcealMs ?? 1000;
+    this.#decodeScratch = options.decodeScratch;
   }
 
   /** Packets decoded per codec name. */
@@ -341,7 +346,8 @@ export class RtpStreamReceiver {
     const accepted = this.#payloads?.get(payloadType);
     if (accepted?.kind !== 'audio') return null;
     try {
-      const decoder = accepted.decoder.create();
+      const scratch = this.#decodeScratch;
+      const decoder = accepted.decoder.create(scratch === undefined ? {} : { scratch });
       this.#decoders.set(payloadType, decoder);
       return decoder;
     } catch {

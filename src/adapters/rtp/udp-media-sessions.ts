@@ -5,6 +5,7 @@ import type { Channel } from '../../domain/call.js';
 import type { AudioFrame } from '../../media/audio-frame.js';
 import { AudioMixer, type MixerInput } from '../../media/audio-mixer.js';
 import type { CodecPolicy } from '../../media/codec-policy.js';
+import { threadDecodeScratch, type PcmSlab } from '../../media/pcm-slab.js';
 import type { CounterSink } from '../../observability/metric-sinks.js';
 import { AppError } from '../../domain/errors.js';
 import { DropCounter } from './drop-counter.js';
@@ -83,6 +84,8 @@ export class UdpMediaSessions implements MediaSessions {
   readonly #pool: RtpPortPool;
   readonly #sessions = new Set<UdpMediaSession>();
   readonly #sweepIntervalMs: number;
+  /** One per instance, and an instance serves one thread (the main thread or a media worker). */
+  readonly #decodeScratch = threadDecodeScratch();
   #sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(deps: UdpMediaSessionsDeps) {
@@ -115,6 +118,7 @@ export class UdpMediaSessions implements MediaSessions {
       log: this.#deps.log,
       metrics: this.#deps.metrics,
       mediaTimeoutMs: this.#deps.config.mediaTimeoutMs,
+      decodeScratch: this.#decodeScratch,
       acquire: () => this.#pool.acquire(),
       release: async (s, held) => {
         this.#sessions.delete(s);
@@ -158,6 +162,8 @@ interface SessionDeps {
   log: Logger;
   metrics: UdpMediaSessionsDeps['metrics'];
   mediaTimeoutMs: number;
+  /** Shared by every stream of this thread (see `DecoderOptions.scratch`). */
+  decodeScratch: PcmSlab;
   acquire(): Promise<RtpPortPair>;
   /** The session closed: gives back every pair it held. */
   release(session: UdpMediaSession, pairs: RtpPortPair[]): Promise<void>;
@@ -197,7 +203,10 @@ class UdpMediaSession implements MediaSession {
     const slot: StreamSlot = {
       index,
       pair,
-      receiver: new RtpStreamReceiver({ drops: this.#drops }),
+      receiver: new RtpStreamReceiver({
+        drops: this.#drops,
+        decodeScratch: this.#deps.decodeScratch,
+      }),
       stream: null,
       srtp: null,
       srtpKeying: undefined,

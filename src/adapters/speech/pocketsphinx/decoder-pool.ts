@@ -1,11 +1,10 @@
-import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { AppError, type ErrorCode } from '../../../domain/errors.js';
 import type { SpeechResult } from '../../../ports/speech-engine.js';
 import { spawnModuleWorker } from '../../worker-threads/spawn-module-worker.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
-import { readySignal, type ReadySignal } from '../../worker-threads/ready-signal.js';
-import { pcmForPost } from '../../worker-threads/pcm-for-post.js';
+import { readySignal } from '../../worker-threads/ready-signal.js';
+import { finishStream, writeStream, type WorkerSlot } from '../worker/worker-slot.js';
 
 /** What the pool needs from a stream's owner: where results and failures go. */
 export interface PooledStreamSink {
@@ -27,17 +26,11 @@ interface Pending {
   reject(error: AppError): void;
 }
 
-interface Slot {
-  index: number;
-  worker: Worker;
-  /** Settled by the worker's first message; only a started worker is replaced when it dies. */
-  start: ReadySignal<AppError>;
-  alive: boolean;
+interface Slot extends WorkerSlot<ToWorker, StreamEntry> {
   idle: number[];
   resetting: number;
   waiters: { resolve(decoderId: number): void; reject(error: AppError): void }[];
   requests: Map<number, Pending>;
-  streams: Map<number, StreamEntry>;
   /** Opens in progress, counted as load so simultaneous opens spread across workers. */
   opening: number;
 }
@@ -100,36 +93,23 @@ export class DecoderPool {
       });
     const streamId = this.#nextId++;
     slot.streams.set(streamId, { streamId, decoderId, sink });
-    this.#post(slot, { type: 'open', streamId, decoderId, sampleRateHz });
+    slot.worker.postMessage({ type: 'open', streamId, decoderId, sampleRateHz });
     return { streamId, workerIndex: slot.index };
   }
 
   write(workerIndex: number, streamId: number, pcm: Int16Array): void {
-    const slot = this.#slots[workerIndex];
-    if (slot?.alive && slot.streams.has(streamId)) {
-      const posted = pcmForPost(pcm);
-      slot.worker.postMessage(
-        { type: 'audio', streamId, pcm: posted.pcm } satisfies ToWorker,
-        posted.transfer,
-      );
-    }
+    writeStream(this.#slots[workerIndex], streamId, pcm);
   }
 
   finish(workerIndex: number, streamId: number): Promise<void> {
-    const slot = this.#slots[workerIndex];
-    const entry = slot?.streams.get(streamId);
-    if (!slot?.alive || !entry) return Promise.resolve();
-    return new Promise((resolve) => {
-      entry.finished = resolve;
-      this.#post(slot, { type: 'finish', streamId });
-    });
+    return finishStream(this.#slots[workerIndex], streamId);
   }
 
   abort(workerIndex: number, streamId: number): void {
     const slot = this.#slots[workerIndex];
     const entry = slot?.streams.get(streamId);
     if (!slot?.alive || !entry) return;
-    this.#post(slot, { type: 'abort', streamId });
+    slot.worker.postMessage({ type: 'abort', streamId });
     this.#release(slot, entry);
   }
 
@@ -323,14 +303,10 @@ export class DecoderPool {
           return;
         }
         slot.requests.set(decoderId, { resolve, reject });
-        this.#post(slot, message);
+        slot.worker.postMessage(message);
       });
     const result = this.#serial.then(run, run);
     this.#serial = result.catch(() => undefined);
     return result;
-  }
-
-  #post(slot: Slot, message: ToWorker): void {
-    slot.worker.postMessage(message);
   }
 }

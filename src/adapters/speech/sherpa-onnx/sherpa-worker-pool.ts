@@ -1,11 +1,10 @@
-import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { AppError } from '../../../domain/errors.js';
 import type { SpeechStreamOptions } from '../../../ports/speech-engine.js';
 import { spawnModuleWorker } from '../../worker-threads/spawn-module-worker.js';
 import type { FromSherpaWorker, SherpaWorkerData, ToSherpaWorker } from './sherpa-protocol.js';
-import { readySignal, type ReadySignal } from '../../worker-threads/ready-signal.js';
-import { pcmForPost } from '../../worker-threads/pcm-for-post.js';
+import { readySignal } from '../../worker-threads/ready-signal.js';
+import { finishStream, writeStream, type WorkerSlot } from '../worker/worker-slot.js';
 
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -14,14 +13,7 @@ interface StreamEntry {
   finished?: () => void;
 }
 
-interface Slot {
-  index: number;
-  worker: Worker;
-  /** Settled by the worker's first message; only a started worker is replaced when it dies. */
-  start: ReadySignal<AppError>;
-  alive: boolean;
-  streams: Map<number, StreamEntry>;
-}
+type Slot = WorkerSlot<ToSherpaWorker, StreamEntry>;
 
 export interface SherpaWorkerInfo {
   index: number;
@@ -65,35 +57,22 @@ export class SherpaWorkerPool {
     const streamId = this.#nextId++;
     slot.streams.set(streamId, { options });
     await slot.start.ready;
-    this.#post(slot, { type: 'open', streamId, sampleRateHz: options.sampleRateHz });
+    slot.worker.postMessage({ type: 'open', streamId, sampleRateHz: options.sampleRateHz });
     return { streamId, slot: slot.index };
   }
 
   write(slotIndex: number, streamId: number, pcm: Int16Array): void {
-    const slot = this.#slots[slotIndex];
-    if (slot?.alive && slot.streams.has(streamId)) {
-      const posted = pcmForPost(pcm);
-      slot.worker.postMessage(
-        { type: 'audio', streamId, pcm: posted.pcm } satisfies ToSherpaWorker,
-        posted.transfer,
-      );
-    }
+    writeStream(this.#slots[slotIndex], streamId, pcm);
   }
 
   finish(slotIndex: number, streamId: number): Promise<void> {
-    const slot = this.#slots[slotIndex];
-    const entry = slot?.streams.get(streamId);
-    if (!slot?.alive || !entry) return Promise.resolve();
-    return new Promise((resolve) => {
-      entry.finished = resolve;
-      this.#post(slot, { type: 'finish', streamId });
-    });
+    return finishStream(this.#slots[slotIndex], streamId);
   }
 
   abort(slotIndex: number, streamId: number): void {
     const slot = this.#slots[slotIndex];
     if (!slot?.streams.delete(streamId)) return;
-    if (slot.alive) this.#post(slot, { type: 'abort', streamId });
+    if (slot.alive) slot.worker.postMessage({ type: 'abort', streamId });
   }
 
   workers(): SherpaWorkerInfo[] {
@@ -125,7 +104,7 @@ export class SherpaWorkerPool {
   async #stop(slot: Slot, exitCode: number): Promise<void> {
     if (!slot.alive) return;
     const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
-    slot.worker.postMessage({ type: 'exit', exitCode } satisfies ToSherpaWorker);
+    slot.worker.postMessage({ type: 'exit', exitCode });
     // A worker stuck in a decode never reads the message; then there is no clean way out.
     const timer = setTimeout(() => void slot.worker.terminate(), STOP_TIMEOUT_MS);
     await exited;
@@ -214,9 +193,5 @@ export class SherpaWorkerPool {
         'replacement sherpa-onnx worker failed to start',
       ),
     );
-  }
-
-  #post(slot: Slot, message: ToSherpaWorker): void {
-    slot.worker.postMessage(message);
   }
 }

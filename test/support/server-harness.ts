@@ -6,23 +6,17 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { readSse, type SseMessage } from '../../src/cli/sse-client.js';
 import { captureLog } from './capture-log.js';
+import { reserveRtpPortRange } from './rtp-port-range.js';
 
 export const repoRoot = new URL('../..', import.meta.url).pathname;
 export const parkAllHook = join(repoRoot, 'examples', 'hooks', 'park-all.mjs');
 
-// Test servers take RTP ports below Linux's ephemeral range (32768-60999): the ports the OS hands
-// to sipp, to RTP senders and to freePort() come from that range, and a server range inside it
-// makes those children fail to bind now and then. Suites run two files at once: spread the slots.
-let rtpSlot = 0;
-function testRtpPorts(): string {
-  const slot = (Number(process.env['VITEST_POOL_ID'] ?? 0) * 7 + rtpSlot++) % 15;
-  const min = 17_000 + slot * 200;
-  return `${min}-${min + 199}`;
-}
-
 /** A whole callscribe server, built by the real composition root, on loopback with free ports. */
 export async function startTestServer(overrides: Partial<Record<keyof Config, unknown>>) {
   const dataDir = mkdtempSync(join(tmpdir(), 'callscribe-e2e-'));
+  // Claimed, not picked: test files run side by side, each with servers of its own (see
+  // rtp-port-range.ts). Tests that name their own range keep it.
+  const rtpRange = overrides.rtpPorts === undefined ? reserveRtpPortRange(200) : undefined;
   const config = loadConfig({
     env: {},
     overrides: {
@@ -32,7 +26,7 @@ export async function startTestServer(overrides: Partial<Record<keyof Config, un
       sipHost: '127.0.0.1',
       sipPort: 0,
       rtpHost: '127.0.0.1',
-      rtpPorts: testRtpPorts(),
+      ...(rtpRange ? { rtpPorts: `${rtpRange.min}-${rtpRange.max}` } : {}),
       logLevel: 'info',
       // The box running the suite is shared and often saturated by other runs: only the tests
       // of admission control itself set the lag and CPU limits low.
@@ -42,8 +36,15 @@ export async function startTestServer(overrides: Partial<Record<keyof Config, un
     },
   });
   const captured = captureLog('info');
-  const server: Server = await buildServer(config, { log: captured.log });
-  const running: RunningServer = await server.start();
+  let server: Server;
+  let running: RunningServer;
+  try {
+    server = await buildServer(config, { log: captured.log });
+    running = await server.start();
+  } catch (error) {
+    rtpRange?.release();
+    throw error;
+  }
   const baseUrl = `http://127.0.0.1:${running.httpPort}`;
   return {
     config,
@@ -70,6 +71,7 @@ export async function startTestServer(overrides: Partial<Record<keyof Config, un
     },
     async stop() {
       await server.stop();
+      rtpRange?.release();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

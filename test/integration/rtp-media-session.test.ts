@@ -93,18 +93,16 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('UdpMediaSessions on 127.0.0.1', () => {
   let sessions: UdpMediaSessions;
-  let rangeMin: number;
   let range: RtpPortRange;
   const sockets: Socket[] = [];
   const metrics = createMetrics();
 
   beforeEach(() => {
     range = reserveRtpPortRange(20);
-    rangeMin = range.min;
     sessions = new UdpMediaSessions({
       config: {
         rtpHost: '127.0.0.1',
-        rtpPorts: { min: rangeMin, max: rangeMin + 19 },
+        rtpPorts: { min: range.min, max: range.max },
         mediaTimeoutMs: 400,
         preRollMs: 0,
       },
@@ -132,9 +130,7 @@ describe('UdpMediaSessions on 127.0.0.1', () => {
 
   it('allocates even ports with RTCP reserved, and delivers both streams as the decoded source', async () => {
     const session = await sessions.allocate(2);
-    expect(session.ports.every((p) => p % 2 === 0 && p >= rangeMin && p < rangeMin + 20)).toBe(
-      true,
-    );
+    expect(session.ports.every((p) => p % 2 === 0 && p >= range.min && p <= range.max)).toBe(true);
     const probe = createSocket('udp4');
     const rtcpBusy = await new Promise<boolean>((resolve) => {
       probe.once('error', () => resolve(true));
@@ -295,11 +291,11 @@ describe('UdpMediaSessions on 127.0.0.1', () => {
 
   it('skips ports in use and reports RTP_PORTS_EXHAUSTED when the range is full', async () => {
     const squatter = createSocket('udp4');
-    await new Promise<void>((resolve) => squatter.bind(rangeMin, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => squatter.bind(range.min, '127.0.0.1', () => resolve()));
     sockets.push(squatter);
     const all = [];
     for (let i = 0; i < 9; i++) all.push(await sessions.allocate(1));
-    expect(all.map((s) => s.ports[0])).not.toContain(rangeMin);
+    expect(all.map((s) => s.ports[0])).not.toContain(range.min);
     const error = await sessions.allocate(1).catch((e: unknown) => e);
     expect(isAppError(error) && error.code).toBe('RTP_PORTS_EXHAUSTED');
     await all[0]!.close();

@@ -102,12 +102,18 @@ class SampleRing {
 
   /** Drops the oldest `samples` (at most `contiguous`), once read from `buffer`. */
   consume(samples: number): void {
-    const next = this.#start + samples;
     this.length -= samples;
-    // Emptied (both sides in step, as they nearly always are): the next write starts at the
-    // front again, so a call's rings touch the same few KB, which stay in cache, instead of
-    // walking the whole ring's cache lines round, cold, at hundreds of calls per thread.
-    this.#start = this.length === 0 || next === this.#buffer.length ? 0 : next;
+    this.#advanceTo(this.#start + samples);
+  }
+
+  /**
+   * Moves the oldest held sample to `next` (wrapping at the end). An emptied ring (both sides in
+   * step, as they nearly always are) starts at its front again, so a call's rings touch the same
+   * few KB, which stay in cache, instead of walking the whole ring round, cold, at hundreds of
+   * calls per thread.
+   */
+  #advanceTo(next: number): void {
+    this.#start = this.length === 0 ? 0 : next % this.#buffer.length;
   }
 
   write(pcm: Int16Array): void {
@@ -143,8 +149,7 @@ class SampleRing {
     const restSlot = slot + 2 * first;
     for (let i = 0; i < rest; i++) out[restSlot + 2 * i] = buffer[i]!;
     this.length -= samples;
-    this.#start =
-      this.length === 0 ? 0 : rest > 0 ? rest : start + first === capacity ? 0 : start + first;
+    this.#advanceTo(start + samples);
   }
 
   #reserve(more: number): void {

@@ -1,5 +1,5 @@
 import type { AudioFrame } from '../../media/audio-frame.js';
-import type { AudioDecoder } from '../../media/audio-decoder.js';
+import type { AudioDecoder, DecoderOptions } from '../../media/audio-decoder.js';
 import type { PcmSlab } from '../../media/pcm-slab.js';
 import { COMFORT_NOISE_STATIC_PAYLOAD_TYPE } from '../../media/codecs.js';
 import { FrameRateConverter } from '../../media/resampler.js';
@@ -53,7 +53,8 @@ export class RtpStreamReceiver {
   readonly #windowPackets: number;
   readonly #maxGapFillMs: number;
   readonly #maxConcealMs: number;
-  readonly #decodeScratch: PcmSlab | undefined;
+  /** What every decoder of this stream is made with (the thread's scratch, when given). */
+  readonly #decoderOptions: DecoderOptions;
   #payloads: ReadonlyMap<number, StreamPayload> | null = null;
   readonly #decoders = new Map<number, AudioDecoder>();
   #converter: FrameRateConverter | null = null;
@@ -95,7 +96,7 @@ export class RtpStreamReceiver {
     this.#windowPackets = Math.max(1, options.reorderWindowPackets ?? 4);
     this.#maxGapFillMs = options.maxGapFillMs ?? 10_000;
     this.#maxConcealMs = options.maxConcealMs ?? 1000;
-    this.#decodeScratch = options.decodeScratch;
+    this.#decoderOptions = options.decodeScratch ? { scratch: options.decodeScratch } : {};
   }
 
   /** Packets decoded per codec name. */
@@ -346,8 +347,7 @@ export class RtpStreamReceiver {
     const accepted = this.#payloads?.get(payloadType);
     if (accepted?.kind !== 'audio') return null;
     try {
-      const scratch = this.#decodeScratch;
-      const decoder = accepted.decoder.create(scratch === undefined ? {} : { scratch });
+      const decoder = accepted.decoder.create(this.#decoderOptions);
       this.#decoders.set(payloadType, decoder);
       return decoder;
     } catch {

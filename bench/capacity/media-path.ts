@@ -44,6 +44,7 @@ const { values } = parseArgs({
     'warmup-seconds': { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
     variant: { type: 'string' },
+    'recording-flush-ms': { type: 'string', default: '1000' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -73,7 +74,13 @@ async function runVariant(variant: Variant): Promise<Measured> {
   const recorded = variant === 'recorded';
   const config = loadConfig({
     env: {},
-    overrides: { dataDir, engine: 'fake', recordCalls: recorded, logLevel: 'warn' },
+    overrides: {
+      dataDir,
+      engine: 'fake',
+      recordCalls: recorded,
+      recordingFlushMs: Number(values['recording-flush-ms']),
+      logLevel: 'warn',
+    },
   });
   const log = pino({ level: 'warn' });
   const metrics = new ForwardedMetrics();
@@ -177,6 +184,7 @@ async function runVariant(variant: Variant): Promise<Measured> {
 async function inChild(variant: Variant): Promise<Measured> {
   const args = ['--variant', variant, '--calls', String(calls), '--seconds', String(seconds)];
   args.push('--warmup-seconds', String(warmupSeconds));
+  args.push('--recording-flush-ms', String(values['recording-flush-ms']));
   const child = new Child<never, Measured>(new URL(import.meta.url), args);
   const measured = await child.next('measured');
   await child.exited();
@@ -185,7 +193,9 @@ async function inChild(variant: Variant): Promise<Measured> {
 
 if (values.variant !== undefined) {
   const measured = await runVariant(values.variant as Variant);
-  process.send?.(measured);
+  // Run by hand (`--variant recorded`): the figure on stdout instead of to a parent.
+  if (process.send) process.send(measured);
+  else console.log(JSON.stringify(measured));
   process.exit(0);
 }
 

@@ -107,11 +107,16 @@ export class CallRecovery {
     const visited = new Set<string>();
     try {
       const alive = new Map<string, boolean>([[this.#deps.nodeId, true]]);
+      const lost: CallData[] = [];
       for (const call of await this.#liveCalls()) {
         visited.add(call.callId);
         const holder = holderOf(call);
+        if (holder === this.#deps.nodeId || !(await this.#isAlive(holder, alive))) lost.push(call);
+      }
+      await this.#repairHistories(lost);
+      for (const call of lost) {
+        const holder = holderOf(call);
         const own = holder === this.#deps.nodeId;
-        if (!own && (await this.#isAlive(holder, alive))) continue;
         const reason = call.ownerNodeId === this.#deps.nodeId ? NODE_RESTART : OWNER_LOST;
         const options = own ? {} : { deadOwnerNodeId: holder };
         if ((await this.#recoverOrRetry(call.callId, reason, options)) === 'ended') ended++;
@@ -133,14 +138,45 @@ export class CallRecovery {
   async recoverLostOwners(): Promise<number> {
     const alive = new Map<string, boolean>([[this.#deps.nodeId, true]]);
     let ended = 0;
+    const lost: CallData[] = [];
     for (const call of await this.#liveCalls()) {
       const holder = holderOf(call);
       if (holder === this.#deps.nodeId) continue;
-      if (await this.#isAlive(holder, alive)) continue;
+      if (!(await this.#isAlive(holder, alive))) lost.push(call);
+    }
+    await this.#repairHistories(lost);
+    for (const call of lost) {
+      const holder = holderOf(call);
       const result = await this.recover(call.callId, OWNER_LOST, { deadOwnerNodeId: holder });
       if (result === 'ended') ended++;
     }
     return ended;
+  }
+
+  /**
+   * Before their closing events are chosen: the last events a dead node stored may be on the
+   * all-calls feed only (it died between the store's two steps). Copied into the calls'
+   * histories, they are neither missing from them nor published twice (a lost END, say). Best
+   * effort: a failure is logged, and the calls are ended all the same.
+   */
+  async #repairHistories(calls: readonly CallData[]): Promise<void> {
+    const repair = this.#deps.eventStream.repairHistories?.bind(this.#deps.eventStream);
+    if (repair === undefined || calls.length === 0) return;
+    try {
+      const copied = await repair(
+        calls.map((call) => ({
+          callId: call.callId,
+          startedAtMs: Date.parse(call.callStreamingStartTime) || 0,
+        })),
+      );
+      if (copied > 0)
+        this.#deps.log.warn(
+          { copied, calls: calls.length },
+          "call events found on the all-calls feed only were copied into their calls' histories",
+        );
+    } catch (err) {
+      this.#deps.log.warn({ err }, 'call histories could not be repaired; calls are ended anyway');
+    }
   }
 
   /** A call whose end could not be completed (the store refused writes) is retried in the background. */

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { appendAllEventsScript } from '../../src/adapters/redis/call-event-scripts.js';
 import type { RedisClient } from '../../src/adapters/redis/redis-connection.js';
+import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
+import type { CallEvent } from '../../src/domain/call-event.js';
 import { startInProcessNode, type InProcessNode } from '../support/redis-node-harness.js';
 import { captureLog } from '../support/capture-log.js';
 import { redisClient, redisTopologies } from '../support/redis.js';
@@ -149,6 +152,67 @@ describe.each(topologies)('call recovery on $name', (topology) => {
       recoveredByNodeId: 'node-c',
     });
     expect(await closingEvents(c, 'call-0')).toEqual({ endedStates: 1, ends: 1, last: 'END' });
+  });
+
+  it("copies a dead node's last events, stored on the all-calls feed only, into the call's history before ending it, once", async () => {
+    keyPrefix = `cs-test-${randomUUID()}:`;
+    const a = await start('node-a', 600);
+    const b = await start('node-b', 600);
+    const started = await deadNodeWithCalls(a, 1);
+    expect(started.has('call-0')).toBe(true);
+    const stored = await b.redis.store.get('call-0');
+    if (!stored) throw new Error('call-0 missing');
+    // A's last group (a final segment, then the call's end) reached the all-calls stream, and
+    // A died before writing it into the call's stream.
+    const keys = new RedisKeys(keyPrefix);
+    const base = { CallId: 'call-0', CreatedAt: new Date().toISOString() };
+    const lost: CallEvent[] = [
+      {
+        ...base,
+        EventType: 'ADD_TRANSCRIPT_SEGMENT',
+        Channel: 'CALLER',
+        SegmentId: 'seg-last',
+        StartTime: 1,
+        EndTime: 2,
+        Transcript: 'the last words',
+        IsPartial: false,
+      },
+      {
+        ...base,
+        EventType: 'CALL_STATE',
+        State: 'ENDED',
+        CustomerPhoneNumber: stored.call.fromNumber,
+        SystemPhoneNumber: stored.call.toNumber,
+      },
+      {
+        ...base,
+        EventType: 'END',
+        CustomerPhoneNumber: stored.call.fromNumber,
+        SystemPhoneNumber: stored.call.toNumber,
+      },
+    ];
+    await appendAllEventsScript.run(
+      redis,
+      [keys.eventSequence, keys.allEvents, keys.eventExpiry],
+      [
+        Date.now() * 1000,
+        100_000,
+        Date.now() + 3_600_000,
+        ...lost.flatMap((event) => [event.CallId, JSON.stringify(event)]),
+      ],
+    );
+    await waitFor(async () => !(await b.redis.nodeRegistry.isAlive('node-a')), 'lease of A');
+
+    expect(await b.reaper.reap()).toBe(1);
+    const history = (await b.redis.eventStream.read({ callId: 'call-0' })).map((e) => e.event);
+    expect(history.filter((e) => e.EventType === 'ADD_TRANSCRIPT_SEGMENT')).toHaveLength(1);
+    expect(await closingEvents(b, 'call-0')).toEqual({ endedStates: 1, ends: 1, last: 'END' });
+    // Nor did the end go out twice to the all-calls feed's readers.
+    const feed = (await b.redis.eventStream.read({})).map((e) => e.event);
+    expect(feed.filter((e) => e.CallId === 'call-0' && e.EventType === 'END')).toHaveLength(1);
+    expect(captured.messages()).toContainEqual(
+      expect.stringContaining("copied into their calls' histories"),
+    );
   });
 
   it('a restarted node ends its own calls at once, without waiting for its old lease', async () => {

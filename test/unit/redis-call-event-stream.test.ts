@@ -181,4 +181,89 @@ describe.each(topologies)('RedisCallEventStream on $name', (topology) => {
       await deleteKeys(redis, keys.prefix);
     }
   });
+
+  it('repairs histories a node left half written: copies what only the all-calls stream has, once', async () => {
+    const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
+    const stream = streamOn(keys);
+    try {
+      // A node that died between the two steps of a group: the events got ids and reached
+      // the all-calls stream, not their calls' streams.
+      const allOnly = (event: CallEvent) =>
+        appendAllEventsScript
+          .run(
+            redis,
+            [keys.eventSequence, keys.allEvents, keys.eventExpiry],
+            [Date.now() * 1000, 1000, Date.now() + 60_000, event.CallId, JSON.stringify(event)],
+          )
+          .then((ids) => (ids as string[])[0] as string);
+      const state = (callId: string) =>
+        ({ ...endEvent(callId), EventType: 'CALL_STATE' }) as CallEvent;
+      const startedAtMs = Date.now() - 1000;
+      const first = await stream.append(state('gap'));
+      await stream.append(state('other'));
+      const lostId = await allOnly(endEvent('gap'));
+      const lostAloneId = await allOnly(endEvent('no-history'));
+      // After the loss, other calls go on: the repair reads past their entries.
+      await stream.append(endEvent('other'));
+      const lostForOther = await allOnly(state('other'));
+      expect((await stream.read({ callId: 'gap' })).map((e) => e.id)).toEqual([first.id]);
+
+      const calls = [
+        { callId: 'gap', startedAtMs },
+        { callId: 'no-history', startedAtMs },
+      ];
+      expect(await stream.repairHistories(calls)).toBe(2);
+      const gap = await stream.read({ callId: 'gap' });
+      expect(gap.map((e) => [e.id, e.event.EventType])).toEqual([
+        [first.id, 'CALL_STATE'],
+        [lostId, 'END'],
+      ]);
+      expect((await stream.read({ callId: 'no-history' })).map((e) => e.id)).toEqual([lostAloneId]);
+      // Only the listed calls are touched.
+      expect((await stream.read({ callId: 'other' })).map((e) => e.id)).not.toContain(lostForOther);
+
+      // Again (a second reaper, a slow node finishing its own step): nothing is added twice.
+      expect(await stream.repairHistories(calls)).toBe(0);
+      const again = await appendCallEventScript.run(
+        redis,
+        [keys.callEvents('gap')],
+        ['gap', 1000, Date.now() + 120_000, lostId, JSON.stringify(endEvent('gap'))],
+      );
+      expect(again).toBe(0);
+      expect(await stream.read({ callId: 'gap' })).toEqual(gap);
+    } finally {
+      await stream.close();
+      await deleteKeys(redis, keys.prefix);
+    }
+  });
+
+  it("holds an event its call's stream refused and writes it there once the stream takes it", async () => {
+    const keys = new RedisKeys(`cs-test-${randomUUID()}:`);
+    const captured = captureLog('info');
+    const stream = new RedisCallEventStream({
+      redis,
+      blockingRedis: redis.duplicate(),
+      keys,
+      ttlMs: 60_000,
+      log: captured.log,
+    });
+    try {
+      // The call's shard refuses the second step (here: its key holds something else).
+      await redis.set(keys.callEvents('refused'), 'not a stream');
+      const stored = await stream.append(endEvent('refused'));
+      expect((await stream.read({})).map((e) => e.id)).toEqual([stored.id]);
+      expect(captured.messages()).toContainEqual(expect.stringContaining('all-calls stream only'));
+      await redis.del(keys.callEvents('refused'));
+      const deadline = Date.now() + 10_000;
+      while ((await stream.read({ callId: 'refused' })).length === 0) {
+        if (Date.now() > deadline)
+          throw new Error("the held event never reached the call's stream");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect((await stream.read({ callId: 'refused' })).map((e) => e.id)).toEqual([stored.id]);
+    } finally {
+      await stream.close();
+      await deleteKeys(redis, keys.prefix);
+    }
+  });
 });

@@ -34,23 +34,56 @@ return ids
  * one node; should two nodes append to one call at once (the owner and a node ending the call
  * as owner-lost) and the later id arrive first, the entry goes right after the newest one and
  * keeps its id in field `i`, so it is stored rather than refused.
+ * An id the stream already holds (either way) is skipped, so a history repair (see
+ * `repairHistories`) and the append it raced with, or an append retried after a lost reply,
+ * store each event once. The check costs nothing in the usual case: an id above the stream's
+ * newest entry cannot be there yet. Returns how many events were added.
  */
 export const appendCallEventScript = new LuaScript(`
+local added = 0
 for i = 4, #ARGV, 2 do
-  local entry = ARGV[i] .. '-0'
+  local id = ARGV[i]
+  local entry = id .. '-0'
   local extra = {}
+  local present = false
   local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
   if top then
     local ms, seq = string.match(top[1], '^(%d+)-(%d+)$')
-    if tonumber(ms) >= tonumber(ARGV[i]) then
+    if tonumber(ms) >= tonumber(id) then
+      present = #redis.call('XRANGE', KEYS[1], entry, entry) > 0
+      if not present then
+        for _, later in ipairs(redis.call('XRANGE', KEYS[1], '(' .. entry, '+', 'COUNT', 1000)) do
+          local f = later[2]
+          for j = 1, #f, 2 do
+            if f[j] == 'i' and f[j + 1] == id then present = true end
+          end
+        end
+      end
       entry = ms .. '-' .. string.format('%.0f', tonumber(seq) + 1)
-      extra = {'i', ARGV[i]}
+      extra = {'i', id}
     end
   end
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], entry, 'c', ARGV[1], 'e', ARGV[i + 1], unpack(extra))
+  if not present then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], entry, 'c', ARGV[1], 'e', ARGV[i + 1], unpack(extra))
+    added = added + 1
+  end
 end
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
-return 1
+return added
+`);
+
+/**
+ * KEYS: callEvents. Where a history repair starts looking: the id of the call stream's newest
+ * entry (its older `i` field when that entry was stored out of id order), nothing for no stream.
+ */
+export const newestCallEventIdScript = new LuaScript(`
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+if not top then return false end
+local f = top[2]
+for j = 1, #f, 2 do
+  if f[j] == 'i' then return f[j + 1] end
+end
+return string.match(top[1], '^(%d+)-')
 `);
 
 /**

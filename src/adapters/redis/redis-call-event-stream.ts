@@ -3,14 +3,20 @@ import { SubscriberRegistry } from '../event-fanout/subscriber-registry.js';
 import { GroupCommit } from '../storage/group-commit.js';
 import type { CallEvent, StoredCallEvent } from '../../domain/call-event.js';
 import { AppError } from '../../domain/errors.js';
-import type { CallEventQuery, CallEventStream } from '../../ports/call-event-stream.js';
+import type {
+  CallEventQuery,
+  CallEventStream,
+  HistoryRepairTarget,
+} from '../../ports/call-event-stream.js';
 import {
   appendAllEventsScript,
   appendCallEventScript,
   callEventIdsScript,
+  newestCallEventIdScript,
   sweepAllEventsScript,
   trimCallEventsScript,
 } from './call-event-scripts.js';
+import { CallHistoryRetry } from './call-history-retry.js';
 import { fromStreamId, parseAfterId, toStreamId } from './event-id.js';
 import type { RedisClient } from './redis-connection.js';
 import { redisFailure } from './redis-failure.js';
@@ -48,6 +54,9 @@ export interface RedisCallEventStreamOptions {
 
 type StreamEntry = [id: string, fields: string[]];
 
+/** How far another node's clock may be behind: a call's first event id is not older than its start less this. */
+const HISTORY_REPAIR_SKEW_MS = 60_000;
+
 /**
  * LCA call events on Redis Streams: `{ev}:all` for every call and `ev#{callId}` per call, both
  * under the same entry id. Live delivery uses one blocking reader per instance on `{ev}:all`,
@@ -69,6 +78,7 @@ export class RedisCallEventStream implements CallEventStream {
   readonly #pageSize: number;
   readonly #subscribers: SubscriberRegistry;
   readonly #appends: GroupCommit<CallEvent, string>;
+  readonly #historyRetry: CallHistoryRetry;
   #reader: Promise<void> | undefined;
   #readerStopped: Promise<void> | undefined;
   #closed = false;
@@ -95,6 +105,10 @@ export class RedisCallEventStream implements CallEventStream {
       log: options.log,
       pageSize: this.#pageSize,
       readPage: (callId, afterId, limit) => this.#read(callId, afterId, limit),
+    });
+    this.#historyRetry = new CallHistoryRetry({
+      store: (callId, idsAndEvents) => this.#storeInCall(callId, idsAndEvents),
+      log: options.log,
     });
     this.#appends = new GroupCommit((events) => this.#commitAppends(events), {
       intervalMs: options.commitIntervalMs ?? 0,
@@ -146,7 +160,7 @@ export class RedisCallEventStream implements CallEventStream {
       );
       throw failure;
     }
-    const byCall = new Map<string, (string | number)[]>();
+    const byCall = new Map<string, string[]>();
     events.forEach((event, i) => {
       const args = byCall.get(event.CallId) ?? [];
       args.push(ids[i] ?? '', json[i] ?? '');
@@ -154,29 +168,34 @@ export class RedisCallEventStream implements CallEventStream {
     });
     await Promise.all(
       [...byCall].map(([callId, args]) =>
-        appendCallEventScript
-          .run(
-            this.#redis,
-            [k.callEvents(callId)],
-            [callId, this.#callMaxLen, expiresAtMs + this.#backstopGraceMs, ...args],
-          )
-          .catch((error: unknown) => {
-            // Stored and delivered live through the all-calls stream; only the call's own
-            // history lacks them. Said loudly, as the per-call feed's catch-up will not show them.
-            this.#metrics?.failures.inc({ operation: 'event-append-call' });
-            const failure = redisFailure(
-              error,
-              'EVENT_STREAM_UNAVAILABLE',
-              'cannot append the event',
-            );
-            this.#log.error(
-              { err: failure, code: failure.code, callId, ids: args.filter((_, j) => j % 2 === 0) },
-              "call event stored in the all-calls stream only: the call's stream is unavailable",
-            );
-          }),
+        this.#storeInCall(callId, args).catch((error: unknown) => {
+          // Stored and delivered live through the all-calls stream; the call's own history
+          // lacks them until the retry writes them there (they are held in memory meanwhile).
+          this.#metrics?.failures.inc({ operation: 'event-append-call' });
+          const failure = redisFailure(
+            error,
+            'EVENT_STREAM_UNAVAILABLE',
+            'cannot append the event',
+          );
+          this.#log.error(
+            { err: failure, code: failure.code, callId, ids: args.filter((_, j) => j % 2 === 0) },
+            "call event stored in the all-calls stream only: the call's stream is unavailable; retried",
+          );
+          this.#historyRetry.hold(callId, args);
+        }),
       ),
     );
     return ids;
+  }
+
+  /** The second step of a group (also the repair's and the retry's): skips ids the stream holds. */
+  #storeInCall(callId: string, idsAndEvents: readonly string[]): Promise<unknown> {
+    const expiresAtMs = Math.trunc(this.#now()) + this.#ttlMs + this.#backstopGraceMs;
+    return appendCallEventScript.run(
+      this.#redis,
+      [this.#keys.callEvents(callId)],
+      [callId, this.#callMaxLen, expiresAtMs, ...idsAndEvents],
+    );
   }
 
   async read(query: CallEventQuery): Promise<StoredCallEvent[]> {
@@ -203,6 +222,59 @@ export class RedisCallEventStream implements CallEventStream {
       onEvent,
       this.#startReader(),
     );
+  }
+
+  /**
+   * One pass over the all-calls stream for all `calls` (a dead node's, say): from the oldest of
+   * their histories' newest ids (a call without history from its start, less a minute of clock
+   * skew between nodes) to the end, gathering each call's entries newer than its own history,
+   * which the append script then stores once each (an entry already there is skipped, so a slow
+   * node finishing its own second step at the same time adds nothing twice).
+   */
+  async repairHistories(calls: readonly HistoryRepairTarget[]): Promise<number> {
+    this.#assertOpen();
+    if (calls.length === 0) return 0;
+    const k = this.#keys;
+    try {
+      const after = new Map<string, number>();
+      await Promise.all(
+        calls.map(async ({ callId, startedAtMs }) => {
+          const newest = await newestCallEventIdScript.run(this.#redis, [k.callEvents(callId)], []);
+          const fromMs = Math.max(0, startedAtMs - HISTORY_REPAIR_SKEW_MS);
+          after.set(callId, typeof newest === 'string' ? Number(newest) : fromMs * 1000);
+        }),
+      );
+      const missing = new Map<string, string[]>();
+      let start = `(${toStreamId(Math.min(...after.values()))}`;
+      for (;;) {
+        const entries = (await this.#redis.xrange(
+          k.allEvents,
+          start,
+          '+',
+          'COUNT',
+          this.#pageSize,
+        )) as StreamEntry[];
+        for (const [streamId, fields] of entries) {
+          const callId = fieldOf(fields, 'c');
+          const newest = callId === undefined ? undefined : after.get(callId);
+          const id = fromStreamId(streamId);
+          if (callId === undefined || newest === undefined || Number(id) <= newest) continue;
+          const args = missing.get(callId) ?? [];
+          args.push(id, fieldOf(fields, 'e') ?? 'null');
+          missing.set(callId, args);
+        }
+        const last = entries[entries.length - 1];
+        if (last === undefined || entries.length < this.#pageSize) break;
+        start = `(${last[0]}`;
+      }
+      const added = await Promise.all(
+        [...missing].map(([callId, args]) => this.#storeInCall(callId, args)),
+      );
+      return added.reduce<number>((sum, n) => sum + Number(n), 0);
+    } catch (error) {
+      this.#metrics?.failures.inc({ operation: 'event-repair' });
+      throw redisFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot repair call histories');
+    }
   }
 
   /** Deletes the events of calls whose expiry has passed; returns how many events went. */
@@ -250,6 +322,7 @@ export class RedisCallEventStream implements CallEventStream {
     this.#closed = true;
     // Appends already accepted are sent, not dropped.
     await this.#appends.flush();
+    await this.#historyRetry.close();
     this.#subscribers.clear();
     this.#blocking.disconnect();
     await this.#readerStopped?.catch(() => undefined);

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { appendAllEventsScript } from '../../src/adapters/redis/call-event-scripts.js';
 import type { RedisClient } from '../../src/adapters/redis/redis-connection.js';
 import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
 import type { CallEvent } from '../../src/domain/call-event.js';
 import { startInProcessNode, type InProcessNode } from '../support/redis-node-harness.js';
+import { appendToAllCallsStreamOnly } from '../support/all-calls-only.js';
 import { captureLog } from '../support/capture-log.js';
 import { redisClient, redisTopologies } from '../support/redis.js';
 import { deleteKeys } from '../support/redis-test-keys.js';
@@ -191,16 +191,7 @@ describe.each(topologies)('call recovery on $name', (topology) => {
         SystemPhoneNumber: stored.call.toNumber,
       },
     ];
-    await appendAllEventsScript.run(
-      redis,
-      [keys.eventSequence, keys.allEvents, keys.eventExpiry],
-      [
-        Date.now() * 1000,
-        100_000,
-        Date.now() + 3_600_000,
-        ...lost.flatMap((event) => [event.CallId, JSON.stringify(event)]),
-      ],
-    );
+    await appendToAllCallsStreamOnly(redis, keys, lost);
     await waitFor(async () => !(await b.redis.nodeRegistry.isAlive('node-a')), 'lease of A');
 
     expect(await b.reaper.reap()).toBe(1);

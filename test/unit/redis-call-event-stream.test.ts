@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  appendAllEventsScript,
-  appendCallEventScript,
-} from '../../src/adapters/redis/call-event-scripts.js';
+import { appendCallEventScript } from '../../src/adapters/redis/call-event-scripts.js';
 import { RedisCallEventStream } from '../../src/adapters/redis/redis-call-event-stream.js';
 import type { RedisClient } from '../../src/adapters/redis/redis-connection.js';
 import { RedisKeys } from '../../src/adapters/redis/redis-keys.js';
@@ -11,6 +8,7 @@ import { openRedis } from '../../src/adapters/redis/redis-connection.js';
 import { CuttableProxy } from '../support/cuttable-proxy.js';
 import type { CallEvent, StoredCallEvent } from '../../src/domain/call-event.js';
 import { describeCallEventStreamContract } from '../contract/call-event-stream-contract.js';
+import { appendToAllCallsStreamOnly } from '../support/all-calls-only.js';
 import { captureLog } from '../support/capture-log.js';
 import { redisClient, redisTopologies } from '../support/redis.js';
 import { deleteKeys } from '../support/redis-test-keys.js';
@@ -145,14 +143,8 @@ describe.each(topologies)('RedisCallEventStream on $name', (topology) => {
     try {
       // Two nodes appending to one call at once (the owner, and a node ending it as
       // owner-lost): both get ids in the all-calls stream, the later id reaches the call first.
-      const add = (event: CallEvent) =>
-        appendAllEventsScript
-          .run(
-            redis,
-            [keys.eventSequence, keys.allEvents, keys.eventExpiry],
-            [Date.now() * 1000, 1000, Date.now() + 60_000, event.CallId, JSON.stringify(event)],
-          )
-          .then((ids) => (ids as string[])[0] as string);
+      const add = async (event: CallEvent) =>
+        (await appendToAllCallsStreamOnly(redis, keys, [event]))[0] as string;
       const early = endEvent('raced');
       const late = { ...endEvent('raced'), EventType: 'CALL_STATE' } as CallEvent;
       const earlyId = await add(early);
@@ -188,14 +180,8 @@ describe.each(topologies)('RedisCallEventStream on $name', (topology) => {
     try {
       // A node that died between the two steps of a group: the events got ids and reached
       // the all-calls stream, not their calls' streams.
-      const allOnly = (event: CallEvent) =>
-        appendAllEventsScript
-          .run(
-            redis,
-            [keys.eventSequence, keys.allEvents, keys.eventExpiry],
-            [Date.now() * 1000, 1000, Date.now() + 60_000, event.CallId, JSON.stringify(event)],
-          )
-          .then((ids) => (ids as string[])[0] as string);
+      const allOnly = async (event: CallEvent) =>
+        (await appendToAllCallsStreamOnly(redis, keys, [event]))[0] as string;
       const state = (callId: string) =>
         ({ ...endEvent(callId), EventType: 'CALL_STATE' }) as CallEvent;
       const startedAtMs = Date.now() - 1000;

@@ -28,6 +28,8 @@ export interface RecoverOptions {
   deadOwnerNodeId?: string;
   /** A recording of the call was repaired at start: announce it even if the call already ended. */
   repairedRecording?: boolean;
+  /** The caller repaired the call's history already (in one pass for many calls). */
+  historyRepaired?: boolean;
 }
 
 export interface CallRecoveryDeps {
@@ -118,7 +120,7 @@ export class CallRecovery {
         const holder = holderOf(call);
         const own = holder === this.#deps.nodeId;
         const reason = call.ownerNodeId === this.#deps.nodeId ? NODE_RESTART : OWNER_LOST;
-        const options = own ? {} : { deadOwnerNodeId: holder };
+        const options = { historyRepaired: true, ...(own ? {} : { deadOwnerNodeId: holder }) };
         if ((await this.#recoverOrRetry(call.callId, reason, options)) === 'ended') ended++;
       }
     } catch (err) {
@@ -147,7 +149,10 @@ export class CallRecovery {
     await this.#repairHistories(lost);
     for (const call of lost) {
       const holder = holderOf(call);
-      const result = await this.recover(call.callId, OWNER_LOST, { deadOwnerNodeId: holder });
+      const result = await this.recover(call.callId, OWNER_LOST, {
+        deadOwnerNodeId: holder,
+        historyRepaired: true,
+      });
       if (result === 'ended') ended++;
     }
     return ended;
@@ -156,8 +161,9 @@ export class CallRecovery {
   /**
    * Before their closing events are chosen: the last events a dead node stored may be on the
    * all-calls feed only (it died between the store's two steps). Copied into the calls'
-   * histories, they are neither missing from them nor published twice (a lost END, say). Best
-   * effort: a failure is logged, and the calls are ended all the same.
+   * histories, they are neither missing from them nor published twice (a lost END, say). The
+   * scans repair all their calls in one pass, a call recovered alone (a control event found its
+   * owner gone) by itself. Best effort: a failure is logged, and the calls are ended all the same.
    */
   async #repairHistories(calls: readonly CallData[]): Promise<void> {
     const repair = this.#deps.eventStream.repairHistories?.bind(this.#deps.eventStream);
@@ -221,6 +227,7 @@ export class CallRecovery {
         await this.#publishMissing(call, await this.#read(callId), { onlyRecording: true });
       return 'already-ended';
     }
+    if (!options.historyRepaired) await this.#repairHistories([call]);
     await this.#publishMissing(call, await this.#read(callId), { onlyRecording: false });
     const done = await updateCall<boolean>(store, callId, ({ call: current }) => {
       if (current.state === 'ENDED' || holderOf(current) !== nodeId) return { noop: false };

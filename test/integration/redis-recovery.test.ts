@@ -206,6 +206,40 @@ describe.each(topologies)('call recovery on $name', (topology) => {
     );
   });
 
+  it('repairs the history of a call ended alone, when a control event finds its owner gone', async () => {
+    keyPrefix = `cs-test-${randomUUID()}:`;
+    const a = await start('node-a', 600);
+    const b = await start('node-b', 600);
+    await deadNodeWithCalls(a, 1);
+    const stored = await b.redis.store.get('call-0');
+    if (!stored) throw new Error('call-0 missing');
+    // A call STARTed by its dead owner, whose last group (a final segment) reached only the
+    // all-calls stream.
+    await appendToAllCallsStreamOnly(redis, new RedisKeys(keyPrefix), [
+      {
+        CallId: 'call-0',
+        CreatedAt: new Date().toISOString(),
+        EventType: 'ADD_TRANSCRIPT_SEGMENT',
+        Channel: 'AGENT',
+        SegmentId: 'seg-last',
+        StartTime: 1,
+        EndTime: 2,
+        Transcript: 'the last words',
+        IsPartial: false,
+      },
+    ]);
+    await waitFor(async () => !(await b.redis.nodeRegistry.isAlive('node-a')), 'lease of A');
+
+    const outcome = await b.router.submit(
+      { type: 'START_CALL_PROCESSING', detail: { callId: 'call-0' }, ingress: 'rest' },
+      { holdIfUnknown: false },
+    );
+    expect(outcome).toMatchObject({ status: 'rejected', code: 'CALL_OWNER_UNAVAILABLE' });
+    const history = (await b.redis.eventStream.read({ callId: 'call-0' })).map((e) => e.event);
+    expect(history.filter((e) => e.EventType === 'ADD_TRANSCRIPT_SEGMENT')).toHaveLength(1);
+    expect(await closingEvents(b, 'call-0')).toEqual({ endedStates: 1, ends: 1, last: 'END' });
+  });
+
   it('a restarted node ends its own calls at once, without waiting for its old lease', async () => {
     keyPrefix = `cs-test-${randomUUID()}:`;
     const leaseMs = 60_000;

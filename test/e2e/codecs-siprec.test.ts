@@ -55,7 +55,7 @@ describe.skipIf(!ready)(
 
     beforeAll(async () => {
       workDir = mkdtempSync(join(tmpdir(), 'callscribe-codecs-'));
-      server = await startTestServer({ engine: 'fake', rtpPorts: '13100-13199' });
+      server = await startTestServer({ engine: 'fake' });
       caller = loadSource('caller', WINDOW.fromS, WINDOW.seconds);
       agent = loadSource('agent', WINDOW.fromS, WINDOW.seconds);
     }, 60_000);

@@ -58,7 +58,6 @@ describe.skipIf(!sphinx.available || !boto3.available || !sipp.available)(
       server = await startTestServer({
         hook: parkAllHook,
         engine: 'pocketsphinx',
-        rtpPorts: '12000-12099',
       });
       const sse = server.subscribe(`/api/calls/${CALL_ID}/events`);
       // sipp is the SBC: SIPREC INVITE with both streams, its exec'd sender streams the sample, BYE at 28.5 s.

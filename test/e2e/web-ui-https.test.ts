@@ -41,7 +41,6 @@ describe.skipIf(!chromiumCheck.available || !opensslCheck.available)(
         apiToken: token,
         hook: parkAllHook,
         engine: 'fake',
-        rtpPorts: '12400-12499',
       });
       baseUrl = `https://127.0.0.1:${server.running.httpPort}/`;
       const spki = new X509Certificate(issued.cert).publicKey.export({

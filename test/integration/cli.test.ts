@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSiprecCall, type EstablishedSiprecCall } from '../../src/sbc-sim/index.js';
+import { reserveRtpPortRange } from '../support/rtp-port-range.js';
 import { parkAllHook, repoRoot, startTestServer } from '../support/server-harness.js';
 
 const run = promisify(execFile);
@@ -27,7 +28,6 @@ describe.skipIf(!built)('callscribe CLI', () => {
       hook: parkAllHook,
       engine: 'fake',
       accessKeys: 'AKIDCLI:cli-secret',
-      rtpPorts: '12200-12299',
     });
     call = await startSiprecCall({
       target: { host: '127.0.0.1', port: server.running.sipPorts.udp! },
@@ -117,6 +117,7 @@ describe.skipIf(!built)('callscribe CLI', () => {
 describe.skipIf(!built)('callscribe demo', () => {
   it('parks a sample call, starts it through PutEvents and prints both channels, then END', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'callscribe-demo-'));
+    const ports = reserveRtpPortRange(100);
     try {
       const { stdout } = await run(
         'node',
@@ -127,7 +128,7 @@ describe.skipIf(!built)('callscribe demo', () => {
             ...process.env,
             CALLSCRIBE_ENGINE: 'fake',
             CALLSCRIBE_HTTP_PORT: '0',
-            CALLSCRIBE_RTP_PORTS: '12300-12399',
+            CALLSCRIBE_RTP_PORTS: `${ports.min}-${ports.max}`,
           },
           timeout: 60_000,
         },
@@ -142,6 +143,7 @@ describe.skipIf(!built)('callscribe demo', () => {
       expect(index('Call: END')).toBeGreaterThan(index('Call: START event'));
       expect(index('Done.')).toBeGreaterThan(index('Call: END'));
     } finally {
+      ports.release();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -97,7 +97,7 @@ describe('files on disk are for the service user only', () => {
     const parent = mkdtempSync(join(tmpdir(), 'callscribe-modes-'));
     const dataDir = join(parent, 'data');
     try {
-      const server = await startTestServer({ dataDir, engine: 'fake', rtpPorts: '12300-12399' });
+      const server = await startTestServer({ dataDir, engine: 'fake' });
       try {
         const samples = join(repoRoot, 'samples', 'support-call');
         await placeSiprecCall({

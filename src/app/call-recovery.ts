@@ -108,15 +108,9 @@ export class CallRecovery {
     let ended = 0;
     const visited = new Set<string>();
     try {
-      const alive = new Map<string, boolean>([[this.#deps.nodeId, true]]);
-      const lost: CallData[] = [];
-      for (const call of await this.#liveCalls()) {
-        visited.add(call.callId);
-        const holder = holderOf(call);
-        if (holder === this.#deps.nodeId || !(await this.#isAlive(holder, alive))) lost.push(call);
-      }
-      await this.#repairHistories(lost);
-      for (const call of lost) {
+      const live = await this.#liveCalls();
+      for (const call of live) visited.add(call.callId);
+      for (const call of await this.#lostCalls(live, { withOwn: true })) {
         const holder = holderOf(call);
         const own = holder === this.#deps.nodeId;
         const reason = call.ownerNodeId === this.#deps.nodeId ? NODE_RESTART : OWNER_LOST;
@@ -138,24 +132,31 @@ export class CallRecovery {
 
   /** One scan for calls of nodes whose lease ran out (the owner-loss reaper); returns how many it ended. */
   async recoverLostOwners(): Promise<number> {
-    const alive = new Map<string, boolean>([[this.#deps.nodeId, true]]);
     let ended = 0;
-    const lost: CallData[] = [];
-    for (const call of await this.#liveCalls()) {
-      const holder = holderOf(call);
-      if (holder === this.#deps.nodeId) continue;
-      if (!(await this.#isAlive(holder, alive))) lost.push(call);
-    }
-    await this.#repairHistories(lost);
-    for (const call of lost) {
-      const holder = holderOf(call);
+    for (const call of await this.#lostCalls(await this.#liveCalls(), { withOwn: false })) {
       const result = await this.recover(call.callId, OWNER_LOST, {
-        deadOwnerNodeId: holder,
+        deadOwnerNodeId: holderOf(call),
         historyRepaired: true,
       });
       if (result === 'ended') ended++;
     }
     return ended;
+  }
+
+  /**
+   * The calls held by nodes without a lease (and, `withOwn`, by this node's earlier run), their
+   * histories repaired in one pass for all of them.
+   */
+  async #lostCalls(calls: readonly CallData[], options: { withOwn: boolean }): Promise<CallData[]> {
+    const alive = new Map<string, boolean>();
+    const lost: CallData[] = [];
+    for (const call of calls) {
+      const holder = holderOf(call);
+      const own = holder === this.#deps.nodeId;
+      if (own ? options.withOwn : !(await this.#isAlive(holder, alive))) lost.push(call);
+    }
+    await this.#repairHistories(lost);
+    return lost;
   }
 
   /**

@@ -31,7 +31,7 @@ export class CallHistoryRetry {
     this.#delayMs = options.initialDelayMs ?? 500;
   }
 
-  /** Events held now, for metrics and tests. */
+  /** Events held now (what the cap counts). */
   get heldEvents(): number {
     return this.#heldEvents;
   }

@@ -148,12 +148,7 @@ export class RedisCallEventStream implements CallEventStream {
       );
       ids = (reply as unknown[]).map(String);
     } catch (error) {
-      this.#metrics?.failures.inc({ operation: 'event-append' });
-      const failure = redisFailure(
-        error,
-        'EVENT_STREAM_UNAVAILABLE',
-        'cannot append the call event',
-      );
+      const failure = this.#failure('event-append', error, 'cannot append the call event');
       this.#log.error(
         { err: failure, code: failure.code, events: events.length },
         'call event not stored: redis unavailable',
@@ -171,12 +166,7 @@ export class RedisCallEventStream implements CallEventStream {
         this.#storeInCall(callId, args).catch((error: unknown) => {
           // Stored and delivered live through the all-calls stream; the call's own history
           // lacks them until the retry writes them there (they are held in memory meanwhile).
-          this.#metrics?.failures.inc({ operation: 'event-append-call' });
-          const failure = redisFailure(
-            error,
-            'EVENT_STREAM_UNAVAILABLE',
-            'cannot append the event',
-          );
+          const failure = this.#failure('event-append-call', error, 'cannot append the event');
           this.#log.error(
             { err: failure, code: failure.code, callId, ids: args.filter((_, j) => j % 2 === 0) },
             "call event stored in the all-calls stream only: the call's stream is unavailable; retried",
@@ -205,8 +195,7 @@ export class RedisCallEventStream implements CallEventStream {
     try {
       return await this.#read(query.callId, afterId, limit);
     } catch (error) {
-      this.#metrics?.failures.inc({ operation: 'event-read' });
-      throw redisFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot read call events');
+      throw this.#failure('event-read', error, 'cannot read call events');
     }
   }
 
@@ -245,15 +234,8 @@ export class RedisCallEventStream implements CallEventStream {
         }),
       );
       const missing = new Map<string, string[]>();
-      let start = `(${toStreamId(Math.min(...after.values()))}`;
-      for (;;) {
-        const entries = (await this.#redis.xrange(
-          k.allEvents,
-          start,
-          '+',
-          'COUNT',
-          this.#pageSize,
-        )) as StreamEntry[];
+      const from = `(${toStreamId(Math.min(...after.values()))}`;
+      for await (const entries of this.#pages(k.allEvents, from, () => this.#pageSize)) {
         for (const [streamId, fields] of entries) {
           const callId = fieldOf(fields, 'c');
           const newest = callId === undefined ? undefined : after.get(callId);
@@ -263,17 +245,13 @@ export class RedisCallEventStream implements CallEventStream {
           args.push(id, fieldOf(fields, 'e') ?? 'null');
           missing.set(callId, args);
         }
-        const last = entries[entries.length - 1];
-        if (last === undefined || entries.length < this.#pageSize) break;
-        start = `(${last[0]}`;
       }
       const added = await Promise.all(
         [...missing].map(([callId, args]) => this.#storeInCall(callId, args)),
       );
       return added.reduce<number>((sum, n) => sum + Number(n), 0);
     } catch (error) {
-      this.#metrics?.failures.inc({ operation: 'event-repair' });
-      throw redisFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot repair call histories');
+      throw this.#failure('event-repair', error, 'cannot repair call histories');
     }
   }
 
@@ -290,8 +268,7 @@ export class RedisCallEventStream implements CallEventStream {
         if (due.length < 200) return removed;
       }
     } catch (error) {
-      this.#metrics?.failures.inc({ operation: 'event-sweep' });
-      throw redisFailure(error, 'EVENT_STREAM_UNAVAILABLE', 'cannot delete expired call events');
+      throw this.#failure('event-sweep', error, 'cannot delete expired call events');
     }
   }
 
@@ -342,24 +319,40 @@ export class RedisCallEventStream implements CallEventStream {
     }
     const key = callId === undefined ? k.allEvents : k.callEvents(callId);
     const found: StoredCallEvent[] = [];
-    let start = afterId === 0 ? '-' : `(${toStreamId(afterId)}`;
-    while (found.length < limit) {
-      const count = Math.min(
-        this.#pageSize,
-        limit === Infinity ? this.#pageSize : limit - found.length,
-      );
-      const entries = (await this.#redis.xrange(key, start, '+', 'COUNT', count)) as StreamEntry[];
-      if (entries.length === 0) break;
+    const from = afterId === 0 ? '-' : `(${toStreamId(afterId)}`;
+    const pageSize = () =>
+      Math.min(this.#pageSize, limit === Infinity ? this.#pageSize : limit - found.length);
+    for await (const entries of this.#pages(key, from, pageSize)) {
       const live = callId === undefined ? await this.#liveCalls(entries, nowMs) : undefined;
       for (const entry of entries) {
         const stored = toStoredEvent(entry);
         if (live === undefined || live.has(stored.event.CallId)) found.push(stored);
       }
-      const last = entries[entries.length - 1];
-      if (last === undefined || entries.length < count) break;
-      start = `(${last[0]}`;
+      if (found.length >= limit) break;
     }
     return found;
+  }
+
+  /**
+   * The entries of `key` from `from`, a page at a time (at most `count()` entries, asked before
+   * each page), until a short page shows the end.
+   */
+  async *#pages(key: string, from: string, count: () => number): AsyncGenerator<StreamEntry[]> {
+    let start = from;
+    for (;;) {
+      const size = count();
+      const entries = (await this.#redis.xrange(key, start, '+', 'COUNT', size)) as StreamEntry[];
+      if (entries.length > 0) yield entries;
+      const last = entries[entries.length - 1];
+      if (last === undefined || entries.length < size) return;
+      start = `(${last[0]}`;
+    }
+  }
+
+  /** Counts a failure of `operation` and makes the error its caller gets. */
+  #failure(operation: string, error: unknown, message: string): AppError {
+    this.#metrics?.failures.inc({ operation });
+    return redisFailure(error, 'EVENT_STREAM_UNAVAILABLE', message);
   }
 
   /** The calls among `entries` whose events have not expired. */

@@ -22,11 +22,11 @@ class G711Decoder implements AudioDecoder {
     this.#slab = options.scratch ?? new PcmSlab();
   }
 
-  decode(payload: Uint8Array): Int16Array {
+  decode(packet: Uint8Array, offset: number, length: number): Int16Array {
     if (this.#closed) return new Int16Array(0);
-    // Straight into the slab: the only array made per packet is the frame's view.
-    const pcm = this.#slab.take(payload.length);
-    decodeG711Into(this.#table, payload, 0, payload.length, pcm, 0);
+    // From the datagram straight into the slab: no array is made per packet.
+    const pcm = this.#slab.take(length);
+    decodeG711Into(this.#table, packet, offset, length, pcm, 0);
     return pcm;
   }
 

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DropCounter } from '../../src/adapters/rtp/drop-counter.js';
+import { RTP_FIXED_HEADER_BYTES } from '../../src/adapters/rtp/rtp-packet.js';
 import { RtpStreamReceiver } from '../../src/adapters/rtp/rtp-stream-receiver.js';
-import type { AudioDecoderFactory } from '../../src/media/audio-decoder.js';
+import type { AudioDecoder, AudioDecoderFactory } from '../../src/media/audio-decoder.js';
 import { threadDecodeScratch, type PcmSlab } from '../../src/media/pcm-slab.js';
 import type { StreamPayload } from '../../src/media/stream-payload.js';
 import {
@@ -155,7 +156,7 @@ export function describeAudioDecoderContract(
       it('agrees with an independent decoder of the same packets', () => {
         const decoder = factory.create();
         // Each copied: a decoder may reuse its output buffer (AudioDecoder's contract).
-        const ours = concatPcm(clip.packets.map((p) => decoder.decode(payloadOf(p)).slice()));
+        const ours = concatPcm(clip.packets.map((p) => decodePayload(decoder, p).slice()));
         decoder.close();
         const theirs = independentDecode(clip);
         const aligned = bestAlignment(theirs, ours, 10 * rateKhz, {
@@ -184,12 +185,12 @@ export function describeAudioDecoderContract(
 
       const decoder = factory.create();
       try {
-        for (const p of clip.packets.slice(0, 25)) decoder.decode(payloadOf(p));
+        for (const p of clip.packets.slice(0, 25)) decodePayload(decoder, p);
         for (const n of [1, 37, 80, 160, 321, 960, 0]) expect(decoder.conceal(n)).toHaveLength(n);
         // Concealment is silence or the codec's own, never the last packet's audio left in a
         // reused buffer: after loud packets, a codec without concealment of its own gives zeros.
         if (['PCMU', 'PCMA', 'G722'].includes(decoder.codec.name)) {
-          decoder.decode(payloadOf(clip.packets[middleOf(clip.packets)]!));
+          decodePayload(decoder, clip.packets[middleOf(clip.packets)]!);
           expect(decoder.conceal(160).every((s) => s === 0)).toBe(true);
         }
       } finally {
@@ -238,16 +239,40 @@ export function describeAudioDecoderContract(
         const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 256;
         for (const length of [1, 2, 3, 7, 10, 11, 160, 333, 1275]) {
           const garbage = Uint8Array.from({ length }, random);
-          expect(() => decoder.decode(garbage)).not.toThrow();
+          expect(() => decoder.decode(garbage, 0, length)).not.toThrow();
         }
-        expect(decoder.decode(new Uint8Array(0))).toHaveLength(0);
+        expect(decoder.decode(new Uint8Array(0), 0, 0)).toHaveLength(0);
+        expect(decoder.decode(new Uint8Array(20), 12, 0)).toHaveLength(0);
       } finally {
         decoder.close();
       }
       expect(() => decoder.close()).not.toThrow();
-      expect(decoder.decode(payloadOf(clip.packets[0]!))).toHaveLength(0);
+      expect(decodePayload(decoder, clip.packets[0]!)).toHaveLength(0);
+    });
+
+    it('reads the payload where it lies in the datagram, as a copy of it on its own decodes', () => {
+      const inPlace = factory.create();
+      const alone = factory.create();
+      try {
+        for (const packet of clip.packets.slice(0, 50)) {
+          // Trailing bytes past the payload (padding, a longer buffer) must not be read either.
+          const datagram = Buffer.concat([packet, Buffer.from([0xff, 0x00, 0x7f])]);
+          const length = packet.length - RTP_FIXED_HEADER_BYTES;
+          const fromDatagram = inPlace.decode(datagram, RTP_FIXED_HEADER_BYTES, length).slice();
+          expect(fromDatagram).toEqual(alone.decode(Uint8Array.from(payloadOf(packet)), 0, length));
+        }
+      } finally {
+        inPlace.close();
+        alone.close();
+      }
     });
   });
+}
+
+/** A clip packet's payload decoded as a view of its own. */
+function decodePayload(decoder: AudioDecoder, packet: Buffer): Int16Array {
+  const payload = payloadOf(packet);
+  return decoder.decode(payload, 0, payload.length);
 }
 
 function middleOf(items: readonly unknown[]): number {

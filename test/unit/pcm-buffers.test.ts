@@ -22,6 +22,23 @@ describe('PcmSlab', () => {
     // A big request gets an array of its own.
     expect(slab.take(1000).buffer.byteLength).toBe(2000);
   });
+
+  it('hands the same view out again for a region of the same size, a new one for another size', () => {
+    const slab = new PcmSlab(64);
+    const first = Array.from({ length: 4 }, () => slab.take(16));
+    // Round two, same sizes: the views of round one, no new arrays.
+    const second = Array.from({ length: 4 }, () => slab.take(16));
+    second.forEach((view, k) => expect(view).toBe(first[k]));
+    // Another size at a start that held a 16-sample view: a view of its own size.
+    const odd = slab.take(7);
+    expect(odd).toHaveLength(7);
+    expect(odd.byteOffset).toBe(first[0]!.byteOffset);
+    const next = slab.take(16);
+    expect(next).toHaveLength(16);
+    expect(next.byteOffset).toBe(16);
+    expect(slab.takeZeroed(5)).toHaveLength(5);
+    expect(slab.take(0)).toHaveLength(0);
+  });
 });
 
 describe('PcmFramer', () => {

@@ -1,5 +1,9 @@
 import type { LibraryHandle } from 'koffi';
-import type { AudioDecoder, AudioDecoderFactory } from '../../media/audio-decoder.js';
+import {
+  payloadOf,
+  type AudioDecoder,
+  type AudioDecoderFactory,
+} from '../../media/audio-decoder.js';
 import { CODECS } from '../../media/codecs.js';
 
 export const BCG729_SONAME = 'libbcg729.so.0';
@@ -33,7 +37,8 @@ export function bcg729Factory(lib: LibraryHandle): AudioDecoderFactory {
       if (!this.#state) throw new Error('initBcg729DecoderChannel failed');
     }
 
-    decode(payload: Uint8Array): Int16Array {
+    decode(packet: Uint8Array, offset: number, length: number): Int16Array {
+      const payload = payloadOf(packet, offset, length);
       const state = this.#state;
       const speechFrames = Math.floor(payload.length / FRAME_OCTETS);
       const rest = payload.length - speechFrames * FRAME_OCTETS;

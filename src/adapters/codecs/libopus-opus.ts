@@ -1,5 +1,9 @@
 import type { LibraryHandle } from 'koffi';
-import type { AudioDecoder, AudioDecoderFactory } from '../../media/audio-decoder.js';
+import {
+  payloadOf,
+  type AudioDecoder,
+  type AudioDecoderFactory,
+} from '../../media/audio-decoder.js';
 import { CODECS } from '../../media/codecs.js';
 
 export const LIBOPUS_SONAME = 'libopus.so.0';
@@ -33,7 +37,8 @@ export function libopusFactory(lib: LibraryHandle): AudioDecoderFactory {
       if (!this.#state) throw new Error(`opus_decoder_create failed (${error[0]})`);
     }
 
-    decode(payload: Uint8Array): Int16Array {
+    decode(packet: Uint8Array, offset: number, length: number): Int16Array {
+      const payload = payloadOf(packet, offset, length);
       if (this.#state === null || payload.length === 0) return new Int16Array(0);
       const n = decode(this.#state, payload, payload.length, this.#scratch, MAX_PACKET_SAMPLES, 0);
       return (n as number) > 0 ? this.#scratch.slice(0, n as number) : new Int16Array(0);

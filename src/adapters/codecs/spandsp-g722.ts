@@ -1,5 +1,9 @@
 import type { LibraryHandle } from 'koffi';
-import type { AudioDecoder, AudioDecoderFactory } from '../../media/audio-decoder.js';
+import {
+  payloadOf,
+  type AudioDecoder,
+  type AudioDecoderFactory,
+} from '../../media/audio-decoder.js';
 import { CODECS } from '../../media/codecs.js';
 
 export const SPANDSP_SONAME = 'libspandsp.so.2';
@@ -28,7 +32,8 @@ export function spandspG722Factory(lib: LibraryHandle): AudioDecoderFactory {
       if (!this.#state) throw new Error('g722_decode_init failed');
     }
 
-    decode(payload: Uint8Array): Int16Array {
+    decode(packet: Uint8Array, offset: number, length: number): Int16Array {
+      const payload = payloadOf(packet, offset, length);
       if (this.#state === null || payload.length === 0) return new Int16Array(0);
       const pcm = new Int16Array(payload.length * SAMPLES_PER_OCTET);
       const n = decode(this.#state, pcm, payload, payload.length) as number;

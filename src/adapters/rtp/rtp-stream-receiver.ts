@@ -34,8 +34,10 @@ interface Pending {
   seq: number;
   timestamp: number;
   payloadType: number;
-  /** null for signalling payloads: they hold a sequence number but carry no audio. */
-  payload: Uint8Array | null;
+  /** The datagram; null for signalling payloads: they hold a sequence number but carry no audio. */
+  packet: Uint8Array | null;
+  payloadOffset: number;
+  payloadLength: number;
 }
 
 /**
@@ -217,14 +219,11 @@ export class RtpStreamReceiver {
       this.flush();
       this.#restart(packet.ssrc, seq);
     }
-    // A plain view: a Buffer's subarray builds a Buffer (a subclass) through a slower path.
-    const payload =
-      kind === 'audio'
-        ? new Uint8Array(buf.buffer, buf.byteOffset + packet.payloadOffset, packet.payloadLength)
-        : null;
+    // The decoder reads the payload where it lies in the datagram: no view of it is made.
+    const audio = kind === 'audio' ? buf : null;
     if (this.#window.length === 0 && seq === this.#expectedSeq) {
       // In order with nothing held, as nearly every packet is: released without queueing.
-      this.#release(seq, packet.timestamp, pt, payload);
+      this.#release(seq, packet.timestamp, pt, audio, packet.payloadOffset, packet.payloadLength);
       this.#expectedSeq = (seq + 1) & 0xffff;
       return;
     }
@@ -232,7 +231,14 @@ export class RtpStreamReceiver {
       this.#drops.count('duplicate');
       return;
     }
-    this.#window.push({ seq, timestamp: packet.timestamp, payloadType: pt, payload });
+    this.#window.push({
+      seq,
+      timestamp: packet.timestamp,
+      payloadType: pt,
+      packet: audio,
+      payloadOffset: packet.payloadOffset,
+      payloadLength: packet.payloadLength,
+    });
     this.#drain(false);
   }
 
@@ -286,14 +292,28 @@ export class RtpStreamReceiver {
       }
       const [entry] = this.#window.splice(next, 1);
       if (entry === undefined) return;
-      this.#release(entry.seq, entry.timestamp, entry.payloadType, entry.payload);
+      this.#release(
+        entry.seq,
+        entry.timestamp,
+        entry.payloadType,
+        entry.packet,
+        entry.payloadOffset,
+        entry.payloadLength,
+      );
       this.#expectedSeq = (entry.seq + 1) & 0xffff;
     }
   }
 
-  #release(seq: number, timestamp: number, payloadType: number, payload: Uint8Array | null): void {
+  #release(
+    seq: number,
+    timestamp: number,
+    payloadType: number,
+    packet: Uint8Array | null,
+    payloadOffset: number,
+    payloadLength: number,
+  ): void {
     this.#lastReleasedSeq = seq;
-    if (payload === null) return;
+    if (packet === null) return;
     let decoder = this.#cachedDecoder;
     if (payloadType !== this.#cachedPayloadType || decoder === null) {
       decoder = this.#decoderFor(payloadType);
@@ -305,7 +325,7 @@ export class RtpStreamReceiver {
     if (clockRateHz !== this.#lastClockRateHz) this.#nextTimestamp = null;
     this.#lastClockRateHz = clockRateHz;
     if (this.#nextTimestamp !== null) this.#fillGap(decoder, timestamp - this.#nextTimestamp);
-    const pcm = decoder.decode(payload);
+    const pcm = decoder.decode(packet, payloadOffset, payloadLength);
     if (pcm.length === 0) {
       // Unreadable for this codec: the next packet's gap covers its time with concealment.
       this.#drops.count('undecodable');

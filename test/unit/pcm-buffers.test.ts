@@ -60,6 +60,29 @@ describe('PcmFramer', () => {
     expect([...(b.drain() ?? [])]).toEqual([...(a.drain() ?? [])]);
   });
 
+  it('visits a chunk buffer handed over again through the same views, with its new audio', () => {
+    const framer = new PcmFramer(10);
+    const chunk = new Int16Array(30);
+    const seen: Int16Array[][] = [];
+    for (const from of [0, 100]) {
+      chunk.set(ramp(from, 30));
+      const views: Int16Array[] = [];
+      framer.visit(chunk, (frame) => {
+        expect([...frame]).toEqual([...ramp(from + views.length * 10, 10)]);
+        views.push(frame);
+        return true;
+      });
+      seen.push(views);
+    }
+    seen[1]!.forEach((view, k) => expect(view).toBe(seen[0]![k]));
+    // Another array gets views of its own.
+    framer.visit(ramp(500, 10), (frame) => {
+      expect(seen[0]).not.toContain(frame);
+      expect(frame[0]).toBe(500);
+      return true;
+    });
+  });
+
   it('visit stops when told, dropping the rest', () => {
     const framer = new PcmFramer(10);
     let seen = 0;

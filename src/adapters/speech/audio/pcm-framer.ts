@@ -4,6 +4,13 @@ const EMPTY = new Int16Array(0);
 export class PcmFramer {
   readonly frameSamples: number;
   #pending: Int16Array = EMPTY;
+  /**
+   * The frames last visited as views, and the array they view. A chunker hands its one buffer
+   * over chunk after chunk, so the same views serve every chunk instead of a new typed array
+   * per frame (one per packet, at 20 ms packets and frames).
+   */
+  #viewsOf: Int16Array = EMPTY;
+  #views: Int16Array[] = [];
 
   constructor(frameSamples: number) {
     this.frameSamples = frameSamples;
@@ -34,7 +41,7 @@ export class PcmFramer {
     }
     let offset = 0;
     while (all.length - offset >= this.frameSamples) {
-      const frame = all.subarray(offset, offset + this.frameSamples);
+      const frame = this.#viewAt(all, offset);
       offset += this.frameSamples;
       if (!visit(frame)) {
         this.#pending = EMPTY;
@@ -42,6 +49,20 @@ export class PcmFramer {
       }
     }
     this.#pending = offset === all.length ? EMPTY : all.slice(offset);
+  }
+
+  #viewAt(all: Int16Array, offset: number): Int16Array {
+    if (all !== this.#viewsOf) {
+      this.#viewsOf = all;
+      this.#views = [];
+    }
+    const index = offset / this.frameSamples;
+    let view = this.#views[index];
+    if (view === undefined) {
+      view = all.subarray(offset, offset + this.frameSamples);
+      this.#views[index] = view;
+    }
+    return view;
   }
 
   /** The incomplete last frame, if any, and an empty buffer afterwards. */

@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, type Server } from '../../src/composition-root.js';
 import { loadConfig } from '../../src/config/load.js';
+import { reserveRtpPortRange, type RtpPortRange } from '../support/rtp-port-range.js';
 import { runSippSiprecCall } from '../support/sipp-runner.js';
 import { tools } from '../support/tools.js';
 import { launchChromium, type LaunchedBrowser } from './support/browser.js';
@@ -31,6 +32,7 @@ describe.skipIf(!chromiumCheck.available || !sippCheck.available)(
     let baseUrl: string;
     let sipPort: number;
     let browser: LaunchedBrowser;
+    let rtpRange: RtpPortRange | undefined;
 
     beforeAll(async () => {
       // The server serves web/dist itself, so this test builds the real bundle there.
@@ -50,7 +52,7 @@ describe.skipIf(!chromiumCheck.available || !sippCheck.available)(
           },
         }),
       );
-      const rtpBase = 20_000 + 2 * Math.floor(Math.random() * 2_000);
+      rtpRange = reserveRtpPortRange(100);
       const config = loadConfig({
         env: {},
         overrides: {
@@ -60,7 +62,7 @@ describe.skipIf(!chromiumCheck.available || !sippCheck.available)(
           sipPort: 0,
           sipTransports: ['udp'],
           rtpHost: '127.0.0.1',
-          rtpPorts: `${rtpBase}-${rtpBase + 99}`,
+          rtpPorts: { min: rtpRange.min, max: rtpRange.max },
           dataDir,
           engine: 'fake',
           fakeEngineScript: scriptPath,
@@ -80,6 +82,7 @@ describe.skipIf(!chromiumCheck.available || !sippCheck.available)(
     afterAll(async () => {
       await browser?.close();
       await server?.stop();
+      rtpRange?.release();
       if (dataDir) await rm(dataDir, { recursive: true, force: true });
     });
 

@@ -8,6 +8,7 @@ import { createSipServer, type SipServer } from '../../src/adapters/sip/sip-serv
 import { UdpMediaSessions } from '../../src/adapters/rtp/udp-media-sessions.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createMetrics } from '../../src/observability/metrics.js';
+import { reserveRtpPortRange, type RtpPortRange } from '../support/rtp-port-range.js';
 import { runSipp, sippCallArgs } from '../support/sipp-runner.js';
 import { FakeCallSessions } from '../sipp/support/fake-call-sessions.js';
 import { ULAW_TO_LINEAR } from '../support/recording-check.js';
@@ -41,15 +42,16 @@ describe.skipIf(!sipp.available)('sipp as the SIPREC SRC', () => {
   const log = pino({ level: 'silent' });
   let media: UdpMediaSessions;
   let workDir: string;
+  let rtpRange: RtpPortRange | undefined;
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'callscribe-sipp-'));
-    const base = 14_000 + 2 * Math.floor(Math.random() * 400);
+    rtpRange = reserveRtpPortRange(100);
     const config = configSchema.parse({
       sipHost: '127.0.0.1',
       sipPort: 0,
       rtpHost: '127.0.0.1',
-      rtpPorts: `${base}-${base + 99}`,
+      rtpPorts: { min: rtpRange.min, max: rtpRange.max },
       mediaTimeoutMs: 30_000,
     });
     media = new UdpMediaSessions({ config, log, metrics, codecs: builtInCodecPolicy });
@@ -59,6 +61,7 @@ describe.skipIf(!sipp.available)('sipp as the SIPREC SRC', () => {
   afterAll(async () => {
     await server?.close();
     await media?.close();
+    rtpRange?.release();
     rmSync(workDir, { recursive: true, force: true });
   });
 

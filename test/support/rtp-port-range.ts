@@ -9,9 +9,9 @@ import { join } from 'node:path';
  * block by a lock file created exclusively, so no two live processes hold the same ports; a
  * block whose holder died is taken over.
  */
-// Below Linux's ephemeral range (32768 up), so no client socket takes a claimed port, and
-// above the ranges other tests pick for themselves (web-ui-acceptance's reaches 24,099).
-const BAND_MIN_PORT = 24_200;
+// Below Linux's ephemeral range (32768 up), so no client socket takes a claimed port. Every
+// test that runs RTP claims its range here: none picks one of its own.
+const BAND_MIN_PORT = 16_000;
 const BAND_MAX_PORT = 32_000;
 const BLOCK_PORTS = 100;
 const LOCK_DIR = join(tmpdir(), 'callscribe-test-rtp-ranges');

@@ -44,9 +44,9 @@ export interface DecoderOptions {
 
 /** The payload `decode` was given, as its own view, for decoders that hand it to a library. */
 export function payloadOf(packet: Uint8Array, offset: number, length: number): Uint8Array {
-  return offset === 0 && length === packet.length
-    ? packet
-    : packet.subarray(offset, offset + length);
+  if (offset === 0 && length === packet.length) return packet;
+  // A plain view: a Buffer's subarray builds a Buffer (a subclass) through a slower path.
+  return new Uint8Array(packet.buffer, packet.byteOffset + offset, length);
 }
 
 /** Makes decoders of one codec; what the codec registry holds. */

@@ -10,7 +10,7 @@ export class PcmFramer {
    * per frame (one per packet, at 20 ms packets and frames).
    */
   #viewsOf: Int16Array = EMPTY;
-  #views: Int16Array[] = [];
+  readonly #views: Int16Array[] = [];
 
   constructor(frameSamples: number) {
     this.frameSamples = frameSamples;
@@ -54,7 +54,7 @@ export class PcmFramer {
   #viewAt(all: Int16Array, offset: number): Int16Array {
     if (all !== this.#viewsOf) {
       this.#viewsOf = all;
-      this.#views = [];
+      this.#views.length = 0;
     }
     const index = offset / this.frameSamples;
     let view = this.#views[index];

@@ -40,6 +40,9 @@ describe.each(topologies)('RedisCallEventStream on $name', (topology) => {
       ttlMs: 60_000,
       log: captureLog().log,
     });
+  /** One event given an id on the all-calls stream only, as a node dying mid-group leaves it. */
+  const oneToAllCallsStreamOnly = async (keys: RedisKeys, event: CallEvent): Promise<string> =>
+    (await appendToAllCallsStreamOnly(redis, keys, [event]))[0] as string;
 
   // Appends are grouped over a few milliseconds, as in production. On a standalone Redis the
   // stream writes through a proxy the failure case cuts; a Cluster's redirections bypass one.
@@ -143,8 +146,7 @@ describe.each(topologies)('RedisCallEventStream on $name', (topology) => {
     try {
       // Two nodes appending to one call at once (the owner, and a node ending it as
       // owner-lost): both get ids in the all-calls stream, the later id reaches the call first.
-      const add = async (event: CallEvent) =>
-        (await appendToAllCallsStreamOnly(redis, keys, [event]))[0] as string;
+      const add = (event: CallEvent) => oneToAllCallsStreamOnly(keys, event);
       const early = endEvent('raced');
       const late = { ...endEvent('raced'), EventType: 'CALL_STATE' } as CallEvent;
       const earlyId = await add(early);
@@ -180,8 +182,7 @@ describe.each(topologies)('RedisCallEventStream on $name', (topology) => {
     try {
       // A node that died between the two steps of a group: the events got ids and reached
       // the all-calls stream, not their calls' streams.
-      const allOnly = async (event: CallEvent) =>
-        (await appendToAllCallsStreamOnly(redis, keys, [event]))[0] as string;
+      const allOnly = (event: CallEvent) => oneToAllCallsStreamOnly(keys, event);
       const state = (callId: string) =>
         ({ ...endEvent(callId), EventType: 'CALL_STATE' }) as CallEvent;
       const startedAtMs = Date.now() - 1000;

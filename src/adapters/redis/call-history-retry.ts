@@ -19,6 +19,9 @@ export interface CallHistoryRetryOptions {
  */
 export class CallHistoryRetry {
   readonly #o: CallHistoryRetryOptions;
+  readonly #initialDelayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #maxHeldEvents: number;
   readonly #held = new Map<string, string[]>();
   #heldEvents = 0;
   #delayMs: number;
@@ -28,7 +31,10 @@ export class CallHistoryRetry {
 
   constructor(options: CallHistoryRetryOptions) {
     this.#o = options;
-    this.#delayMs = options.initialDelayMs ?? 500;
+    this.#initialDelayMs = options.initialDelayMs ?? 500;
+    this.#maxDelayMs = options.maxDelayMs ?? 30_000;
+    this.#maxHeldEvents = options.maxHeldEvents ?? 10_000;
+    this.#delayMs = this.#initialDelayMs;
   }
 
   /** Events held now (what the cap counts). */
@@ -39,7 +45,7 @@ export class CallHistoryRetry {
   hold(callId: string, idsAndEvents: readonly string[]): void {
     if (this.#closed) return;
     const events = idsAndEvents.length / 2;
-    if (this.#heldEvents + events > (this.#o.maxHeldEvents ?? 10_000)) {
+    if (this.#heldEvents + events > this.#maxHeldEvents) {
       this.#o.log.error(
         { callId, events },
         "call events not kept for a retry (too many held): the call's history lacks them",
@@ -97,8 +103,6 @@ export class CallHistoryRetry {
         failed = true;
       }
     }
-    this.#delayMs = failed
-      ? Math.min(this.#delayMs * 2, this.#o.maxDelayMs ?? 30_000)
-      : (this.#o.initialDelayMs ?? 500);
+    this.#delayMs = failed ? Math.min(this.#delayMs * 2, this.#maxDelayMs) : this.#initialDelayMs;
   }
 }
